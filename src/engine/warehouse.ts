@@ -17,6 +17,11 @@ export interface WarehouseOptions {
   space?: string;
 }
 
+/** What changed in the catalog: the databases touched, or 'all' when unknown. */
+export interface CatalogChange {
+  databases: string[] | 'all';
+}
+
 /** The on-disk format version written to warehouse.json. */
 export const WAREHOUSE_FORMAT = 1;
 /** Name under which the instance's own database (kept results) is attached. */
@@ -33,6 +38,7 @@ const openSpaces = new Set<string>();
 export class Warehouse {
   private closed = false;
   private readonly connections = new Set<DuckDBConnection>();
+  private readonly catalogListeners = new Set<(change: CatalogChange) => void>();
 
   private constructor(
     /** Absolute path of the warehouse folder. */
@@ -125,6 +131,17 @@ export class Warehouse {
     } finally {
       this.release(c);
     }
+  }
+
+  /** Subscribes to catalog changes (DDL run in any session, databases created or dropped). */
+  onCatalogChanged(listener: (change: CatalogChange) => void): { dispose(): void } {
+    this.catalogListeners.add(listener);
+    return { dispose: () => this.catalogListeners.delete(listener) };
+  }
+
+  /** Tells subscribers that objects in `change.databases` (or everything) may have changed. */
+  notifyCatalogChanged(change: CatalogChange): void {
+    for (const listener of this.catalogListeners) listener(change);
   }
 
   /** Path of the file behind database `name` (not checked for existence). */

@@ -67,3 +67,12 @@ export interface ColumnStats {
   mean: number | null;
   histogram: { label: string; count: number }[];
 }
+
+/** Anything the grid can page through: a kept result in the engine, or the host's proxy of one. */
+export interface ResultSource {
+  summary(): ResultSummary;
+  /** Rows [offset, offset + limit) of the result seen through `view`. */
+  page(offset: number, limit: number, view?: ResultView): Promise<ResultPage>;
+  /** Statistics of one column over the whole kept result (filters of `view` applied). */
+  stats(column: number, view?: ResultView): Promise<ColumnStats>;
+}
