@@ -1,0 +1,107 @@
+import type { Cell, ResultColumn } from '../shared/results.js';
+
+/** Output formats of `mdw query` and `mdw catalog`. */
+export type OutputFormat = 'table' | 'csv' | 'json' | 'ndjson';
+
+/** A cell as display text: NULL for null, JSON for nested values, the DuckDB text form otherwise. */
+export function cellText(cell: Cell, nullText = 'NULL'): string {
+  if (cell === null) return nullText;
+  if (typeof cell === 'string') return cell;
+  if (typeof cell === 'number' || typeof cell === 'boolean') return String(cell);
+  return JSON.stringify(cell);
+}
+
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
+/** Cell text for a terminal table: control characters shown as escapes, newlines as ↵. */
+function tableText(cell: Cell): string {
+  return cellText(cell)
+    .replace(/\r?\n/g, '↵')
+    .replace(/\t/g, '→')
+    .replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Width of a string in terminal columns (wide East Asian characters count as 2). */
+function displayWidth(s: string): number {
+  let width = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0x300 && cp <= 0x36f) continue;
+    width +=
+      cp >= 0x1100 &&
+      (cp <= 0x115f ||
+        (cp >= 0x2e80 && cp <= 0xa4cf) ||
+        (cp >= 0xac00 && cp <= 0xd7a3) ||
+        (cp >= 0xf900 && cp <= 0xfaff) ||
+        (cp >= 0xfe30 && cp <= 0xfe4f) ||
+        (cp >= 0xff00 && cp <= 0xff60) ||
+        (cp >= 0xffe0 && cp <= 0xffe6) ||
+        (cp >= 0x1f300 && cp <= 0x1faff) ||
+        (cp >= 0x20000 && cp <= 0x3fffd))
+        ? 2
+        : 1;
+  }
+  return width;
+}
+
+function truncate(s: string, max: number): string {
+  if (displayWidth(s) <= max) return s;
+  let out = '';
+  for (const ch of s) {
+    if (displayWidth(out + ch) > max - 1) break;
+    out += ch;
+  }
+  return out + '…';
+}
+
+function pad(s: string, width: number, right: boolean): string {
+  const fill = ' '.repeat(Math.max(0, width - displayWidth(s)));
+  return right ? fill + s : s + fill;
+}
+
+const NUMERIC = new Set(['integer', 'decimal', 'float']);
+
+/** Renders rows as an aligned text table with a header and a rule; cells wider than `maxWidth` are cut. */
+export function formatTable(columns: ResultColumn[], rows: Cell[][], maxWidth = 60): string {
+  const header = columns.map((c) => truncate(c.name, maxWidth));
+  const body = rows.map((r) => r.map((cell) => truncate(tableText(cell), maxWidth)));
+  const widths = header.map((h, i) =>
+    Math.max(displayWidth(h), ...body.map((r) => displayWidth(r[i] ?? ''))),
+  );
+  const right = columns.map((c) => NUMERIC.has(c.kind));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => pad(c, widths[i]!, right[i]!))
+      .join(' │ ')
+      .trimEnd();
+  const out = [line(header), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...body.map(line)];
+  return out.join('\n') + '\n';
+}
+
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** Renders rows as RFC 4180 CSV with a header line; NULL becomes an empty field. */
+export function formatCsv(columns: ResultColumn[], rows: Cell[][], header = true): string {
+  const lines = header ? [columns.map((c) => csvField(c.name)).join(',')] : [];
+  for (const r of rows) lines.push(r.map((cell) => csvField(cellText(cell, ''))).join(','));
+  return lines.length ? lines.join('\r\n') + '\r\n' : '';
+}
+
+/** One row as a JSON object keyed by column name (later duplicates get a numeric suffix). */
+export function rowObject(columns: ResultColumn[], row: Cell[]): Record<string, Cell> {
+  const names = uniqueNames(columns.map((c) => c.name));
+  const o: Record<string, Cell> = {};
+  names.forEach((n, i) => (o[n] = row[i] ?? null));
+  return o;
+}
+
+function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = seen.get(n) ?? 0;
+    seen.set(n, k + 1);
+    return k === 0 ? n : `${n}_${k}`;
+  });
+}
