@@ -1,9 +1,130 @@
+import { parseArgs } from 'node:util';
+import { EngineError, errorMessage } from '../engine/errors.js';
+import { Warehouse } from '../engine/warehouse.js';
+import { UsageError, type Command, type CommandContext } from './command.js';
+import { commands } from './commands.js';
+import { defaultWarehouseDir } from './paths.js';
+
+/** Streams and environment the CLI runs against (a test passes its own). */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+const GLOBAL_OPTIONS = {
+  warehouse: { type: 'string' },
+  'read-only': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const GLOBAL_HELP = `  --warehouse DIR   the warehouse folder (default: $MDW_WAREHOUSE, else the per-user data folder)
+  --read-only       open every database read-only
+  -h, --help        show help`;
+
+function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const list = commands.map((c) => `  ${c.name.padEnd(width)}   ${c.summary}`).join('\n');
+  return `mdw — MicroDataWarehouse on the command line
+
+usage: mdw [--warehouse DIR] <command> [options]
+
+commands:
+${list}
+
+options:
+${GLOBAL_HELP}
+
+Run "mdw <command> --help" for a command's options.
+`;
+}
+
+function commandHelp(c: Command): string {
+  return `usage: ${c.usage}\n\n${c.help.trimEnd()}\n\noptions:\n${GLOBAL_HELP}\n`;
+}
+
+/** Finds the command named by the leading words of argv (e.g. ["db", "create", …]). */
+function findCommand(words: string[]): { command: Command; rest: string[] } | undefined {
+  for (const c of commands) {
+    const parts = c.name.split(' ');
+    if (parts.every((p, i) => words[i] === p)) return { command: c, rest: words.slice(parts.length) };
+  }
+  return undefined;
+}
+
 /** Runs the `mdw` command line with `argv` (without node and script) and resolves to the exit status. */
-export async function runCli(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write('usage: mdw [--warehouse DIR] <command> ...\n');
+export async function runCli(argv: string[], io: CliIo = process): Promise<number> {
+  const { stdout, stderr } = io;
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const group = words[0];
+  const found = findCommand(argv.filter((a, i) => !a.startsWith('-') && (i === 0 || argv[i - 1] !== '--warehouse')));
+  if (!found) {
+    const wantsHelp = argv.includes('--help') || argv.includes('-h') || argv.length === 0;
+    const sub = commands.filter((c) => c.name.startsWith(`${group} `));
+    if (group && sub.length > 0) {
+      (wantsHelp ? stdout : stderr).write(
+        `usage:\n${sub.map((c) => `  ${c.usage}`).join('\n')}\n\n${sub.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`).join('\n')}\n`,
+      );
+      return wantsHelp ? 0 : 2;
+    }
+    if (wantsHelp && (!group || group === 'help')) {
+      stdout.write(mainHelp());
+      return 0;
+    }
+    stderr.write(`mdw: unknown command "${group ?? ''}". Run "mdw --help" for the list.\n`);
+    return 2;
+  }
+  const { command } = found;
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...GLOBAL_OPTIONS, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    stderr.write(`mdw ${command.name}: ${errorMessage(e)}\nusage: ${command.usage}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    stdout.write(commandHelp(command));
     return 0;
   }
-  process.stderr.write(`mdw: unknown command "${argv[0]}"\n`);
-  return 2;
+  const positionalsAfter = parsed.positionals.slice(command.name.split(' ').length);
+  const warehouseDir = typeof parsed.values.warehouse === 'string' ? parsed.values.warehouse : defaultWarehouseDir(io.env);
+  const readOnly = parsed.values['read-only'] === true;
+  let warehouse: Warehouse | undefined;
+  const ctx: CommandContext = {
+    values: parsed.values as CommandContext['values'],
+    positionals: positionalsAfter,
+    warehouseDir,
+    readOnly,
+    env: io.env,
+    stdout,
+    stderr,
+    stdin: io.stdin,
+    openWarehouse: async () => {
+      warehouse ??= await Warehouse.open(warehouseDir, { readOnly });
+      return warehouse;
+    },
+  };
+  try {
+    return await command.run(ctx);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      stderr.write(`mdw ${command.name}: ${e.message}\nusage: ${command.usage}\n`);
+      return 2;
+    }
+    if (e instanceof EngineError) {
+      const where = e.position ? ` (line ${e.position.line}, column ${e.position.column})` : '';
+      stderr.write(`mdw: error${where}: ${e.message}\n`);
+      return 1;
+    }
+    stderr.write(`mdw: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  } finally {
+    await warehouse?.close();
+  }
 }
