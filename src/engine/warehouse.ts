@@ -1,17 +1,28 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { Catalog } from './catalog.js';
+import {
+  attachSql,
+  createDatabase,
+  dropDatabase,
+  listDatabases,
+  renameDatabase,
+  type DatabaseInfo,
+  type DropDatabaseOptions,
+} from './databases.js';
 import { duckdb } from './duckdb.js';
 import { EngineError, errorMessage } from './errors.js';
-import { INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
+import { importFile, type ImportOptions, type ImportResult, type ImportTarget } from './import.js';
+import { checkDatabaseName, INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
 
 /** Options for {@link Warehouse.open}. */
 export interface WarehouseOptions {
   /** Open every database read-only; works beside other read-only openers of the same folder. */
   readOnly?: boolean;
-  /** DuckDB memory limit, e.g. "4GB". Default: DuckDB's (80% of RAM). */
+  /** DuckDB memory limit, e.g. "4GB" or "512MiB". Default: DuckDB's (80% of RAM). */
   memoryLimit?: string;
-  /** DuckDB worker threads. Default: DuckDB's (one per core). */
+  /** DuckDB worker threads (a positive integer). Default: DuckDB's (one per core). */
   threads?: number;
   /** The space (an account's own set of databases). Default "local". */
   space?: string;
@@ -26,8 +37,11 @@ export interface CatalogChange {
 export const WAREHOUSE_FORMAT = 1;
 /** Name under which the instance's own database (kept results) is attached. */
 export const RESULTS_DB = `${INTERNAL_PREFIX}results`;
+/** Name under which a read-only opener attaches the writer's results file, only to hold a shared lock. */
+export const LOCK_DB = `${INTERNAL_PREFIX}lock`;
 
 const SPACE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 /** Spaces open in this process: a second instance over the same files would lose writes (FACTS). */
 const openSpaces = new Set<string>();
 
@@ -39,6 +53,10 @@ export class Warehouse {
   private closed = false;
   private readonly connections = new Set<DuckDBConnection>();
   private readonly catalogListeners = new Set<(change: CatalogChange) => void>();
+  private readonly closeHooks = new Set<() => void>();
+  private ignored: string[] = [];
+  /** Lazily loaded, cached tree of databases > schemas > tables and views > columns. */
+  readonly catalog: Catalog;
 
   private constructor(
     /** Absolute path of the warehouse folder. */
@@ -47,43 +65,47 @@ export class Warehouse {
     readonly spaceDir: string,
     readonly options: Readonly<WarehouseOptions>,
     private readonly instance: DuckDBInstance,
-  ) {}
+  ) {
+    // Created first so that its cache is invalidated before any other listener hears of a change.
+    this.catalog = new Catalog(this);
+  }
 
   /** Opens (creating if needed) the warehouse in `dir` and attaches the space's databases. */
   static async open(dir: string, options: WarehouseOptions = {}): Promise<Warehouse> {
     const root = path.resolve(dir);
     const space = options.space ?? 'local';
-    if (!SPACE_NAME.test(space)) throw new EngineError('INVALID_ARGUMENT', `Invalid space id "${space}".`);
+    if (!SPACE_NAME.test(space)) {
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `Invalid space id "${space}": use letters, digits, "_" and "-".`,
+      );
+    }
+    const config = Warehouse.config(root, path.join(root, 'spaces', space), options);
     const spaceDir = path.join(root, 'spaces', space);
     const readOnly = options.readOnly === true;
-    Warehouse.prepareFolder(root, spaceDir, readOnly);
-
-    const resultsFile = path.join(spaceDir, 'system', `${RESULTS_DB}.duckdb`);
     if (openSpaces.has(spaceDir)) {
-      throw new EngineError('WAREHOUSE_LOCKED', `The warehouse ${root} is already open in this process; close it first.`);
+      throw new EngineError(
+        'WAREHOUSE_LOCKED',
+        `The warehouse ${root} is already open in this process; close it first.`,
+      );
     }
-    const config: Record<string, string> = {
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
-      extension_directory: path.join(root, 'extensions'),
-      temp_directory: path.join(spaceDir, 'system', 'tmp'),
-    };
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
-    if (options.threads) config.threads = String(options.threads);
-
+    openSpaces.add(spaceDir);
     let instance: DuckDBInstance;
     try {
+      Warehouse.prepareFolder(root, spaceDir, readOnly);
+      const resultsFile = path.join(spaceDir, 'system', `${RESULTS_DB}.duckdb`);
       // Read-only openers keep results in memory: the results file belongs to the writer.
       instance = readOnly
         ? await duckdb().DuckDBInstance.create(':memory:', config)
         : await duckdb().DuckDBInstance.fromCache(resultsFile, config);
     } catch (e) {
+      openSpaces.delete(spaceDir);
       throw Warehouse.openError(e, root);
     }
     const warehouse = new Warehouse(root, spaceDir, { ...options, space }, instance);
-    openSpaces.add(spaceDir);
     try {
-      await warehouse.discardOldResults();
+      if (readOnly) await warehouse.prepareReadOnly();
+      else await warehouse.discardOldResults();
       await warehouse.attachAll();
     } catch (e) {
       await warehouse.close();
@@ -102,12 +124,19 @@ export class Warehouse {
     return path.join(this.dir, 'extensions');
   }
 
+  /** True when opened with `readOnly`: no database, schema or table can be changed. */
   get readOnly(): boolean {
     return this.options.readOnly === true;
   }
 
+  /** True after {@link close}. */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Files in the databases folder that were not attached (invalid or case-duplicate names). */
+  get ignoredDatabaseFiles(): readonly string[] {
+    return this.ignored;
   }
 
   /** Opens a new connection on the instance; it is closed with the warehouse if not before. */
@@ -141,12 +170,53 @@ export class Warehouse {
 
   /** Tells subscribers that objects in `change.databases` (or everything) may have changed. */
   notifyCatalogChanged(change: CatalogChange): void {
-    for (const listener of this.catalogListeners) listener(change);
+    for (const listener of [...this.catalogListeners]) {
+      try {
+        listener(change);
+      } catch {
+        // One faulty subscriber must not keep the others (or the caller's DDL) from completing.
+      }
+    }
   }
 
   /** Path of the file behind database `name` (not checked for existence). */
   databaseFile(name: string): string {
     return path.join(this.databasesDir, `${name}.duckdb`);
+  }
+
+  /** Creates an empty database file and attaches it under `name`. */
+  createDatabase(name: string): Promise<DatabaseInfo> {
+    return createDatabase(this, name);
+  }
+
+  /** The space's databases (files in the databases folder) with size and path. */
+  listDatabases(): Promise<DatabaseInfo[]> {
+    return listDatabases(this);
+  }
+
+  /** Renames a database: detach, rename its file, attach under the new name. */
+  renameDatabase(oldName: string, newName: string): Promise<DatabaseInfo> {
+    return renameDatabase(this, oldName, newName);
+  }
+
+  /** Detaches a database and deletes its file; needs `{ confirm: true }`. */
+  dropDatabase(name: string, options: DropDatabaseOptions = {}): Promise<void> {
+    return dropDatabase(this, name, options);
+  }
+
+  /** Imports a CSV, Parquet, JSON or NDJSON file into a new or (with `append`) existing table. */
+  importFile(
+    file: string,
+    target: ImportTarget | string,
+    options: ImportOptions = {},
+  ): Promise<ImportResult> {
+    return importFile(this, file, target, options);
+  }
+
+  /** Runs `hook` once when the warehouse closes (used to stop background work). */
+  onClose(hook: () => void): { dispose(): void } {
+    this.closeHooks.add(hook);
+    return { dispose: () => this.closeHooks.delete(hook) };
   }
 
   /** Throws WAREHOUSE_CLOSED after {@link close}. */
@@ -156,13 +226,25 @@ export class Warehouse {
 
   /** Throws WAREHOUSE_READ_ONLY when opened read-only. */
   assertWritable(what: string): void {
-    if (this.readOnly) throw new EngineError('WAREHOUSE_READ_ONLY', `Cannot ${what}: the warehouse is open read-only.`);
+    this.assertOpen();
+    if (this.readOnly) {
+      throw new EngineError('WAREHOUSE_READ_ONLY', `Cannot ${what}: the warehouse is open read-only.`);
+    }
   }
 
   /** Closes every connection and releases the instance. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const hook of [...this.closeHooks]) {
+      try {
+        hook();
+      } catch {
+        // closing anyway
+      }
+    }
+    this.closeHooks.clear();
+    this.catalog.dispose();
     for (const c of this.connections) c.closeSync();
     this.connections.clear();
     try {
@@ -179,7 +261,7 @@ export class Warehouse {
     const c = await this.instance.connect();
     try {
       const reader = await c.runAndReadAll(
-        `SELECT database_name FROM duckdb_databases() WHERE NOT internal AND database_name <> current_database() AND database_name <> 'memory'`,
+        `SELECT database_name FROM duckdb_databases() WHERE NOT internal AND database_name <> current_database()`,
       );
       for (const [name] of reader.getRows()) {
         await c.run(`DETACH DATABASE IF EXISTS ${quoteIdent(String(name))}`);
@@ -195,13 +277,48 @@ export class Warehouse {
     const files = fs.existsSync(this.databasesDir)
       ? fs.readdirSync(this.databasesDir).filter((f) => f.endsWith('.duckdb'))
       : [];
+    const seen = new Set<string>();
+    const ignored: string[] = [];
     await this.withConnection(async (c) => {
       for (const file of files.sort()) {
         const name = file.slice(0, -'.duckdb'.length);
-        const mode = this.readOnly ? ' (READ_ONLY)' : '';
-        await c.run(`ATTACH IF NOT EXISTS ${quoteString(path.join(this.databasesDir, file))} AS ${quoteIdent(name)}${mode}`);
+        if (!isUsableName(name) || seen.has(name.toLowerCase())) {
+          ignored.push(file);
+          continue;
+        }
+        seen.add(name.toLowerCase());
+        await c.run(attachSql(this, name));
       }
     });
+    this.ignored = ignored;
+  }
+
+  private static config(root: string, spaceDir: string, options: WarehouseOptions): Record<string, string> {
+    const config: Record<string, string> = {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      extension_directory: path.join(root, 'extensions'),
+      temp_directory: path.join(spaceDir, 'system', 'tmp'),
+    };
+    if (options.memoryLimit !== undefined) {
+      if (!MEMORY_LIMIT.test(options.memoryLimit.trim())) {
+        throw new EngineError(
+          'INVALID_ARGUMENT',
+          `Invalid memory limit "${options.memoryLimit}": use a size such as "512MB", "4GB" or "2GiB".`,
+        );
+      }
+      config.memory_limit = options.memoryLimit.trim();
+    }
+    if (options.threads !== undefined) {
+      if (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 1024) {
+        throw new EngineError(
+          'INVALID_ARGUMENT',
+          `Invalid thread count ${options.threads}: use a whole number from 1 to 1024.`,
+        );
+      }
+      config.threads = String(options.threads);
+    }
+    return config;
   }
 
   private static prepareFolder(root: string, spaceDir: string, readOnly: boolean): void {
@@ -216,14 +333,23 @@ export class Warehouse {
       } catch (e) {
         throw new EngineError('WAREHOUSE_INVALID', `${marker} is not valid JSON: ${errorMessage(e)}`);
       }
-      if (typeof format !== 'number' || format > WAREHOUSE_FORMAT) {
+      if (typeof format !== 'number' || !Number.isInteger(format) || format < 1) {
         throw new EngineError(
           'WAREHOUSE_INVALID',
-          `${root} was written by a newer MicroDataWarehouse (format ${String(format)}); this version reads format ${WAREHOUSE_FORMAT}.`,
+          `${marker} has no valid "format" number; it is not a warehouse.`,
+        );
+      }
+      if (format > WAREHOUSE_FORMAT) {
+        throw new EngineError(
+          'WAREHOUSE_INVALID',
+          `${root} was written by a newer MicroDataWarehouse (format ${format}); this version reads format ${WAREHOUSE_FORMAT}. Update the extension.`,
         );
       }
     } else if (readOnly) {
-      throw new EngineError('WAREHOUSE_INVALID', `${root} is not a warehouse (no warehouse.json); it cannot be created read-only.`);
+      throw new EngineError(
+        'WAREHOUSE_INVALID',
+        `${root} is not a warehouse (no warehouse.json); it cannot be created read-only.`,
+      );
     } else {
       if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
         throw new EngineError(
@@ -232,13 +358,34 @@ export class Warehouse {
         );
       }
       fs.mkdirSync(root, { recursive: true });
-      fs.writeFileSync(marker, JSON.stringify({ format: WAREHOUSE_FORMAT, createdAt: new Date().toISOString() }, null, 2) + '\n');
+      fs.writeFileSync(
+        marker,
+        JSON.stringify({ format: WAREHOUSE_FORMAT, createdAt: new Date().toISOString() }, null, 2) + '\n',
+      );
     }
     if (!readOnly) {
-      for (const d of [path.join(root, 'extensions'), path.join(spaceDir, 'databases'), path.join(spaceDir, 'system', 'tmp')]) {
+      for (const d of [
+        path.join(root, 'extensions'),
+        path.join(spaceDir, 'databases'),
+        path.join(spaceDir, 'system', 'tmp'),
+      ]) {
         fs.mkdirSync(d, { recursive: true });
       }
     }
+  }
+
+  /**
+   * A read-only opener holds a shared lock on the writer's results file, so that it fails while a
+   * writer is open and a writer fails while it is open, even in a space without databases.
+   */
+  private async prepareReadOnly(): Promise<void> {
+    const resultsFile = path.join(this.spaceDir, 'system', `${RESULTS_DB}.duckdb`);
+    await this.withConnection(async (c) => {
+      await c.run(`ATTACH ':memory:' AS ${quoteIdent(RESULTS_DB)}`);
+      if (fs.existsSync(resultsFile)) {
+        await c.run(`ATTACH ${quoteString(resultsFile)} AS ${quoteIdent(LOCK_DB)} (READ_ONLY)`);
+      }
+    });
   }
 
   /** Kept results never outlive the process that made them: drop what an earlier run left behind. */
@@ -253,7 +400,9 @@ export class Warehouse {
       const tables = await c.runAndReadAll(
         `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`,
       );
-      for (const [table] of tables.getRows()) await c.run(`DROP TABLE IF EXISTS main.${quoteIdent(String(table))}`);
+      for (const [table] of tables.getRows()) {
+        await c.run(`DROP TABLE IF EXISTS main.${quoteIdent(String(table))}`);
+      }
     });
   }
 
@@ -264,11 +413,27 @@ export class Warehouse {
     if (lock) {
       return new EngineError(
         'WAREHOUSE_LOCKED',
-        `The warehouse ${root} is open in another process (${lock[1]}, PID ${lock[2]}). Close it there, or open this one read-only (--read-only) once every other opener is read-only too.`,
+        `The warehouse ${root} is open in another process (${lock[1]}, PID ${lock[2]}). Close it there, or open this one read-only once every other opener is read-only too.`,
         undefined,
         { cause: e },
       );
     }
-    return new EngineError('WAREHOUSE_INVALID', `Could not open the warehouse ${root}: ${message}`, undefined, { cause: e });
+    return new EngineError(
+      'WAREHOUSE_INVALID',
+      `Could not open the warehouse ${root}: ${message}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+function isUsableName(name: string): boolean {
+  try {
+    checkDatabaseName(name);
+    return true;
+  } catch {
+    return false;
   }
 }

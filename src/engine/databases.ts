@@ -1,0 +1,351 @@
+import * as fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { EngineError, errorMessage } from './errors.js';
+import { checkDatabaseName, INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
+import type { Warehouse } from './warehouse.js';
+
+/** A database of the space: one `.duckdb` file in its databases folder. */
+export interface DatabaseInfo {
+  /** The name it is attached under (the file name without `.duckdb`). */
+  name: string;
+  /** Absolute path of the `.duckdb` file. */
+  path: string;
+  /** Bytes on disk: the file plus its write-ahead log, if any. */
+  sizeBytes: number;
+  /** Whether it is attached to the warehouse's DuckDB instance (a user may DETACH it in SQL). */
+  attached: boolean;
+  /** Whether it is attached read-only. */
+  readOnly: boolean;
+}
+
+/** Options for {@link dropDatabase}. */
+export interface DropDatabaseOptions {
+  /** Must be true: dropping deletes the file. */
+  confirm?: boolean;
+}
+
+/** How long rename and drop wait for another session to let go of a database before giving up. */
+const RELEASE_WAIT_MS = 1000;
+const locks = new WeakMap<Warehouse, Promise<unknown>>();
+
+/** The ATTACH statement for database `name` of the warehouse, optionally under another alias. */
+export function attachSql(w: Warehouse, name: string, alias: string = name): string {
+  const mode = w.readOnly ? ' (READ_ONLY)' : '';
+  return `ATTACH ${quoteString(w.databaseFile(name))} AS ${quoteIdent(alias)}${mode}`;
+}
+
+/** Creates an empty database file and attaches it under `name`. */
+export async function createDatabase(w: Warehouse, name: string): Promise<DatabaseInfo> {
+  w.assertWritable('create a database');
+  checkDatabaseName(name);
+  return exclusive(w, async () => {
+    const existing = findDatabase(w, name);
+    if (existing) {
+      throw new EngineError(
+        'DATABASE_EXISTS',
+        `A database named "${existing}" already exists (database names are case-insensitive).`,
+      );
+    }
+    const file = w.databaseFile(name);
+    if (fs.existsSync(`${file}.wal`)) {
+      throw new EngineError(
+        'DATABASE_EXISTS',
+        `A leftover write-ahead log ${file}.wal exists without its database; move it away before creating "${name}".`,
+      );
+    }
+    await w.withConnection(async (c) => {
+      try {
+        await c.run(attachSql(w, name));
+      } catch (e) {
+        removeQuietly(file);
+        removeQuietly(`${file}.wal`);
+        if (/already exists/i.test(errorMessage(e))) {
+          throw new EngineError(
+            'DATABASE_EXISTS',
+            `A database named "${name}" is already attached (names are case-insensitive).`,
+            undefined,
+            { cause: e },
+          );
+        }
+        throw new EngineError(
+          'SQL_ERROR',
+          `Could not create database "${name}": ${errorMessage(e)}`,
+          undefined,
+          {
+            cause: e,
+          },
+        );
+      }
+    });
+    w.notifyCatalogChanged({ databases: [name] });
+    return databaseInfo(w, name, await attachedNames(w));
+  });
+}
+
+/** The space's databases (`.duckdb` files with valid names), sorted by name. */
+export async function listDatabases(w: Warehouse): Promise<DatabaseInfo[]> {
+  w.assertOpen();
+  const attached = await attachedNames(w);
+  return databaseNames(w)
+    .sort((a, b) => a.localeCompare(b))
+    .map((name) => databaseInfo(w, name, attached));
+}
+
+/** Renames a database: detach, rename its file (and WAL), attach under the new name. */
+export async function renameDatabase(w: Warehouse, oldName: string, newName: string): Promise<DatabaseInfo> {
+  w.assertWritable('rename a database');
+  checkDatabaseName(newName);
+  return exclusive(w, async () => {
+    const actual = requireDatabase(w, oldName);
+    const clash = findDatabase(w, newName);
+    if (clash && clash.toLowerCase() !== actual.toLowerCase()) {
+      throw new EngineError(
+        'DATABASE_EXISTS',
+        `A database named "${clash}" already exists (database names are case-insensitive).`,
+      );
+    }
+    if (actual === newName) return databaseInfo(w, actual, await attachedNames(w));
+    const from = w.databaseFile(actual);
+    const to = w.databaseFile(newName);
+    await w.withConnection(async (c) => {
+      const alias = await attachedAs(c, from);
+      if (alias !== undefined) await detachAndWaitForRelease(w, c, alias, actual);
+      try {
+        moveFiles(from, to);
+      } catch (e) {
+        if (alias !== undefined) await c.run(attachSql(w, actual, alias));
+        throw new EngineError(
+          'SQL_ERROR',
+          `Could not rename the file of "${actual}": ${errorMessage(e)}`,
+          undefined,
+          {
+            cause: e,
+          },
+        );
+      }
+      try {
+        await c.run(attachSql(w, newName));
+      } catch (e) {
+        moveFiles(to, from);
+        if (alias !== undefined) await c.run(attachSql(w, actual, alias));
+        throw new EngineError(
+          'SQL_ERROR',
+          `Could not attach "${actual}" as "${newName}"; it keeps its old name: ${errorMessage(e)}`,
+          undefined,
+          { cause: e },
+        );
+      }
+    });
+    w.notifyCatalogChanged({ databases: [actual, newName] });
+    return databaseInfo(w, newName, await attachedNames(w));
+  });
+}
+
+/** Detaches a database and deletes its file and WAL. Throws CONFIRMATION_REQUIRED without `confirm`. */
+export async function dropDatabase(
+  w: Warehouse,
+  name: string,
+  options: DropDatabaseOptions = {},
+): Promise<void> {
+  w.assertWritable('drop a database');
+  if (options.confirm !== true) {
+    throw new EngineError(
+      'CONFIRMATION_REQUIRED',
+      `Dropping database "${name}" deletes its file and every table in it; confirm to proceed.`,
+    );
+  }
+  await exclusive(w, async () => {
+    const actual = requireDatabase(w, name);
+    const file = w.databaseFile(actual);
+    await w.withConnection(async (c) => {
+      const alias = await attachedAs(c, file);
+      if (alias !== undefined) await detachAndWaitForRelease(w, c, alias, actual);
+      try {
+        fs.rmSync(file, { force: true });
+        fs.rmSync(`${file}.wal`, { force: true });
+      } catch (e) {
+        if (fs.existsSync(file) && alias !== undefined) await c.run(attachSql(w, actual, alias));
+        throw new EngineError(
+          'SQL_ERROR',
+          `Could not delete the file of "${actual}": ${errorMessage(e)}`,
+          undefined,
+          {
+            cause: e,
+          },
+        );
+      }
+    });
+    w.notifyCatalogChanged({ databases: [actual] });
+  });
+}
+
+async function exclusive<T>(w: Warehouse, fn: () => Promise<T>): Promise<T> {
+  const previous = locks.get(w) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(fn);
+  locks.set(
+    w,
+    next.catch(() => undefined),
+  );
+  return next;
+}
+
+function databaseNames(w: Warehouse): string[] {
+  if (!fs.existsSync(w.databasesDir)) return [];
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const file of fs.readdirSync(w.databasesDir).sort()) {
+    if (!file.endsWith('.duckdb')) continue;
+    const name = file.slice(0, -'.duckdb'.length);
+    if (!validName(name) || seen.has(name.toLowerCase())) continue;
+    seen.add(name.toLowerCase());
+    names.push(name);
+  }
+  return names;
+}
+
+function validName(name: string): boolean {
+  try {
+    checkDatabaseName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The existing database whose name equals `name` case-insensitively. */
+function findDatabase(w: Warehouse, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return databaseNames(w).find((n) => n.toLowerCase() === lower);
+}
+
+function requireDatabase(w: Warehouse, name: string): string {
+  const actual = findDatabase(w, name);
+  if (!actual) throw new EngineError('DATABASE_NOT_FOUND', `There is no database named "${name}".`);
+  return actual;
+}
+
+async function attachedNames(w: Warehouse): Promise<Map<string, { name: string; readOnly: boolean }>> {
+  return w.withConnection(async (c) => {
+    const reader = await c.runAndReadAll(
+      `SELECT path, database_name, readonly FROM duckdb_databases() WHERE NOT internal AND path IS NOT NULL`,
+    );
+    const map = new Map<string, { name: string; readOnly: boolean }>();
+    for (const [p, name, readOnly] of reader.getRows()) {
+      map.set(String(p), { name: String(name), readOnly: readOnly === true });
+    }
+    return map;
+  });
+}
+
+async function attachedAs(c: DuckDBConnection, file: string): Promise<string | undefined> {
+  const reader = await c.runAndReadAll(`SELECT database_name FROM duckdb_databases() WHERE path = $1`, [
+    file,
+  ]);
+  const row = reader.getRows()[0];
+  return row ? String(row[0]) : undefined;
+}
+
+function databaseInfo(
+  w: Warehouse,
+  name: string,
+  attached: Map<string, { name: string; readOnly: boolean }>,
+): DatabaseInfo {
+  const file = w.databaseFile(name);
+  const entry = attached.get(file);
+  return {
+    name,
+    path: file,
+    sizeBytes: fileSize(file) + fileSize(`${file}.wal`),
+    attached: entry !== undefined,
+    readOnly: entry?.readOnly ?? w.readOnly,
+  };
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function moveFiles(from: string, to: string): void {
+  fs.renameSync(from, to);
+  if (fs.existsSync(`${from}.wal`)) fs.renameSync(`${from}.wal`, `${to}.wal`);
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // best effort: the caller reports the real error
+  }
+}
+
+/**
+ * DETACH returns at once even while another session's open transaction or running query still uses
+ * the database; the file stays open until that ends. Renaming or deleting it then would let two
+ * objects share one file, so wait briefly for the release (a probe ATTACH of the same file fails
+ * with "Unique file handle conflict" until then) and otherwise refuse with DATABASE_IN_USE.
+ */
+async function detachAndWaitForRelease(
+  w: Warehouse,
+  c: DuckDBConnection,
+  alias: string,
+  name: string,
+): Promise<void> {
+  await c.run(`DETACH DATABASE ${quoteIdent(alias)}`);
+  const probe = `${INTERNAL_PREFIX}probe_${randomUUID().replaceAll('-', '')}`;
+  const deadline = Date.now() + RELEASE_WAIT_MS;
+  for (;;) {
+    try {
+      await c.run(attachSql(w, name, probe));
+      await c.run(`DETACH DATABASE ${quoteIdent(probe)}`);
+      return;
+    } catch (e) {
+      if (!/Unique file handle conflict/i.test(errorMessage(e))) {
+        await c.run(attachSql(w, name, alias)).catch(() => undefined);
+        throw e;
+      }
+    }
+    if (Date.now() >= deadline) {
+      reattachWhenReleased(w, name, alias);
+      throw new EngineError(
+        'DATABASE_IN_USE',
+        `Database "${name}" is in use by an open transaction or a running query in another session. Finish it (COMMIT or ROLLBACK) and try again; "${name}" is back under its name as soon as it is released.`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Re-attaches a database detached for a refused rename or drop once its last user lets go. */
+function reattachWhenReleased(w: Warehouse, name: string, alias: string): void {
+  let busy = false;
+  const stop = (): void => {
+    clearInterval(timer);
+    hook.dispose();
+  };
+  const timer = setInterval(() => {
+    if (busy) return;
+    if (w.isClosed) return stop();
+    busy = true;
+    w.withConnection((c) => c.run(attachSql(w, name, alias)))
+      .then(
+        () => {
+          stop();
+          w.notifyCatalogChanged({ databases: [alias] });
+        },
+        (e: unknown) => {
+          // Still held: keep waiting. Anything else (name taken meanwhile, file gone): give up quietly.
+          if (!/Unique file handle conflict/i.test(errorMessage(e))) stop();
+        },
+      )
+      .finally(() => {
+        busy = false;
+      });
+  }, 100);
+  timer.unref();
+  const hook = w.onClose(() => clearInterval(timer));
+}

@@ -1,0 +1,320 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
+import { checkObjectName } from './catalog.js';
+import { EngineError, errorMessage } from './errors.js';
+import { INTERNAL_PREFIX, quoteIdent, quoteQualified, quoteString } from './names.js';
+import type { Warehouse } from './warehouse.js';
+
+/** File formats {@link importFile} reads. */
+export type ImportFormat = 'csv' | 'parquet' | 'json' | 'ndjson';
+
+/** Where an import goes. */
+export interface ImportTarget {
+  database: string;
+  /** Default "main". Created if missing. */
+  schema?: string;
+  table: string;
+}
+
+/** Options for {@link importFile}. */
+export interface ImportOptions {
+  /** Default: from the file's extension (.csv .tsv .txt, .parquet .pq, .json, .ndjson .jsonl; also .gz/.zst). */
+  format?: ImportFormat;
+  /** Append to an existing table (columns matched by name, values type-checked) instead of creating it. */
+  append?: boolean;
+  /** Aborting interrupts the import; nothing is written. */
+  signal?: AbortSignal;
+}
+
+/** What an import did. */
+export interface ImportResult {
+  /** Rows written. */
+  rows: number;
+  /** True when the table was created, false when rows were appended. */
+  created: boolean;
+  format: ImportFormat;
+  target: Required<ImportTarget>;
+}
+
+const EXTENSIONS: Record<string, ImportFormat> = {
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.txt': 'csv',
+  '.parquet': 'parquet',
+  '.pq': 'parquet',
+  '.json': 'json',
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+};
+
+/** The format implied by a file name, or undefined. */
+export function formatFromFileName(file: string): ImportFormat | undefined {
+  const base = path
+    .basename(file)
+    .toLowerCase()
+    .replace(/\.(gz|zst)$/, '');
+  return EXTENSIONS[path.extname(base)];
+}
+
+/**
+ * Parses `db.schema.table` or `db.table` (schema "main"); parts may be double-quoted, with `""` for a
+ * quote, so names with dots or spaces can be given: `sales."my schema"."a.b"`.
+ */
+export function parseTableName(text: string): Required<ImportTarget> {
+  const parts: string[] = [];
+  let i = 0;
+  const bad = (why: string): EngineError =>
+    new EngineError(
+      'NAME_INVALID',
+      `"${text}" is not a table name (${why}). Use DB.SCHEMA.TABLE or DB.TABLE; double-quote parts that contain dots, spaces or quotes.`,
+    );
+  while (i <= text.length) {
+    let part = '';
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= text.length) throw bad('unclosed quote');
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        part += text[i++];
+      }
+      if (i < text.length && text[i] !== '.') throw bad('text after a closing quote');
+    } else {
+      const end = text.indexOf('.', i);
+      part = text.slice(i, end === -1 ? text.length : end);
+      if (part.includes('"')) throw bad('a quote inside an unquoted part');
+      i = end === -1 ? text.length : end;
+    }
+    if (part.length === 0) throw bad('an empty part');
+    parts.push(part);
+    i++;
+  }
+  if (parts.length === 2) return { database: parts[0]!, schema: 'main', table: parts[1]! };
+  if (parts.length === 3) return { database: parts[0]!, schema: parts[1]!, table: parts[2]! };
+  throw bad(`${parts.length} part${parts.length === 1 ? '' : 's'}`);
+}
+
+/** Imports `file` into a new table, or appends to an existing one with `append`; returns the row count. */
+export async function importFile(
+  w: Warehouse,
+  file: string,
+  target: ImportTarget | string,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  w.assertWritable('import a file');
+  const to = typeof target === 'string' ? parseTableName(target) : { schema: 'main', ...target };
+  checkObjectName(to.schema, 'schema');
+  checkObjectName(to.table, 'table');
+  const source = path.resolve(file);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(source);
+  } catch {
+    throw new EngineError('FILE_NOT_FOUND', `The file ${source} does not exist.`);
+  }
+  if (!stat.isFile()) throw new EngineError('IMPORT_FAILED', `${source} is not a file.`);
+  const format = options.format ?? formatFromFileName(source);
+  if (!format) {
+    throw new EngineError(
+      'IMPORT_FAILED',
+      `Cannot tell the format of ${path.basename(source)} from its extension; choose csv, parquet, json or ndjson.`,
+    );
+  }
+  if (!(format in READERS))
+    throw new EngineError('INVALID_ARGUMENT', `Unknown import format "${String(format)}".`);
+  const reader = READERS[format](source);
+  const signal = options.signal;
+  if (signal?.aborted) throw interrupted();
+
+  const c = await w.connect();
+  const onAbort = (): void => c.interrupt();
+  signal?.addEventListener('abort', onAbort);
+  // interrupt() stops only the running statement: check between statements too.
+  const run = async (sql: string): Promise<DuckDBResultReader> => {
+    if (signal?.aborted) throw interrupted();
+    try {
+      return await c.runAndReadAll(sql);
+    } catch (e) {
+      throw importError(e, source, format);
+    }
+  };
+  try {
+    const database = await resolveDatabase(c, to.database);
+    const resolved = { database, schema: to.schema, table: to.table };
+    const table = quoteQualified([database, to.schema, to.table]);
+    const existing = await tableColumns(c, resolved);
+    let rows: number;
+    if (existing === 'view') {
+      throw new EngineError('TABLE_EXISTS', `${table} is a view; import into a table.`);
+    } else if (existing && !options.append) {
+      throw new EngineError(
+        'TABLE_EXISTS',
+        `Table ${table} already exists; choose append to add the file's rows to it, or another table name.`,
+      );
+    } else if (existing) {
+      const sourceColumns = (await run(`DESCRIBE SELECT * FROM ${reader}`))
+        .getRows()
+        .map(([name, type]) => ({ name: String(name), type: String(type) }));
+      await checkAppend(run, reader, table, sourceColumns, existing);
+      rows = (await run(`INSERT INTO ${table} BY NAME SELECT * FROM ${reader}`)).rowsChanged;
+    } else if (options.append) {
+      throw new EngineError('NOT_FOUND', `Table ${table} does not exist, so there is nothing to append to.`);
+    } else {
+      await run('BEGIN TRANSACTION');
+      try {
+        await run(`CREATE SCHEMA IF NOT EXISTS ${quoteQualified([database, to.schema])}`);
+        const result = await run(`CREATE TABLE ${table} AS SELECT * FROM ${reader}`);
+        rows = Number(result.getRows()[0]?.[0] ?? 0);
+        await run('COMMIT');
+      } catch (e) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    }
+    w.notifyCatalogChanged({ databases: [database] });
+    return { rows, created: !existing, format, target: resolved };
+  } catch (e) {
+    if (signal?.aborted) throw interrupted(e);
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    w.release(c);
+  }
+}
+
+const READERS: Record<ImportFormat, (file: string) => string> = {
+  csv: (f) => `read_csv_auto(${quoteString(f)})`,
+  parquet: (f) => `read_parquet(${quoteString(f)})`,
+  json: (f) => `read_json_auto(${quoteString(f)})`,
+  ndjson: (f) => `read_json_auto(${quoteString(f)}, format = 'newline_delimited')`,
+};
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+async function resolveDatabase(c: DuckDBConnection, name: string): Promise<string> {
+  const reader = await c.runAndReadAll(
+    `SELECT database_name FROM duckdb_databases() WHERE NOT internal AND lower(database_name) = lower($1)`,
+    [name],
+  );
+  const found = reader.getRows()[0]?.[0];
+  if (found === undefined || String(found).toLowerCase().startsWith(INTERNAL_PREFIX)) {
+    throw new EngineError('DATABASE_NOT_FOUND', `There is no database named "${name}".`);
+  }
+  return String(found);
+}
+
+/** The table's columns, 'view' if it is a view, or undefined if there is no such object. */
+async function tableColumns(
+  c: DuckDBConnection,
+  target: Required<ImportTarget>,
+): Promise<Column[] | 'view' | undefined> {
+  const table = quoteQualified([target.database, target.schema, target.table]);
+  let rows: unknown[][];
+  try {
+    rows = (
+      await c.runAndReadAll(`SELECT name, type FROM pragma_table_info(${quoteString(table)})`)
+    ).getRows();
+  } catch (e) {
+    if (/does not exist/i.test(errorMessage(e))) return undefined;
+    throw new EngineError('SQL_ERROR', errorMessage(e), undefined, { cause: e });
+  }
+  // pragma_table_info answers for views too; a view cannot take rows.
+  const views = await c.runAndReadAll(
+    `SELECT 1 FROM duckdb_views() WHERE database_name = $1 AND lower(schema_name) = lower($2) AND lower(view_name) = lower($3)`,
+    [target.database, target.schema, target.table],
+  );
+  if (views.currentRowCount > 0) return 'view';
+  return rows.map(([name, type]) => ({ name: String(name), type: String(type) }));
+}
+
+/**
+ * Appending matches columns by name. A column whose type differs is accepted only if every value
+ * converts (checked with TRY_CAST over the file), so the error can name each column that does not.
+ */
+async function checkAppend(
+  run: (sql: string) => Promise<DuckDBResultReader>,
+  reader: string,
+  table: string,
+  source: Column[],
+  target: Column[],
+): Promise<void> {
+  const byName = new Map(target.map((col) => [col.name.toLowerCase(), col]));
+  const unknown = source.filter((col) => !byName.has(col.name.toLowerCase()));
+  if (unknown.length > 0) {
+    throw new EngineError(
+      'IMPORT_MISMATCH',
+      `The file has column${unknown.length === 1 ? '' : 's'} ${unknown.map((col) => quoteIdent(col.name)).join(', ')} that ${table} does not have. Its columns are ${target.map((col) => quoteIdent(col.name)).join(', ')}.`,
+    );
+  }
+  const differing = source.filter((col) => byName.get(col.name.toLowerCase())!.type !== col.type);
+  if (differing.length === 0) return;
+  const checks = differing.map(
+    (col, i) =>
+      `count(*) FILTER (WHERE ${quoteIdent(col.name)} IS NOT NULL AND TRY_CAST(${quoteIdent(col.name)} AS ${byName.get(col.name.toLowerCase())!.type}) IS NULL) AS ${quoteIdent(`c${i}`)}`,
+  );
+  const result = await run(`SELECT ${checks.join(', ')} FROM ${reader}`);
+  const counts = result.getRows()[0] ?? [];
+  const bad = differing
+    .map((col, i) => ({ col, failures: Number(counts[i] ?? 0) }))
+    .filter((x) => x.failures > 0)
+    .map(
+      ({ col, failures }) =>
+        `${quoteIdent(col.name)} (file: ${col.type}, table: ${byName.get(col.name.toLowerCase())!.type}, ${failures} value${failures === 1 ? '' : 's'} do not convert)`,
+    );
+  if (bad.length > 0) {
+    throw new EngineError(
+      'IMPORT_MISMATCH',
+      `Cannot append to ${table}: mismatched column types ${bad.join('; ')}.`,
+    );
+  }
+}
+
+function interrupted(cause?: unknown): EngineError {
+  return new EngineError('INTERRUPTED', 'The import was cancelled; nothing was written.', undefined, {
+    cause,
+  });
+}
+
+function importError(e: unknown, file: string, format: ImportFormat): EngineError {
+  if (e instanceof EngineError) return e;
+  const message = errorMessage(e);
+  if (/^INTERRUPT/i.test(message)) return interrupted(e);
+  const first = message.split('\n')[0]!;
+  if (/^Constraint Error/i.test(message)) {
+    return new EngineError(
+      'SQL_CONSTRAINT',
+      `Importing ${path.basename(file)} broke a constraint: ${first}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (/^Conversion Error/i.test(message)) {
+    return new EngineError(
+      'IMPORT_MISMATCH',
+      `A value of ${path.basename(file)} does not fit the table: ${first}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
+  }
+  return new EngineError(
+    'IMPORT_FAILED',
+    `Could not read ${path.basename(file)} as ${format.toUpperCase()}: ${first}`,
+    undefined,
+    { cause: e },
+  );
+}

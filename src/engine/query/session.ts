@@ -1,0 +1,578 @@
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
+import type { Cell, ResultView } from '../../shared/results.js';
+import { EngineError, errorMessage } from '../errors.js';
+import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
+import { columnKind, toCell, typeText } from '../values.js';
+import type { Warehouse } from '../warehouse.js';
+import { refuseInternalFiles } from './internalFiles.js';
+import { KeptResult, ResultStore, type KeptColumn } from './keptResult.js';
+import { identifiers, splitStatements, type StatementRange } from './split.js';
+import { sqlError } from './sqlError.js';
+
+/** DuckDB statement types (duckdb_statement_type) the session tells apart. */
+const StatementKind = {
+  TRANSACTION: 10,
+  SET: 20,
+  VARIABLE_SET: 13,
+  CREATE: 7,
+  ALTER: 9,
+  DROP: 15,
+  CREATE_FUNC: 14,
+  ATTACH: 25,
+  DETACH: 26,
+  COPY_DATABASE: 28,
+  LOAD: 21,
+  IMPORT_EXPORT: 16,
+} as const;
+const CATALOG_CHANGING = new Set<number>([7, 9, 15, 14, 25, 26, 28, 16]);
+const QUERY_RESULT = 3;
+const CHANGED_ROWS = 1;
+
+/** Default rows of a result converted at once. */
+export const DEFAULT_PAGE_SIZE = 1000;
+/** Default number of results a session keeps before dropping the oldest. */
+export const DEFAULT_MAX_RESULTS = 20;
+const FLUSH_EVERY_CHUNKS = 32;
+
+/** Options for {@link Session.open}. */
+export interface SessionOptions {
+  /** Database to USE at start (default: the warehouse's default). */
+  database?: string;
+  /** Schema to USE at start (default: main). */
+  schema?: string;
+  /** Rows converted for the first page of each result (default 1,000). */
+  pageSize?: number;
+  /** Kept results before the oldest are dropped (default 20). */
+  maxResults?: number;
+}
+
+/** Options for {@link Session.run}. */
+export interface RunOptions {
+  /** Run only the text in [start, end) of the script (a selection); positions stay script-relative. */
+  range?: { start: number; end: number };
+}
+
+/** Transaction state of a session: open after BEGIN, aborted after a conflict or constraint error. */
+export interface TransactionState {
+  open: boolean;
+  aborted: boolean;
+}
+
+/** Where a statement sits in the script and its text. */
+export interface StatementInfo {
+  index: number;
+  range: StatementRange;
+  sql: string;
+}
+
+/** What became of one statement of a run. */
+export type StatementOutcome = StatementInfo &
+  (
+    | { status: 'rows'; result: KeptResult; elapsedMs: number }
+    | { status: 'changes'; changes: number; elapsedMs: number }
+    | { status: 'ok'; elapsedMs: number }
+    | { status: 'error'; error: EngineError }
+    | { status: 'notRun' }
+  );
+
+/** All outcomes of a run, the first error if any, and the transaction state afterwards. */
+export interface RunResult {
+  outcomes: StatementOutcome[];
+  error?: EngineError;
+  transaction: TransactionState;
+}
+
+/** Export file formats, chosen by file extension. */
+const EXPORT_FORMATS: Record<string, string> = {
+  '.csv': 'FORMAT csv, HEADER true',
+  '.parquet': 'FORMAT parquet',
+  '.json': 'FORMAT json, ARRAY true',
+  '.ndjson': 'FORMAT json',
+  '.jsonl': 'FORMAT json',
+};
+
+/**
+ * A query session: one DuckDB connection (one per worksheet, one per CLI call) with its transaction,
+ * current database and kept results. Runs are sequential; `cancel()` interrupts the running one.
+ */
+export class Session {
+  private closed = false;
+  private executing = false;
+  private cancelRequested = false;
+  private keeping: Promise<EngineError | undefined> = Promise.resolve(undefined);
+  private keepingActive = false;
+  private readonly tx = { open: false, aborted: false, reason: '', touched: new Set<string>() as Set<string> | 'all' };
+  private readonly results = new Map<string, KeptResult>();
+  private resultCount = 0;
+  private readonly pageSize: number;
+  private readonly maxResults: number;
+
+  private constructor(
+    private readonly warehouse: Warehouse,
+    private readonly connection: DuckDBConnection,
+    private readonly store: ResultStore,
+    /** Unique id of this session. */
+    readonly id: string,
+    options: SessionOptions,
+  ) {
+    this.pageSize = Math.max(1, Math.min(options.pageSize ?? DEFAULT_PAGE_SIZE, 100_000));
+    this.maxResults = Math.max(1, options.maxResults ?? DEFAULT_MAX_RESULTS);
+  }
+
+  /** Opens a session on the warehouse, optionally USE-ing a database and schema. */
+  static async open(warehouse: Warehouse, options: SessionOptions = {}): Promise<Session> {
+    const connection = await warehouse.connect();
+    const made: DuckDBConnection[] = [connection];
+    try {
+      const writer = await warehouse.connect();
+      made.push(writer);
+      const reader = await warehouse.connect();
+      made.push(reader);
+      const id = randomUUID().replaceAll('-', '');
+      const timeZone = await currentTimeZone(connection);
+      const store = await ResultStore.create(writer, reader, `s_${id}`, { timeZone });
+      const session = new Session(warehouse, connection, store, id, options);
+      const database = options.database ?? (await defaultDatabase(connection));
+      if (database) await session.use(database, options.schema);
+      return session;
+    } catch (e) {
+      for (const c of made) warehouse.release(c);
+      throw e instanceof EngineError ? e : new EngineError('SQL_ERROR', `Could not open a session: ${errorMessage(e)}`, undefined, { cause: e });
+    }
+  }
+
+  /** Whether a transaction is open and whether an error aborted it (COMMIT will then fail). */
+  get transaction(): TransactionState {
+    return { open: this.tx.open, aborted: this.tx.aborted };
+  }
+
+  /** True while statements run or the last result is still being kept. */
+  get busy(): boolean {
+    return this.executing || this.keepingActive;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The kept result with `id`; RESULT_NOT_FOUND when dropped or unknown. */
+  result(id: string): KeptResult {
+    const r = this.results.get(id);
+    if (!r) throw new EngineError('RESULT_NOT_FOUND', `No result ${id} in this session (it may have been dropped to keep at most ${this.maxResults}).`);
+    return r;
+  }
+
+  /** The session's current database and schema. */
+  async current(): Promise<{ database: string; schema: string }> {
+    return this.exclusive(async () => {
+      const [[database, schema]] = (await this.connection.runAndReadAll('SELECT current_database(), current_schema()')).getRows() as [[string, string]];
+      return { database, schema };
+    });
+  }
+
+  /** Makes `database` (and `schema`, default main) the default for unqualified names. */
+  async use(database: string, schema?: string): Promise<void> {
+    if (database.toLowerCase().startsWith(INTERNAL_PREFIX)) {
+      throw new EngineError('INTERNAL_FILE_REFUSED', `"${database}" is the warehouse's own database; choose one of yours.`);
+    }
+    await this.exclusive(async () => {
+      const target = schema ? `${quoteIdent(database)}.${quoteIdent(schema)}` : quoteIdent(database);
+      try {
+        await this.connection.run(`USE ${target}`);
+      } catch (e) {
+        throw new EngineError('DATABASE_NOT_FOUND', `Cannot use ${schema ? `${database}.${schema}` : database}: ${errorMessage(e).split('\n')[0]}`, undefined, { cause: e });
+      }
+    });
+  }
+
+  /** Runs a script (or its selected range) and returns every statement's outcome in order. */
+  async run(script: string, options: RunOptions = {}): Promise<RunResult> {
+    const outcomes: StatementOutcome[] = [];
+    for await (const outcome of this.runIter(script, options)) outcomes.push(outcome);
+    const error = outcomes.find((o): o is Extract<StatementOutcome, { status: 'error' }> => o.status === 'error')?.error;
+    return { outcomes, ...(error ? { error } : {}), transaction: this.transaction };
+  }
+
+  /**
+   * Runs a script statement by statement, yielding each outcome as soon as it is known: a rows
+   * outcome comes with its first page while DuckDB keeps producing the rest into the kept result.
+   * After a failing statement, the later ones are yielded as not run.
+   */
+  async *runIter(script: string, options: RunOptions = {}): AsyncGenerator<StatementOutcome> {
+    this.assertOpen();
+    if (typeof script !== 'string') throw new EngineError('INVALID_ARGUMENT', 'The script must be text.');
+    if (this.executing) throw new EngineError('SESSION_BUSY', 'This session is already running statements; wait for them or cancel.');
+    const { start, end } = options.range ?? { start: 0, end: script.length };
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > script.length || start > end) {
+      throw new EngineError('INVALID_ARGUMENT', `The range ${start}–${end} is not inside the script (0–${script.length}).`);
+    }
+    this.executing = true;
+    this.cancelRequested = false;
+    try {
+      const previous = await this.keeping;
+      void previous;
+      const ranges = splitStatements(script.slice(start, end)).map((r) => ({
+        ...r,
+        start: r.start + start,
+        end: r.end + start,
+        terminatorEnd: r.terminatorEnd + start,
+      }));
+      let failed = false;
+      let index = 0;
+      for (const range of ranges) {
+        const info = { index: index++, range, sql: range.text };
+        if (failed || this.cancelRequested) {
+          yield { ...info, status: 'notRun' };
+          continue;
+        }
+        let outcome: StatementOutcome;
+        try {
+          outcome = await this.execute(info, script);
+        } catch (e) {
+          failed = true;
+          const error = e instanceof EngineError && e.position ? e : sqlError(e, script, range.text, range.start);
+          await this.afterError(error);
+          yield { ...info, status: 'error', error };
+          continue;
+        }
+        yield outcome;
+        if (outcome.status === 'rows') {
+          const keepError = await this.keeping;
+          if (keepError) {
+            failed = true;
+            await this.afterError(keepError);
+          }
+        }
+      }
+    } finally {
+      this.executing = false;
+    }
+  }
+
+  /** Stops the running statement (or the keeping of the last result) soon; the session stays usable. */
+  cancel(): void {
+    if (this.closed || !this.busy) return;
+    this.cancelRequested = true;
+    this.connection.interrupt();
+  }
+
+  /**
+   * Writes a query's rows, or a kept result seen through `view`, to `file` with DuckDB's COPY (format
+   * from the extension: .csv, .parquet, .json, .ndjson/.jsonl). Rows never pass through JS.
+   */
+  async export(source: string | KeptResult, file: string, view?: ResultView): Promise<{ rows: number; file: string }> {
+    this.assertOpen();
+    const target = path.resolve(file);
+    const format = EXPORT_FORMATS[path.extname(target).toLowerCase()];
+    if (!format) {
+      throw new EngineError('INVALID_ARGUMENT', `Cannot tell the export format of ${target}: use a .csv, .parquet, .json, .ndjson or .jsonl file.`);
+    }
+    refuseInternalFiles(quoteString(target), this.warehouse.dir);
+    const copy = (query: string): string => `COPY (${query}) TO ${quoteString(target)} (${format})`;
+    const fail = (e: unknown): EngineError =>
+      e instanceof EngineError ? e : new EngineError('EXPORT_FAILED', `Export to ${target} failed: ${errorMessage(e).split('\n')[0]}`, undefined, { cause: e });
+    if (typeof source !== 'string') {
+      const query = await source.viewQuery(view);
+      return this.store.reads.run(async () => {
+        try {
+          const r = await this.store.reader.run(copy(query));
+          return { rows: r.rowsChanged, file: target };
+        } catch (e) {
+          throw fail(e);
+        }
+      });
+    }
+    const statements = splitStatements(source);
+    if (statements.length !== 1) throw new EngineError('INVALID_ARGUMENT', `Export takes exactly one query (got ${statements.length} statements).`);
+    refuseInternalFiles(statements[0]!.text, this.warehouse.dir);
+    return this.exclusive(async () => {
+      try {
+        const r = await this.connection.run(copy(statements[0]!.text));
+        return { rows: r.rowsChanged, file: target };
+      } catch (e) {
+        const error = sqlError(e, source, statements[0]!.text, statements[0]!.start);
+        throw error.code === 'SQL_ERROR' ? fail(e) : error;
+      }
+    });
+  }
+
+  /** Cancels what runs, drops every kept result and closes the session's connections. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.cancel();
+    this.closed = true;
+    await this.keeping;
+    try {
+      if (!this.warehouse.isClosed) await this.store.reads.run(() => this.store.drop());
+    } catch {
+      // the warehouse drops leftover results when it next opens
+    } finally {
+      for (const r of this.results.values()) void r.release().catch(() => undefined);
+      this.results.clear();
+      this.warehouse.release(this.connection);
+      this.warehouse.release(this.store.writer);
+      this.warehouse.release(this.store.reader);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EngineError('SESSION_CLOSED', 'This session is closed.');
+    this.warehouse.assertOpen();
+  }
+
+  /** Runs `fn` on the session's connection when no run or keeping is in progress. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    if (this.executing) throw new EngineError('SESSION_BUSY', 'This session is running statements; wait for them or cancel.');
+    this.executing = true;
+    try {
+      await this.keeping;
+      return await fn();
+    } finally {
+      this.executing = false;
+    }
+  }
+
+  /** Kept results live in the warehouse's own database: SQL may not name it. */
+  private refuseInternalDatabase(sql: string): void {
+    const internal = identifiers(sql).find((id) => id.value.toLowerCase().startsWith(INTERNAL_PREFIX) && id.value.toLowerCase() === this.store.catalog.toLowerCase());
+    if (internal) {
+      throw new EngineError('INTERNAL_FILE_REFUSED', `Refused: "${internal.value}" is the warehouse's own database of kept results; SQL may not use it.`);
+    }
+  }
+
+  private async execute(info: StatementInfo, script: string): Promise<StatementOutcome> {
+    const { range } = info;
+    refuseInternalFiles(range.text, this.warehouse.dir);
+    this.refuseInternalDatabase(range.text);
+    const extracted = await this.connection.extractStatements(range.text);
+    let last: StatementOutcome = { ...info, status: 'ok', elapsedMs: 0 };
+    for (let i = 0; i < extracted.count; i++) {
+      const started = Date.now();
+      const prepared = await extracted.prepare(i);
+      const type = prepared.statementType as number;
+      const keyword = /^\s*(\w+)/.exec(range.text)?.[1]?.toUpperCase() ?? '';
+      if (type === StatementKind.TRANSACTION && (keyword === 'COMMIT' || keyword === 'END') && this.tx.aborted) {
+        await this.rollbackAborted();
+      }
+      last = await this.executePrepared(info, prepared, started);
+      await this.afterSuccess(type, keyword, range.text);
+    }
+    void script;
+    return last;
+  }
+
+  private async executePrepared(info: StatementInfo, prepared: DuckDBPreparedStatement, started: number): Promise<StatementOutcome> {
+    const result = await prepared.stream();
+    if ((result.returnType as number) === QUERY_RESULT) {
+      return { ...info, status: 'rows', result: await this.keep(info, result, started), elapsedMs: Date.now() - started };
+    }
+    if ((result.returnType as number) === CHANGED_ROWS) {
+      return { ...info, status: 'changes', changes: result.rowsChanged, elapsedMs: Date.now() - started };
+    }
+    return { ...info, status: 'ok', elapsedMs: Date.now() - started };
+  }
+
+  /**
+   * Streams the statement's rows on the session's connection, converts the first page, and appends
+   * every chunk into a table of the results database through the writer connection. The rest is kept
+   * in the background; nothing else may run on the session's connection until it ends (a new query
+   * would silently end the stream).
+   */
+  private async keep(info: StatementInfo, result: DuckDBResult, started: number): Promise<KeptResult> {
+    const types = result.columnTypes();
+    const names = result.columnNames();
+    const exportNames = result.deduplicatedColumnNames();
+    const columns: KeptColumn[] = types.map((t, i) => ({
+      name: names[i]!,
+      type: typeText(t),
+      kind: columnKind(t),
+      duckdbType: t,
+      exportName: exportNames[i]!,
+    }));
+    const table = this.store.nextTable();
+    const definition = types.map((t, i) => `${quoteIdent(`c${i}`)} ${t.typeId === 36 ? 'INTEGER' : t.toString()}`).join(', ');
+    await this.store.writer.run(`CREATE TABLE ${this.store.qualified(table)} (${definition})`);
+    const appender = await this.store.writer.createAppender(table, this.store.schema, this.store.catalog);
+    const firstPage: Cell[][] = [];
+    let kept = 0;
+    let ended = false;
+    try {
+      while (firstPage.length < this.pageSize) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) {
+          ended = true;
+          break;
+        }
+        for (const row of chunk.getRows().slice(0, this.pageSize - firstPage.length)) {
+          firstPage.push(row.map((v, i) => toCell(v, types[i]!, this.store.cellContext)));
+        }
+        appender.appendDataChunk(chunk);
+        kept += chunk.rowCount;
+      }
+      appender.flushSync();
+    } catch (e) {
+      appender.closeSync();
+      throw e;
+    }
+    const kept_ = new KeptResult(`${this.id}:${++this.resultCount}`, info.sql, columns, firstPage, this.store, table, started);
+    kept_.progress(kept);
+    this.remember(kept_);
+    if (ended) {
+      appender.closeSync();
+      kept_.end({ cancelled: this.cancelRequested });
+      this.keeping = Promise.resolve(this.cancelRequested ? interrupted() : undefined);
+      return kept_;
+    }
+    this.keepingActive = true;
+    this.keeping = (async (): Promise<EngineError | undefined> => {
+      let chunks = 0;
+      try {
+        for (;;) {
+          const chunk = await result.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) break;
+          appender.appendDataChunk(chunk);
+          kept += chunk.rowCount;
+          if (++chunks % FLUSH_EVERY_CHUNKS === 0) {
+            appender.flushSync();
+            kept_.progress(kept);
+          }
+        }
+        appender.closeSync();
+        kept_.progress(kept);
+        const error = this.cancelRequested ? interrupted() : undefined;
+        kept_.end({ cancelled: this.cancelRequested });
+        return error;
+      } catch (e) {
+        try {
+          appender.closeSync();
+        } catch {
+          // the rows appended so far stay readable
+        }
+        kept_.progress(kept);
+        const error = sqlError(e, info.range.text, info.range.text, 0);
+        kept_.end({ cancelled: error.code === 'INTERRUPTED', error });
+        return error;
+      } finally {
+        this.keepingActive = false;
+      }
+    })();
+    return kept_;
+  }
+
+  private remember(result: KeptResult): void {
+    this.results.set(result.id, result);
+    while (this.results.size > this.maxResults) {
+      const [oldestId, oldest] = this.results.entries().next().value as [string, KeptResult];
+      this.results.delete(oldestId);
+      void oldest.release().catch(() => undefined);
+    }
+  }
+
+  private async afterSuccess(type: number, keyword: string, sql: string): Promise<void> {
+    if (type === StatementKind.TRANSACTION) {
+      if (keyword === 'BEGIN' || keyword === 'START') {
+        this.tx.open = true;
+        this.tx.aborted = false;
+        this.tx.reason = '';
+        this.tx.touched = new Set();
+      } else if (['COMMIT', 'END', 'ROLLBACK', 'ABORT'].includes(keyword)) {
+        const touched = this.tx.touched;
+        this.tx.open = false;
+        this.tx.aborted = false;
+        this.tx.touched = new Set();
+        if (keyword === 'ROLLBACK' || keyword === 'ABORT') this.notify(touched);
+      }
+      return;
+    }
+    if (type === StatementKind.SET || type === StatementKind.VARIABLE_SET) {
+      this.store.cellContext.timeZone = await currentTimeZone(this.connection);
+    }
+    if (CATALOG_CHANGING.has(type)) {
+      const touched = type === StatementKind.ATTACH || type === StatementKind.DETACH || type === StatementKind.COPY_DATABASE
+        ? 'all'
+        : await this.databasesTouched(sql);
+      this.notify(touched);
+      if (this.tx.open) {
+        if (touched === 'all' || this.tx.touched === 'all') this.tx.touched = 'all';
+        else for (const d of touched) this.tx.touched.add(d);
+      }
+    }
+  }
+
+  private notify(databases: Set<string> | 'all'): void {
+    if (databases !== 'all' && databases.size === 0) return;
+    this.warehouse.notifyCatalogChanged({ databases: databases === 'all' ? 'all' : [...databases] });
+  }
+
+  /** The current database plus every attached database the statement names as a qualifier. */
+  private async databasesTouched(sql: string): Promise<Set<string>> {
+    const rows = (await this.connection.runAndReadAll('SELECT database_name, database_name = current_database() FROM duckdb_databases()')).getRows();
+    const byLower = new Map(rows.map(([name]) => [String(name).toLowerCase(), String(name)]));
+    const touched = new Set<string>(rows.filter(([, current]) => current === true).map(([name]) => String(name)));
+    for (const id of identifiers(sql)) {
+      const db = id.qualifies ? byLower.get(id.value.toLowerCase()) : undefined;
+      if (db) touched.add(db);
+    }
+    return touched;
+  }
+
+  private async afterError(error: EngineError): Promise<void> {
+    if (error.code === 'INTERRUPTED' || !this.tx.open || this.closed) return;
+    if (error.code === 'TRANSACTION_ABORTED' && /commit/i.test(error.message)) return;
+    try {
+      await this.connection.run('SELECT 1');
+    } catch (e) {
+      if (/transaction is aborted/i.test(errorMessage(e))) {
+        this.tx.aborted = true;
+        this.tx.reason ||= error.message;
+      }
+    }
+  }
+
+  private async rollbackAborted(): Promise<never> {
+    const reason = this.tx.reason;
+    const touched = this.tx.touched;
+    try {
+      await this.connection.run('ROLLBACK');
+    } finally {
+      this.tx.open = false;
+      this.tx.aborted = false;
+      this.tx.reason = '';
+      this.tx.touched = new Set();
+      this.notify(touched);
+    }
+    throw new EngineError(
+      'TRANSACTION_ABORTED',
+      `COMMIT failed: the transaction had been aborted by an earlier error${reason ? ` (${reason})` : ''}. None of its changes were saved; the transaction was rolled back.`,
+    );
+  }
+}
+
+/**
+ * The user's first database (alphabetically). Without any, the session stays in the results
+ * database's `main` schema: a scratch area the warehouse empties when it next opens.
+ */
+async function defaultDatabase(c: DuckDBConnection): Promise<string | undefined> {
+  const rows = (
+    await c.runAndReadAll(
+      `SELECT database_name FROM duckdb_databases() WHERE NOT internal AND database_name <> current_database() AND database_name NOT ILIKE '${INTERNAL_PREFIX}%' AND database_name NOT IN ('memory', 'system', 'temp') ORDER BY database_name`,
+    )
+  ).getRows();
+  return rows.length ? String(rows[0]![0]) : undefined;
+}
+
+function interrupted(): EngineError {
+  return new EngineError('INTERRUPTED', 'Cancelled.');
+}
+
+async function currentTimeZone(c: DuckDBConnection): Promise<string> {
+  try {
+    const [[zone]] = (await c.runAndReadAll("SELECT current_setting('TimeZone')")).getRows() as [[string]];
+    return zone;
+  } catch {
+    return 'UTC';
+  }
+}

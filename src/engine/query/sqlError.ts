@@ -1,0 +1,90 @@
+import { EngineError, errorMessage, type EngineErrorCode, type SourcePosition } from '../errors.js';
+import { lineColumn } from './split.js';
+
+const CODES: [RegExp, EngineErrorCode][] = [
+  [/^Parser Error/, 'SQL_PARSE'],
+  [/^Binder Error/, 'SQL_BINDER'],
+  [/^Catalog Error/, 'SQL_CATALOG'],
+  [/^Constraint Error/, 'SQL_CONSTRAINT'],
+  [/^Conversion Error/, 'SQL_CONVERSION'],
+  [/^INTERRUPT Error/, 'INTERRUPTED'],
+  [/^TransactionContext Error: (Current transaction is aborted|Failed to commit)/, 'TRANSACTION_ABORTED'],
+  [/^TransactionContext Error: .*Conflict/, 'TRANSACTION_CONFLICT'],
+  [/^Missing Extension Error/, 'EXTENSION_MISSING'],
+];
+
+/**
+ * Turns a DuckDB error raised by statement text `statement`, which starts at `statementStart` in
+ * `script`, into an EngineError whose position is in the whole script. DuckDB reports the position
+ * only as a rendered "LINE n: <context>" line with a caret under the error; that context is the line
+ * of the statement, possibly cut to ~40 display columns either side with "...".
+ */
+export function sqlError(e: unknown, script: string, statement: string, statementStart: number): EngineError {
+  if (e instanceof EngineError) return e;
+  const raw = errorMessage(e).replace(/^Failed to extract statements: /, '');
+  const code = CODES.find(([re]) => re.test(raw))?.[1] ?? 'SQL_ERROR';
+  const rendered = /\n*LINE (\d+): (.*)\n( *)\^\s*$/s.exec(raw);
+  let local: number | undefined;
+  let message = raw;
+  if (rendered) {
+    message = raw.slice(0, rendered.index).trimEnd();
+    local = locate(statement, Number(rendered[1]), rendered[2]!, rendered[3]!.length - `LINE ${rendered[1]}: `.length);
+  } else if (code === 'SQL_PARSE' && /at end of input/.test(raw)) {
+    local = statement.length;
+  }
+  let position: SourcePosition | undefined;
+  if (local !== undefined) {
+    const offset = statementStart + local;
+    position = { ...lineColumn(script, offset), offset };
+    message = `${message} (line ${position.line}, column ${position.column})`;
+  }
+  return new EngineError(code, message, position, { cause: e });
+}
+
+/** Offset in `statement` of the caret DuckDB drew `caretWidth` display columns into `context`. */
+function locate(statement: string, line: number, context: string, caretWidth: number): number | undefined {
+  // DuckDB counts '\r' and '\n' each as a line break, so "\r\n" is two lines to it.
+  const lines = statement.split(/[\r\n]/);
+  if (line < 1 || line > lines.length) return undefined;
+  const lineStart = lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0);
+  const text = lines[line - 1]!;
+  let shown = context;
+  let width = caretWidth;
+  let from = 0;
+  if (shown.startsWith('...') && !text.startsWith('...')) {
+    shown = shown.slice(3);
+    width -= 3;
+  }
+  if (shown.endsWith('...') && !text.endsWith(shown)) shown = shown.slice(0, -3);
+  if (shown !== text) {
+    const at = text.indexOf(shown);
+    if (at < 0) return lineStart;
+    from = at;
+  }
+  let i = from;
+  while (width > 0 && i < text.length) {
+    const cp = text.codePointAt(i)!;
+    width -= displayWidth(cp);
+    i += cp > 0xffff ? 2 : 1;
+  }
+  return lineStart + Math.min(i, text.length);
+}
+
+/** Terminal display width of a code point, as DuckDB's utf8proc counts it (wide East Asian and emoji: 2). */
+function displayWidth(cp: number): number {
+  if ((cp >= 0x300 && cp <= 0x36f) || cp === 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f)) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1faff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  ) {
+    return 2;
+  }
+  return 1;
+}
