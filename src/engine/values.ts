@@ -62,8 +62,14 @@ const TYPES: Record<DuckDBTypeId, TypeHandling> = {
   [DuckDBTypeId.TIMESTAMP]: { kind: 'temporal', toCell: text },
   [DuckDBTypeId.TIMESTAMP_S]: { kind: 'temporal', toCell: text },
   [DuckDBTypeId.TIMESTAMP_MS]: { kind: 'temporal', toCell: text },
-  [DuckDBTypeId.TIMESTAMP_NS]: { kind: 'temporal', toCell: (v) => timestampNsText(v as DuckDBTimestampNanosecondsValue) },
-  [DuckDBTypeId.TIMESTAMP_TZ]: { kind: 'temporal', toCell: (v, _t, c) => timestampTzText(v as DuckDBTimestampTZValue, c) },
+  [DuckDBTypeId.TIMESTAMP_NS]: {
+    kind: 'temporal',
+    toCell: (v) => timestampNsText(v as DuckDBTimestampNanosecondsValue),
+  },
+  [DuckDBTypeId.TIMESTAMP_TZ]: {
+    kind: 'temporal',
+    toCell: (v, _t, c) => timestampTzText(v as DuckDBTimestampTZValue, c),
+  },
   [DuckDBTypeId.INTERVAL]: { kind: 'temporal', toCell: text },
   [DuckDBTypeId.VARCHAR]: { kind: 'text', toCell: text },
   [DuckDBTypeId.STRING_LITERAL]: { kind: 'text', toCell: text },
@@ -74,11 +80,13 @@ const TYPES: Record<DuckDBTypeId, TypeHandling> = {
   [DuckDBTypeId.GEOMETRY]: { kind: 'binary', toCell: text },
   [DuckDBTypeId.LIST]: {
     kind: 'nested',
-    toCell: (v, t, c) => (v as DuckDBListValue).items.map((item) => toCell(item, (t as DuckDBListType).valueType, c)),
+    toCell: (v, t, c) =>
+      (v as DuckDBListValue).items.map((item) => toCell(item, (t as DuckDBListType).valueType, c)),
   },
   [DuckDBTypeId.ARRAY]: {
     kind: 'nested',
-    toCell: (v, t, c) => (v as DuckDBArrayValue).items.map((item) => toCell(item, (t as DuckDBArrayType).valueType, c)),
+    toCell: (v, t, c) =>
+      (v as DuckDBArrayValue).items.map((item) => toCell(item, (t as DuckDBArrayType).valueType, c)),
   },
   [DuckDBTypeId.STRUCT]: {
     kind: 'nested',
@@ -86,7 +94,9 @@ const TYPES: Record<DuckDBTypeId, TypeHandling> = {
       const type = t as DuckDBStructType;
       const entries = (v as DuckDBStructValue).entries;
       const out: { [key: string]: Cell } = {};
-      type.entryNames.forEach((name, i) => (out[name] = toCell(entries[name] ?? null, type.entryTypes[i]!, c)));
+      type.entryNames.forEach(
+        (name, i) => (out[name] = toCell(entries[name] ?? null, type.entryTypes[i]!, c)),
+      );
       return out;
     },
   },
@@ -94,7 +104,10 @@ const TYPES: Record<DuckDBTypeId, TypeHandling> = {
     kind: 'nested',
     toCell: (v, t, c) => {
       const type = t as DuckDBMapType;
-      return (v as DuckDBMapValue).entries.map((e) => ({ key: toCell(e.key, type.keyType, c), value: toCell(e.value, type.valueType, c) }));
+      return (v as DuckDBMapValue).entries.map((e) => ({
+        key: toCell(e.key, type.keyType, c),
+        value: toCell(e.value, type.valueType, c),
+      }));
     },
   },
   [DuckDBTypeId.UNION]: {

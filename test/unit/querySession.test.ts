@@ -15,14 +15,19 @@ let warehouse: Warehouse;
 const sessions: Session[] = [];
 const changes: CatalogChange[] = [];
 
-async function session(options: Parameters<typeof Session.open>[1] = { database: 'sales' }): Promise<Session> {
+async function session(
+  options: Parameters<typeof Session.open>[1] = { database: 'sales' },
+): Promise<Session> {
   const s = await Session.open(warehouse, options);
   sessions.push(s);
   return s;
 }
 
 function rows(o: StatementOutcome | undefined): KeptResult {
-  assert.ok(o && o.status === 'rows', `expected rows, got ${JSON.stringify(o && o.status === 'error' ? o.error.message : o?.status)}`);
+  assert.ok(
+    o && o.status === 'rows',
+    `expected rows, got ${JSON.stringify(o && o.status === 'error' ? o.error.message : o?.status)}`,
+  );
   return o.result;
 }
 
@@ -36,7 +41,9 @@ before(async () => {
   await warehouse.withConnection(async (c) => {
     await c.run(`ATTACH ${quoteString(warehouse.databaseFile('sales'))} AS sales`);
     await c.run(`ATTACH ${quoteString(warehouse.databaseFile('crm'))} AS crm`);
-    await c.run(`CREATE TABLE sales.main.big AS SELECT i AS id, md5(i::VARCHAR) AS name, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 100 END AS bucket, (i * 1.5)::DOUBLE AS amount FROM range(300000) t(i)`);
+    await c.run(
+      `CREATE TABLE sales.main.big AS SELECT i AS id, md5(i::VARCHAR) AS name, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 100 END AS bucket, (i * 1.5)::DOUBLE AS amount FROM range(300000) t(i)`,
+    );
     await c.run(`CREATE TABLE crm.main.customers AS SELECT i AS id, 'c' || i AS name FROM range(10) t(i)`);
   });
   warehouse.onCatalogChanged((c) => changes.push(c));
@@ -52,7 +59,7 @@ describe('runs', () => {
   test('one outcome per statement: rows, changes, plain success', async () => {
     const s = await session();
     const r = await s.run(
-      'CREATE TABLE t (a INTEGER, b VARCHAR);\nINSERT INTO t VALUES (1, \'x\'), (2, \'y\');\nUPDATE t SET b = \'z\' WHERE a = 2;\nSELECT * FROM t ORDER BY a;\nINSERT INTO t VALUES (3, \'w\') RETURNING a;\nSHOW TABLES; DESCRIBE t; EXPLAIN SELECT 1; PRAGMA database_list; CALL pragma_version()',
+      "CREATE TABLE t (a INTEGER, b VARCHAR);\nINSERT INTO t VALUES (1, 'x'), (2, 'y');\nUPDATE t SET b = 'z' WHERE a = 2;\nSELECT * FROM t ORDER BY a;\nINSERT INTO t VALUES (3, 'w') RETURNING a;\nSHOW TABLES; DESCRIBE t; EXPLAIN SELECT 1; PRAGMA database_list; CALL pragma_version()",
     );
     assert.equal(r.error, undefined);
     assert.deepEqual(
@@ -61,7 +68,10 @@ describe('runs', () => {
     );
     assert.equal((r.outcomes[1] as { changes: number }).changes, 2);
     assert.equal((r.outcomes[2] as { changes: number }).changes, 1);
-    assert.deepEqual(rows(r.outcomes[3]).firstPage, [[1, 'x'], [2, 'z']]);
+    assert.deepEqual(rows(r.outcomes[3]).firstPage, [
+      [1, 'x'],
+      [2, 'z'],
+    ]);
     assert.deepEqual(rows(r.outcomes[4]).firstPage, [[3]]);
     assert.equal(r.outcomes[5]!.sql, 'SHOW TABLES');
   });
@@ -81,7 +91,10 @@ describe('runs', () => {
     const s = await session();
     const script = 'CREATE TABLE p1 (a INT);\n\nINSERT INTO p1 VALUES (1);\n  SELECT * FRM p1;\nSELECT 2;';
     const r = await s.run(script);
-    assert.deepEqual(r.outcomes.map((o) => o.status), ['ok', 'changes', 'error', 'notRun']);
+    assert.deepEqual(
+      r.outcomes.map((o) => o.status),
+      ['ok', 'changes', 'error', 'notRun'],
+    );
     const e = r.error!;
     assert.equal(e.code, 'SQL_PARSE');
     assert.deepEqual({ line: e.position!.line, column: e.position!.column }, { line: 4, column: 16 });
@@ -98,7 +111,10 @@ describe('runs', () => {
     assert.deepEqual([r.error!.position!.line, r.error!.position!.column], [3, 4]);
     const r2 = await s.run('SELECT 1; SELECT nocol FROM range(3)');
     assert.equal(r2.error?.code, 'SQL_BINDER');
-    assert.equal('SELECT 1; SELECT nocol FROM range(3)'.slice(r2.error!.position!.offset).startsWith('nocol'), true);
+    assert.equal(
+      'SELECT 1; SELECT nocol FROM range(3)'.slice(r2.error!.position!.offset).startsWith('nocol'),
+      true,
+    );
     const r3 = await s.run("SELECT CAST('x' AS INTEGER)");
     assert.equal(r3.error?.code, 'SQL_CONVERSION');
     const r4 = await s.run('SELECT 1 +');
@@ -124,17 +140,27 @@ describe('runs', () => {
     assert.equal(r1.outcomes[0]!.range.start, 10);
     const r2 = await s.run(script, { range: { start: 20, end: script.length } });
     assert.equal(r2.error?.position?.line, 3);
-    await assert.rejects(s.run(script, { range: { start: 5, end: 999 } }), (e) => isEngineError(e, 'INVALID_ARGUMENT'));
+    await assert.rejects(s.run(script, { range: { start: 5, end: 999 } }), (e) =>
+      isEngineError(e, 'INVALID_ARGUMENT'),
+    );
   });
 
   test('odd identifiers with quotes, dots and unicode', async () => {
     const s = await session();
-    const r = await s.run('CREATE TABLE "we""ird.tab;le" ("a.b" INT, "ü ñ 日本" VARCHAR, "x""y" INT); INSERT INTO "we""ird.tab;le" VALUES (1, \'é;\', 2); SELECT * FROM "we""ird.tab;le"');
+    const r = await s.run(
+      'CREATE TABLE "we""ird.tab;le" ("a.b" INT, "ü ñ 日本" VARCHAR, "x""y" INT); INSERT INTO "we""ird.tab;le" VALUES (1, \'é;\', 2); SELECT * FROM "we""ird.tab;le"',
+    );
     assert.equal(r.error, undefined);
     const result = rows(r.outcomes[2]);
-    assert.deepEqual(result.columns.map((c) => c.name), ['a.b', 'ü ñ 日本', 'x"y']);
+    assert.deepEqual(
+      result.columns.map((c) => c.name),
+      ['a.b', 'ü ñ 日本', 'x"y'],
+    );
     assert.deepEqual(result.firstPage, [[1, 'é;', 2]]);
-    const sorted = await result.page(0, 10, { sort: [{ column: 1, direction: 'desc' }], filters: [{ column: 0, op: 'equals', value: '1' }] });
+    const sorted = await result.page(0, 10, {
+      sort: [{ column: 1, direction: 'desc' }],
+      filters: [{ column: 0, op: 'equals', value: '1' }],
+    });
     assert.deepEqual(sorted.rows, [[1, 'é;', 2]]);
     assert.ok(changes.some((c) => c.databases === 'all' || c.databases.includes('sales')));
   });
@@ -183,11 +209,18 @@ describe('internal files', () => {
     for (const sql of attempts) {
       const r = await s.run(`SELECT 1; ${sql}; SELECT 2`);
       assert.equal(r.error?.code, 'INTERNAL_FILE_REFUSED', sql);
-      assert.deepEqual(r.outcomes.map((o) => o.status), ['rows', 'error', 'notRun'], sql);
+      assert.deepEqual(
+        r.outcomes.map((o) => o.status),
+        ['rows', 'error', 'notRun'],
+        sql,
+      );
     }
     const outside = path.join(tmp, 'outside.csv');
     fs.writeFileSync(outside, 'a,b\n1,2\n');
-    assert.deepEqual(rows((await s.run(`SELECT * FROM read_csv(${quoteString(outside)})`)).outcomes[0]).firstPage, [['1', '2']]);
+    assert.deepEqual(
+      rows((await s.run(`SELECT * FROM read_csv(${quoteString(outside)})`)).outcomes[0]).firstPage,
+      [['1', '2']],
+    );
   });
 });
 
@@ -201,12 +234,15 @@ describe('kept results', () => {
 
   test('the first page comes with the outcome; the rest is kept in DuckDB', async () => {
     assert.equal(big.firstPage.length, 500);
-    assert.deepEqual(big.columns.map((c) => [c.name, c.type, c.kind]), [
-      ['id', 'BIGINT', 'integer'],
-      ['name', 'VARCHAR', 'text'],
-      ['bucket', 'BIGINT', 'integer'],
-      ['amount', 'DOUBLE', 'float'],
-    ]);
+    assert.deepEqual(
+      big.columns.map((c) => [c.name, c.type, c.kind]),
+      [
+        ['id', 'BIGINT', 'integer'],
+        ['name', 'VARCHAR', 'text'],
+        ['bucket', 'BIGINT', 'integer'],
+        ['amount', 'DOUBLE', 'float'],
+      ],
+    );
     await big.whenComplete();
     assert.equal(big.summary().complete, true);
     assert.equal(big.summary().rowCount, 300000);
@@ -219,7 +255,10 @@ describe('kept results', () => {
       const page = await big.page(offset, 20);
       const expected = Math.min(20, 300000 - offset);
       assert.equal(page.rows.length, expected);
-      assert.deepEqual(page.rows.map((r) => r[0]), Array.from({ length: expected }, (_, i) => String(offset + i)));
+      assert.deepEqual(
+        page.rows.map((r) => r[0]),
+        Array.from({ length: expected }, (_, i) => String(offset + i)),
+      );
       assert.equal(page.totalRows, 300000);
     }
     assert.deepEqual((await big.page(300000, 10)).rows, []);
@@ -240,28 +279,57 @@ describe('kept results', () => {
     );
     const first = await big.page(0, 50, view);
     assert.equal(first.totalRows, expected.length);
-    assert.deepEqual(first.rows.map((r) => r[0]), expected.slice(0, 50).map((r) => r[0]));
+    assert.deepEqual(
+      first.rows.map((r) => r[0]),
+      expected.slice(0, 50).map((r) => r[0]),
+    );
     const later = await big.page(700, 50, view);
-    assert.deepEqual(later.rows.map((r) => r[0]), expected.slice(700, 750).map((r) => r[0]));
+    assert.deepEqual(
+      later.rows.map((r) => r[0]),
+      expected.slice(700, 750).map((r) => r[0]),
+    );
 
     const nulls = await big.page(0, 5, { filters: [{ column: 2, op: 'isNull' }] });
-    assert.equal(nulls.totalRows, Number((await direct('SELECT count(*) FROM sales.main.big WHERE bucket IS NULL'))[0]![0]));
+    assert.equal(
+      nulls.totalRows,
+      Number((await direct('SELECT count(*) FROM sales.main.big WHERE bucket IS NULL'))[0]![0]),
+    );
     assert.ok(nulls.rows.every((r) => r[2] === null));
     const notNull = await big.page(0, 1, { filters: [{ column: 2, op: 'notNull' }] });
     assert.equal(notNull.totalRows + nulls.totalRows, 300000);
     const eq = await big.page(0, 10, { filters: [{ column: 0, op: 'equals', value: '123' }] });
-    assert.deepEqual(eq.rows.map((r) => r[0]), ['123']);
+    assert.deepEqual(
+      eq.rows.map((r) => r[0]),
+      ['123'],
+    );
 
-    const asc = await big.page(0, 3, { sort: [{ column: 2, direction: 'asc' }, { column: 0, direction: 'desc' }] });
-    const expectAsc = await direct('SELECT id::VARCHAR FROM sales.main.big ORDER BY bucket ASC NULLS LAST, id DESC LIMIT 3');
-    assert.deepEqual(asc.rows.map((r) => r[0]), expectAsc.map((r) => r[0]));
+    const asc = await big.page(0, 3, {
+      sort: [
+        { column: 2, direction: 'asc' },
+        { column: 0, direction: 'desc' },
+      ],
+    });
+    const expectAsc = await direct(
+      'SELECT id::VARCHAR FROM sales.main.big ORDER BY bucket ASC NULLS LAST, id DESC LIMIT 3',
+    );
+    assert.deepEqual(
+      asc.rows.map((r) => r[0]),
+      expectAsc.map((r) => r[0]),
+    );
     const end = await big.page(299998, 5, { sort: [{ column: 2, direction: 'asc' }] });
-    assert.deepEqual(end.rows.map((r) => r[2]), [null, null]);
+    assert.deepEqual(
+      end.rows.map((r) => r[2]),
+      [null, null],
+    );
   });
 
   test('bad filter values and columns are clear errors', async () => {
-    await assert.rejects(big.page(0, 5, { filters: [{ column: 0, op: 'equals', value: 'abc' }] }), (e) => isEngineError(e, 'INVALID_ARGUMENT'));
-    await assert.rejects(big.page(0, 5, { sort: [{ column: 9, direction: 'asc' }] }), (e) => isEngineError(e, 'INVALID_ARGUMENT'));
+    await assert.rejects(big.page(0, 5, { filters: [{ column: 0, op: 'equals', value: 'abc' }] }), (e) =>
+      isEngineError(e, 'INVALID_ARGUMENT'),
+    );
+    await assert.rejects(big.page(0, 5, { sort: [{ column: 9, direction: 'asc' }] }), (e) =>
+      isEngineError(e, 'INVALID_ARGUMENT'),
+    );
     assert.equal((await big.page(0, 1)).rows.length, 1);
   });
 
@@ -275,7 +343,10 @@ describe('kept results', () => {
     assert.equal(stats.min, min);
     assert.equal(stats.max, max);
     assert.ok(Math.abs(stats.mean! - Number(mean)) < 1e-9);
-    assert.equal(stats.histogram.reduce((sum, b) => sum + b.count, 0), stats.count);
+    assert.equal(
+      stats.histogram.reduce((sum, b) => sum + b.count, 0),
+      stats.count,
+    );
     const text = await big.stats(1, { filters: [{ column: 0, op: 'range', max: '9' }] });
     assert.equal(text.count, 10);
     assert.equal(text.histogram.length, 10);
@@ -286,13 +357,18 @@ describe('kept results', () => {
     const r = await small.run('SELECT 1; SELECT 2; SELECT 3');
     const [first, , third] = r.outcomes.map(rows);
     await assert.rejects(first!.page(0, 1), (e) => isEngineError(e, 'RESULT_NOT_FOUND'));
-    assert.throws(() => small.result(first!.id), (e) => isEngineError(e, 'RESULT_NOT_FOUND'));
+    assert.throws(
+      () => small.result(first!.id),
+      (e) => isEngineError(e, 'RESULT_NOT_FOUND'),
+    );
     assert.deepEqual((await third!.page(0, 1)).rows, [[3]]);
   });
 
   test('stream pitfall: later statements never cut a result short', async () => {
     const s2 = await session({ database: 'sales', pageSize: 10 });
-    const r = await s2.run('SELECT id FROM big; SELECT count(*) FROM big; SELECT id FROM big WHERE id < 5000');
+    const r = await s2.run(
+      'SELECT id FROM big; SELECT count(*) FROM big; SELECT id FROM big WHERE id < 5000',
+    );
     const [a, b, c] = r.outcomes.map(rows);
     await c!.whenComplete();
     assert.equal(a!.rowCount, 300000);
@@ -302,7 +378,10 @@ describe('kept results', () => {
     const iter = s2.runIter('SELECT id FROM big');
     const first = rows((await iter.next()).value as StatementOutcome);
     const during = await first.page(0, 3);
-    assert.deepEqual(during.rows.map((x) => x[0]), ['0', '1', '2']);
+    assert.deepEqual(
+      during.rows.map((x) => x[0]),
+      ['0', '1', '2'],
+    );
     await first.whenComplete();
     assert.equal(first.rowCount, 300000);
     await iter.return(undefined);
@@ -312,20 +391,35 @@ describe('kept results', () => {
     const out = path.join(tmp, 'exports');
     fs.mkdirSync(out, { recursive: true });
     const view = { filters: [{ column: 0, op: 'range' as const, max: '99' }] };
-    assert.deepEqual(await s.export(big, path.join(out, 'a.csv'), view), { rows: 100, file: path.join(out, 'a.csv') });
+    assert.deepEqual(await s.export(big, path.join(out, 'a.csv'), view), {
+      rows: 100,
+      file: path.join(out, 'a.csv'),
+    });
     assert.equal(fs.readFileSync(path.join(out, 'a.csv'), 'utf8').split('\n')[0], 'id,name,bucket,amount');
     assert.equal((await s.export(big, path.join(out, 'a.parquet'))).rows, 300000);
-    const [[n]] = await direct(`SELECT count(*) FROM read_parquet(${quoteString(path.join(out, 'a.parquet'))})`);
+    const [[n]] = await direct(
+      `SELECT count(*) FROM read_parquet(${quoteString(path.join(out, 'a.parquet'))})`,
+    );
     assert.equal(Number(n), 300000);
     await s.export("SELECT 1 AS a, 'x' AS b;", path.join(out, 'q.json'));
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'q.json'), 'utf8')), [{ a: 1, b: 'x' }]);
     await s.export('SELECT 1 AS a UNION ALL SELECT 2', path.join(out, 'q.ndjson'));
     assert.equal(fs.readFileSync(path.join(out, 'q.ndjson'), 'utf8').trim().split('\n').length, 2);
-    await assert.rejects(s.export('SELECT 1', path.join(out, 'q.xlsx')), (e) => isEngineError(e, 'INVALID_ARGUMENT'));
-    await assert.rejects(s.export('SELECT 1; SELECT 2', path.join(out, 'q.csv')), (e) => isEngineError(e, 'INVALID_ARGUMENT'));
-    await assert.rejects(s.export('SELECT 1', path.join(warehouse.dir, 'q.csv')), (e) => isEngineError(e, 'INTERNAL_FILE_REFUSED'));
-    await assert.rejects(s.export('SELECT * FROM nope', path.join(out, 'q.csv')), (e) => isEngineError(e, 'SQL_CATALOG'));
-    await assert.rejects(s.export('SELECT 1', path.join(out, 'missing', 'dir', 'q.csv')), (e) => isEngineError(e, 'EXPORT_FAILED'));
+    await assert.rejects(s.export('SELECT 1', path.join(out, 'q.xlsx')), (e) =>
+      isEngineError(e, 'INVALID_ARGUMENT'),
+    );
+    await assert.rejects(s.export('SELECT 1; SELECT 2', path.join(out, 'q.csv')), (e) =>
+      isEngineError(e, 'INVALID_ARGUMENT'),
+    );
+    await assert.rejects(s.export('SELECT 1', path.join(warehouse.dir, 'q.csv')), (e) =>
+      isEngineError(e, 'INTERNAL_FILE_REFUSED'),
+    );
+    await assert.rejects(s.export('SELECT * FROM nope', path.join(out, 'q.csv')), (e) =>
+      isEngineError(e, 'SQL_CATALOG'),
+    );
+    await assert.rejects(s.export('SELECT 1', path.join(out, 'missing', 'dir', 'q.csv')), (e) =>
+      isEngineError(e, 'EXPORT_FAILED'),
+    );
   });
 });
 
@@ -337,7 +431,10 @@ describe('cancel', () => {
     assert.equal(s.busy, true);
     s.cancel();
     const r = await running;
-    assert.deepEqual(r.outcomes.map((o) => o.status), ['rows', 'error', 'notRun']);
+    assert.deepEqual(
+      r.outcomes.map((o) => o.status),
+      ['rows', 'error', 'notRun'],
+    );
     assert.equal(r.error?.code, 'INTERRUPTED');
     assert.deepEqual(rows((await s.run('SELECT 42')).outcomes[0]).firstPage, [[42]]);
   });
@@ -352,8 +449,14 @@ describe('cancel', () => {
     assert.ok(result.rowCount < 200000000);
     const rest: StatementOutcome[] = [];
     for await (const o of iter) rest.push(o);
-    assert.deepEqual(rest.map((o) => o.status), ['notRun']);
-    assert.deepEqual((await result.page(0, 2)).rows.map((r) => r[0]), ['0', '1']);
+    assert.deepEqual(
+      rest.map((o) => o.status),
+      ['notRun'],
+    );
+    assert.deepEqual(
+      (await result.page(0, 2)).rows.map((r) => r[0]),
+      ['0', '1'],
+    );
     assert.deepEqual(rows((await s.run('SELECT 7')).outcomes[0]).firstPage, [[7]]);
   });
 });
@@ -362,7 +465,10 @@ describe('transactions', () => {
   test('BEGIN and COMMIT across runs', async () => {
     const s = await session();
     await s.run('CREATE TABLE tx1 (a INT)');
-    assert.deepEqual((await s.run('BEGIN; INSERT INTO tx1 VALUES (1)')).transaction, { open: true, aborted: false });
+    assert.deepEqual((await s.run('BEGIN; INSERT INTO tx1 VALUES (1)')).transaction, {
+      open: true,
+      aborted: false,
+    });
     const other = await session();
     assert.deepEqual(rows((await other.run('SELECT count(*) FROM tx1')).outcomes[0]).firstPage, [['0']]);
     assert.deepEqual((await s.run('COMMIT')).transaction, { open: false, aborted: false });
@@ -375,7 +481,7 @@ describe('transactions', () => {
   test('a conflict aborts the transaction and COMMIT says so instead of rolling back silently', async () => {
     const a = await session();
     const b = await session();
-    await a.run('CREATE TABLE acct (id INT PRIMARY KEY, v VARCHAR); INSERT INTO acct VALUES (1, \'start\')');
+    await a.run("CREATE TABLE acct (id INT PRIMARY KEY, v VARCHAR); INSERT INTO acct VALUES (1, 'start')");
     await a.run("BEGIN; UPDATE acct SET v = 'a' WHERE id = 1");
     await b.run('BEGIN');
     const conflict = await b.run("UPDATE acct SET v = 'b' WHERE id = 1");

@@ -1,5 +1,12 @@
 export { Session, DEFAULT_MAX_RESULTS, DEFAULT_PAGE_SIZE } from './session.js';
-export type { RunOptions, RunResult, SessionOptions, StatementInfo, StatementOutcome, TransactionState } from './session.js';
+export type {
+  RunOptions,
+  RunResult,
+  SessionOptions,
+  StatementInfo,
+  StatementOutcome,
+  TransactionState,
+} from './session.js';
 export { KeptResult, MAX_PAGE_ROWS } from './keptResult.js';
 export type { KeptColumn } from './keptResult.js';
 export { splitStatements, statementAt, lineColumn } from './split.js';

@@ -59,7 +59,9 @@ export function refuseInternalFiles(sql: string, dir: string): void {
     if (!value || value.length > 4096 || /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) continue;
     const resolved = path.resolve(value);
     const hit = roots.some((root) =>
-      GLOB.test(value) ? globReaches(root, resolved) : inside(root, resolved) || inside(root, realOrSelf(resolved)),
+      GLOB.test(value)
+        ? globReaches(root, resolved)
+        : inside(root, resolved) || inside(root, realOrSelf(resolved)),
     );
     if (hit) {
       throw new EngineError(

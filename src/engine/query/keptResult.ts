@@ -49,7 +49,12 @@ export class ResultStore {
   ) {}
 
   /** Creates the session's schema in the results database (the default database of a fresh connection). */
-  static async create(writer: DuckDBConnection, reader: DuckDBConnection, schema: string, cellContext: CellContext): Promise<ResultStore> {
+  static async create(
+    writer: DuckDBConnection,
+    reader: DuckDBConnection,
+    schema: string,
+    cellContext: CellContext,
+  ): Promise<ResultStore> {
     const [[catalog]] = (await writer.runAndReadAll('SELECT current_database()')).getRows() as [[string]];
     await writer.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(catalog)}.${quoteIdent(schema)}`);
     return new ResultStore(writer, reader, catalog, schema, cellContext);
@@ -67,7 +72,9 @@ export class ResultStore {
 
   /** Drops the session's schema and every result in it. */
   async drop(): Promise<void> {
-    await this.writer.run(`DROP SCHEMA IF EXISTS ${quoteIdent(this.catalog)}.${quoteIdent(this.schema)} CASCADE`);
+    await this.writer.run(
+      `DROP SCHEMA IF EXISTS ${quoteIdent(this.catalog)}.${quoteIdent(this.schema)} CASCADE`,
+    );
   }
 }
 
@@ -168,8 +175,17 @@ export class KeptResult implements ResultSource {
 
   async page(offset: number, limit: number, view: ResultView = {}): Promise<ResultPage> {
     this.assertUsable();
-    if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE_ROWS) {
-      throw new EngineError('INVALID_ARGUMENT', `A page needs a whole offset ≥ 0 and 0 to ${MAX_PAGE_ROWS} rows (got offset ${offset}, limit ${limit}).`);
+    if (
+      !Number.isInteger(offset) ||
+      offset < 0 ||
+      !Number.isInteger(limit) ||
+      limit < 0 ||
+      limit > MAX_PAGE_ROWS
+    ) {
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `A page needs a whole offset ≥ 0 and 0 to ${MAX_PAGE_ROWS} rows (got offset ${offset}, limit ${limit}).`,
+      );
     }
     const hasView = (view.sort?.length ?? 0) > 0 || (view.filters?.length ?? 0) > 0;
     if (hasView) await this.finished;
@@ -177,10 +193,14 @@ export class KeptResult implements ResultSource {
     const { where, params } = this.whereClause(view.filters ?? []);
     const columns = this.columns.map((_, i) => quoteIdent(`c${i}`)).join(', ');
     const rows = await this.read(async (c) => {
-      const reader = await c.runAndReadAll(`SELECT ${columns} FROM ${source}${where} LIMIT ${limit} OFFSET ${offset}`, params);
+      const reader = await c.runAndReadAll(
+        `SELECT ${columns} FROM ${source}${where} LIMIT ${limit} OFFSET ${offset}`,
+        params,
+      );
       return reader.getRows();
     });
-    const totalRows = (view.filters?.length ?? 0) > 0 ? await this.filteredCount(view.filters!) : this.keptRows;
+    const totalRows =
+      (view.filters?.length ?? 0) > 0 ? await this.filteredCount(view.filters!) : this.keptRows;
     return { resultId: this.id, offset, rows: rows.map((row) => this.convert(row)), totalRows };
   }
 
@@ -215,7 +235,10 @@ export class KeptResult implements ResultSource {
       if (col.kind !== 'nested') {
         try {
           const [min, max] = (
-            await conn.runAndReadAll(`SELECT min(${c})::VARCHAR, max(${c})::VARCHAR FROM ${source}${where}`, params)
+            await conn.runAndReadAll(
+              `SELECT min(${c})::VARCHAR, max(${c})::VARCHAR FROM ${source}${where}`,
+              params,
+            )
           ).getRows()[0]!;
           stats.min = min === null ? null : String(min);
           stats.max = max === null ? null : String(max);
@@ -227,10 +250,22 @@ export class KeptResult implements ResultSource {
       if (numeric && count > 0) {
         const x = `${c}::DOUBLE`;
         const [mean, lo, hi] = (
-          await conn.runAndReadAll(`SELECT avg(${x}), min(${x}), max(${x}) FROM ${source}${andNotNull} AND NOT isnan(${x})`, params)
-        ).getRows()[0]!.map((v) => (v === null ? null : Number(v)));
+          await conn.runAndReadAll(
+            `SELECT avg(${x}), min(${x}), max(${x}) FROM ${source}${andNotNull} AND NOT isnan(${x})`,
+            params,
+          )
+        )
+          .getRows()[0]!
+          .map((v) => (v === null ? null : Number(v)));
         stats.mean = mean ?? null;
-        if (lo !== null && lo !== undefined && hi !== null && hi !== undefined && Number.isFinite(lo) && Number.isFinite(hi)) {
+        if (
+          lo !== null &&
+          lo !== undefined &&
+          hi !== null &&
+          hi !== undefined &&
+          Number.isFinite(lo) &&
+          Number.isFinite(hi)
+        ) {
           const width = (hi - lo) / HISTOGRAM_BINS || 1;
           const rows = (
             await conn.runAndReadAll(
@@ -262,7 +297,9 @@ export class KeptResult implements ResultSource {
     await this.finished;
     const source = await this.viewSource(view);
     const { where } = this.whereClause(view.filters ?? [], true);
-    const columns = this.columns.map((col, i) => `${quoteIdent(`c${i}`)} AS ${quoteIdent(col.exportName)}`).join(', ');
+    const columns = this.columns
+      .map((col, i) => `${quoteIdent(`c${i}`)} AS ${quoteIdent(col.exportName)}`)
+      .join(', ');
     return `SELECT ${columns} FROM ${source}${where}`;
   }
 
@@ -271,7 +308,12 @@ export class KeptResult implements ResultSource {
     if (this.released) return;
     this.released = true;
     await this.finished;
-    const tables = [this.table, ...(await Promise.allSettled([...this.sorted.values()])).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+    const tables = [
+      this.table,
+      ...(await Promise.allSettled([...this.sorted.values()])).flatMap((r) =>
+        r.status === 'fulfilled' ? [r.value] : [],
+      ),
+    ];
     await this.store.reads.run(async () => {
       for (const t of tables) await this.store.reader.run(`DROP TABLE IF EXISTS ${this.store.qualified(t)}`);
     });
@@ -283,12 +325,20 @@ export class KeptResult implements ResultSource {
   }
 
   private assertUsable(): void {
-    if (this.released) throw new EngineError('RESULT_NOT_FOUND', `Result ${this.id} was released (its session closed or kept newer results).`);
+    if (this.released)
+      throw new EngineError(
+        'RESULT_NOT_FOUND',
+        `Result ${this.id} was released (its session closed or kept newer results).`,
+      );
   }
 
   private column(index: number): KeptColumn {
     const col = Number.isInteger(index) ? this.columns[index] : undefined;
-    if (!col) throw new EngineError('INVALID_ARGUMENT', `Result ${this.id} has no column ${index} (it has ${this.columns.length}).`);
+    if (!col)
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `Result ${this.id} has no column ${index} (it has ${this.columns.length}).`,
+      );
     return col;
   }
 
@@ -305,9 +355,16 @@ export class KeptResult implements ResultSource {
         if (e instanceof EngineError) throw e;
         const message = errorMessage(e);
         if (/^Conversion Error/.test(message)) {
-          throw new EngineError('INVALID_ARGUMENT', `A filter value does not fit its column: ${message.split('\n')[0]}`, undefined, { cause: e });
+          throw new EngineError(
+            'INVALID_ARGUMENT',
+            `A filter value does not fit its column: ${message.split('\n')[0]}`,
+            undefined,
+            { cause: e },
+          );
         }
-        throw new EngineError('SQL_ERROR', `Reading result ${this.id} failed: ${message}`, undefined, { cause: e });
+        throw new EngineError('SQL_ERROR', `Reading result ${this.id} failed: ${message}`, undefined, {
+          cause: e,
+        });
       }
     });
   }
@@ -322,7 +379,9 @@ export class KeptResult implements ResultSource {
       const order = orderBy(sort, (i) => this.column(i));
       const name = `${this.table}_s${this.sorted.size + 1}`;
       copy = this.read(async (c) => {
-        await c.run(`CREATE TABLE ${this.store.qualified(name)} AS SELECT * FROM ${this.store.qualified(this.table)} ORDER BY ${order}, rowid`);
+        await c.run(
+          `CREATE TABLE ${this.store.qualified(name)} AS SELECT * FROM ${this.store.qualified(this.table)} ORDER BY ${order}, rowid`,
+        );
         return name;
       });
       this.sorted.set(key, copy);
@@ -332,7 +391,10 @@ export class KeptResult implements ResultSource {
   }
 
   /** The WHERE clause of `filters`, with values as named parameters or, for COPY, inlined literals. */
-  private whereClause(filters: readonly FilterSpec[], inline = false): { where: string; params: Record<string, string> } {
+  private whereClause(
+    filters: readonly FilterSpec[],
+    inline = false,
+  ): { where: string; params: Record<string, string> } {
     const params: Record<string, string> = {};
     const bind = (name: string, value: string): string => {
       if (typeof value !== 'string') throw new EngineError('INVALID_ARGUMENT', 'Filter values are text.');
@@ -351,7 +413,10 @@ export class KeptResult implements ResultSource {
         case 'contains':
           return `contains(lower(${c}::VARCHAR), ${bind(`v${k}`, f.value.toLowerCase())})`;
         case 'range': {
-          const bounds = [f.min !== undefined ? `${c} >= ${param('lo', f.min)}` : '', f.max !== undefined ? `${c} <= ${param('hi', f.max)}` : ''];
+          const bounds = [
+            f.min !== undefined ? `${c} >= ${param('lo', f.min)}` : '',
+            f.max !== undefined ? `${c} <= ${param('hi', f.max)}` : '',
+          ];
           return bounds.filter(Boolean).join(' AND ') || 'true';
         }
         case 'isNull':
@@ -359,7 +424,10 @@ export class KeptResult implements ResultSource {
         case 'notNull':
           return `${c} IS NOT NULL`;
         default:
-          throw new EngineError('INVALID_ARGUMENT', `Unknown filter ${quoteString(String((f as { op: unknown }).op))}.`);
+          throw new EngineError(
+            'INVALID_ARGUMENT',
+            `Unknown filter ${quoteString(String((f as { op: unknown }).op))}.`,
+          );
       }
     });
     return { where: parts.length ? ` WHERE ${parts.map((p) => `(${p})`).join(' AND ')}` : '', params };
@@ -371,7 +439,10 @@ export class KeptResult implements ResultSource {
     if (cached !== undefined) return cached;
     const { where, params } = this.whereClause(filters);
     const n = await this.read(async (c) => {
-      const reader = await c.runAndReadAll(`SELECT count(*)::BIGINT FROM ${this.store.qualified(this.table)}${where}`, params);
+      const reader = await c.runAndReadAll(
+        `SELECT count(*)::BIGINT FROM ${this.store.qualified(this.table)}${where}`,
+        params,
+      );
       return Number(reader.getRows()[0]![0]);
     });
     this.counts.set(key, n);
@@ -383,7 +454,8 @@ function orderBy(sort: readonly SortSpec[], column: (i: number) => KeptColumn): 
   return sort
     .map((s) => {
       column(s.column);
-      if (s.direction !== 'asc' && s.direction !== 'desc') throw new EngineError('INVALID_ARGUMENT', `Sort direction must be asc or desc.`);
+      if (s.direction !== 'asc' && s.direction !== 'desc')
+        throw new EngineError('INVALID_ARGUMENT', `Sort direction must be asc or desc.`);
       return `${quoteIdent(`c${s.column}`)} ${s.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`;
     })
     .join(', ');

@@ -103,7 +103,12 @@ export class Session {
   private cancelRequested = false;
   private keeping: Promise<EngineError | undefined> = Promise.resolve(undefined);
   private keepingActive = false;
-  private readonly tx = { open: false, aborted: false, reason: '', touched: new Set<string>() as Set<string> | 'all' };
+  private readonly tx = {
+    open: false,
+    aborted: false,
+    reason: '',
+    touched: new Set<string>() as Set<string> | 'all',
+  };
   private readonly results = new Map<string, KeptResult>();
   private resultCount = 0;
   private readonly pageSize: number;
@@ -139,7 +144,11 @@ export class Session {
       return session;
     } catch (e) {
       for (const c of made) warehouse.release(c);
-      throw e instanceof EngineError ? e : new EngineError('SQL_ERROR', `Could not open a session: ${errorMessage(e)}`, undefined, { cause: e });
+      throw e instanceof EngineError
+        ? e
+        : new EngineError('SQL_ERROR', `Could not open a session: ${errorMessage(e)}`, undefined, {
+            cause: e,
+          });
     }
   }
 
@@ -160,14 +169,20 @@ export class Session {
   /** The kept result with `id`; RESULT_NOT_FOUND when dropped or unknown. */
   result(id: string): KeptResult {
     const r = this.results.get(id);
-    if (!r) throw new EngineError('RESULT_NOT_FOUND', `No result ${id} in this session (it may have been dropped to keep at most ${this.maxResults}).`);
+    if (!r)
+      throw new EngineError(
+        'RESULT_NOT_FOUND',
+        `No result ${id} in this session (it may have been dropped to keep at most ${this.maxResults}).`,
+      );
     return r;
   }
 
   /** The session's current database and schema. */
   async current(): Promise<{ database: string; schema: string }> {
     return this.exclusive(async () => {
-      const [[database, schema]] = (await this.connection.runAndReadAll('SELECT current_database(), current_schema()')).getRows() as [[string, string]];
+      const [[database, schema]] = (
+        await this.connection.runAndReadAll('SELECT current_database(), current_schema()')
+      ).getRows() as [[string, string]];
       return { database, schema };
     });
   }
@@ -175,14 +190,22 @@ export class Session {
   /** Makes `database` (and `schema`, default main) the default for unqualified names. */
   async use(database: string, schema?: string): Promise<void> {
     if (database.toLowerCase().startsWith(INTERNAL_PREFIX)) {
-      throw new EngineError('INTERNAL_FILE_REFUSED', `"${database}" is the warehouse's own database; choose one of yours.`);
+      throw new EngineError(
+        'INTERNAL_FILE_REFUSED',
+        `"${database}" is the warehouse's own database; choose one of yours.`,
+      );
     }
     await this.exclusive(async () => {
       const target = schema ? `${quoteIdent(database)}.${quoteIdent(schema)}` : quoteIdent(database);
       try {
         await this.connection.run(`USE ${target}`);
       } catch (e) {
-        throw new EngineError('DATABASE_NOT_FOUND', `Cannot use ${schema ? `${database}.${schema}` : database}: ${errorMessage(e).split('\n')[0]}`, undefined, { cause: e });
+        throw new EngineError(
+          'DATABASE_NOT_FOUND',
+          `Cannot use ${schema ? `${database}.${schema}` : database}: ${errorMessage(e).split('\n')[0]}`,
+          undefined,
+          { cause: e },
+        );
       }
     });
   }
@@ -191,7 +214,9 @@ export class Session {
   async run(script: string, options: RunOptions = {}): Promise<RunResult> {
     const outcomes: StatementOutcome[] = [];
     for await (const outcome of this.runIter(script, options)) outcomes.push(outcome);
-    const error = outcomes.find((o): o is Extract<StatementOutcome, { status: 'error' }> => o.status === 'error')?.error;
+    const error = outcomes.find(
+      (o): o is Extract<StatementOutcome, { status: 'error' }> => o.status === 'error',
+    )?.error;
     return { outcomes, ...(error ? { error } : {}), transaction: this.transaction };
   }
 
@@ -203,10 +228,23 @@ export class Session {
   async *runIter(script: string, options: RunOptions = {}): AsyncGenerator<StatementOutcome> {
     this.assertOpen();
     if (typeof script !== 'string') throw new EngineError('INVALID_ARGUMENT', 'The script must be text.');
-    if (this.executing) throw new EngineError('SESSION_BUSY', 'This session is already running statements; wait for them or cancel.');
+    if (this.executing)
+      throw new EngineError(
+        'SESSION_BUSY',
+        'This session is already running statements; wait for them or cancel.',
+      );
     const { start, end } = options.range ?? { start: 0, end: script.length };
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > script.length || start > end) {
-      throw new EngineError('INVALID_ARGUMENT', `The range ${start}–${end} is not inside the script (0–${script.length}).`);
+    if (
+      !Number.isInteger(start) ||
+      !Number.isInteger(end) ||
+      start < 0 ||
+      end > script.length ||
+      start > end
+    ) {
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `The range ${start}–${end} is not inside the script (0–${script.length}).`,
+      );
     }
     this.executing = true;
     this.cancelRequested = false;
@@ -232,7 +270,8 @@ export class Session {
           outcome = await this.execute(info, script);
         } catch (e) {
           failed = true;
-          const error = e instanceof EngineError && e.position ? e : sqlError(e, script, range.text, range.start);
+          const error =
+            e instanceof EngineError && e.position ? e : sqlError(e, script, range.text, range.start);
           await this.afterError(error);
           yield { ...info, status: 'error', error };
           continue;
@@ -262,17 +301,31 @@ export class Session {
    * Writes a query's rows, or a kept result seen through `view`, to `file` with DuckDB's COPY (format
    * from the extension: .csv, .parquet, .json, .ndjson/.jsonl). Rows never pass through JS.
    */
-  async export(source: string | KeptResult, file: string, view?: ResultView): Promise<{ rows: number; file: string }> {
+  async export(
+    source: string | KeptResult,
+    file: string,
+    view?: ResultView,
+  ): Promise<{ rows: number; file: string }> {
     this.assertOpen();
     const target = path.resolve(file);
     const format = EXPORT_FORMATS[path.extname(target).toLowerCase()];
     if (!format) {
-      throw new EngineError('INVALID_ARGUMENT', `Cannot tell the export format of ${target}: use a .csv, .parquet, .json, .ndjson or .jsonl file.`);
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `Cannot tell the export format of ${target}: use a .csv, .parquet, .json, .ndjson or .jsonl file.`,
+      );
     }
     refuseInternalFiles(quoteString(target), this.warehouse.dir);
     const copy = (query: string): string => `COPY (${query}) TO ${quoteString(target)} (${format})`;
     const fail = (e: unknown): EngineError =>
-      e instanceof EngineError ? e : new EngineError('EXPORT_FAILED', `Export to ${target} failed: ${errorMessage(e).split('\n')[0]}`, undefined, { cause: e });
+      e instanceof EngineError
+        ? e
+        : new EngineError(
+            'EXPORT_FAILED',
+            `Export to ${target} failed: ${errorMessage(e).split('\n')[0]}`,
+            undefined,
+            { cause: e },
+          );
     if (typeof source !== 'string') {
       const query = await source.viewQuery(view);
       return this.store.reads.run(async () => {
@@ -285,7 +338,11 @@ export class Session {
       });
     }
     const statements = splitStatements(source);
-    if (statements.length !== 1) throw new EngineError('INVALID_ARGUMENT', `Export takes exactly one query (got ${statements.length} statements).`);
+    if (statements.length !== 1)
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `Export takes exactly one query (got ${statements.length} statements).`,
+      );
     refuseInternalFiles(statements[0]!.text, this.warehouse.dir);
     return this.exclusive(async () => {
       try {
@@ -325,7 +382,8 @@ export class Session {
   /** Runs `fn` on the session's connection when no run or keeping is in progress. */
   private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen();
-    if (this.executing) throw new EngineError('SESSION_BUSY', 'This session is running statements; wait for them or cancel.');
+    if (this.executing)
+      throw new EngineError('SESSION_BUSY', 'This session is running statements; wait for them or cancel.');
     this.executing = true;
     try {
       await this.keeping;
@@ -337,9 +395,16 @@ export class Session {
 
   /** Kept results live in the warehouse's own database: SQL may not name it. */
   private refuseInternalDatabase(sql: string): void {
-    const internal = identifiers(sql).find((id) => id.value.toLowerCase().startsWith(INTERNAL_PREFIX) && id.value.toLowerCase() === this.store.catalog.toLowerCase());
+    const internal = identifiers(sql).find(
+      (id) =>
+        id.value.toLowerCase().startsWith(INTERNAL_PREFIX) &&
+        id.value.toLowerCase() === this.store.catalog.toLowerCase(),
+    );
     if (internal) {
-      throw new EngineError('INTERNAL_FILE_REFUSED', `Refused: "${internal.value}" is the warehouse's own database of kept results; SQL may not use it.`);
+      throw new EngineError(
+        'INTERNAL_FILE_REFUSED',
+        `Refused: "${internal.value}" is the warehouse's own database of kept results; SQL may not use it.`,
+      );
     }
   }
 
@@ -354,20 +419,33 @@ export class Session {
       const prepared = await extracted.prepare(i);
       const type = prepared.statementType as number;
       const keyword = /^\s*(\w+)/.exec(range.text)?.[1]?.toUpperCase() ?? '';
-      if (type === StatementKind.TRANSACTION && (keyword === 'COMMIT' || keyword === 'END') && this.tx.aborted) {
+      if (
+        type === StatementKind.TRANSACTION &&
+        (keyword === 'COMMIT' || keyword === 'END') &&
+        this.tx.aborted
+      ) {
         await this.rollbackAborted();
       }
-      last = await this.executePrepared(info, prepared, started);
+      last = await this.executePrepared(info, prepared, started, script);
       await this.afterSuccess(type, keyword, range.text);
     }
-    void script;
     return last;
   }
 
-  private async executePrepared(info: StatementInfo, prepared: DuckDBPreparedStatement, started: number): Promise<StatementOutcome> {
+  private async executePrepared(
+    info: StatementInfo,
+    prepared: DuckDBPreparedStatement,
+    started: number,
+    script: string,
+  ): Promise<StatementOutcome> {
     const result = await prepared.stream();
     if ((result.returnType as number) === QUERY_RESULT) {
-      return { ...info, status: 'rows', result: await this.keep(info, result, started), elapsedMs: Date.now() - started };
+      return {
+        ...info,
+        status: 'rows',
+        result: await this.keep(info, result, started, script),
+        elapsedMs: Date.now() - started,
+      };
     }
     if ((result.returnType as number) === CHANGED_ROWS) {
       return { ...info, status: 'changes', changes: result.rowsChanged, elapsedMs: Date.now() - started };
@@ -381,7 +459,12 @@ export class Session {
    * in the background; nothing else may run on the session's connection until it ends (a new query
    * would silently end the stream).
    */
-  private async keep(info: StatementInfo, result: DuckDBResult, started: number): Promise<KeptResult> {
+  private async keep(
+    info: StatementInfo,
+    result: DuckDBResult,
+    started: number,
+    script: string,
+  ): Promise<KeptResult> {
     const types = result.columnTypes();
     const names = result.columnNames();
     const exportNames = result.deduplicatedColumnNames();
@@ -393,7 +476,9 @@ export class Session {
       exportName: exportNames[i]!,
     }));
     const table = this.store.nextTable();
-    const definition = types.map((t, i) => `${quoteIdent(`c${i}`)} ${t.typeId === 36 ? 'INTEGER' : t.toString()}`).join(', ');
+    const definition = types
+      .map((t, i) => `${quoteIdent(`c${i}`)} ${t.typeId === 36 ? 'INTEGER' : t.toString()}`)
+      .join(', ');
     await this.store.writer.run(`CREATE TABLE ${this.store.qualified(table)} (${definition})`);
     const appender = await this.store.writer.createAppender(table, this.store.schema, this.store.catalog);
     const firstPage: Cell[][] = [];
@@ -417,7 +502,15 @@ export class Session {
       appender.closeSync();
       throw e;
     }
-    const kept_ = new KeptResult(`${this.id}:${++this.resultCount}`, info.sql, columns, firstPage, this.store, table, started);
+    const kept_ = new KeptResult(
+      `${this.id}:${++this.resultCount}`,
+      info.sql,
+      columns,
+      firstPage,
+      this.store,
+      table,
+      started,
+    );
     kept_.progress(kept);
     this.remember(kept_);
     if (ended) {
@@ -452,7 +545,7 @@ export class Session {
           // the rows appended so far stay readable
         }
         kept_.progress(kept);
-        const error = sqlError(e, info.range.text, info.range.text, 0);
+        const error = sqlError(e, script, info.range.text, info.range.start);
         kept_.end({ cancelled: error.code === 'INTERRUPTED', error });
         return error;
       } finally {
@@ -491,9 +584,10 @@ export class Session {
       this.store.cellContext.timeZone = await currentTimeZone(this.connection);
     }
     if (CATALOG_CHANGING.has(type)) {
-      const touched = type === StatementKind.ATTACH || type === StatementKind.DETACH || type === StatementKind.COPY_DATABASE
-        ? 'all'
-        : await this.databasesTouched(sql);
+      const touched =
+        type === StatementKind.ATTACH || type === StatementKind.DETACH || type === StatementKind.COPY_DATABASE
+          ? 'all'
+          : await this.databasesTouched(sql);
       this.notify(touched);
       if (this.tx.open) {
         if (touched === 'all' || this.tx.touched === 'all') this.tx.touched = 'all';
@@ -509,9 +603,15 @@ export class Session {
 
   /** The current database plus every attached database the statement names as a qualifier. */
   private async databasesTouched(sql: string): Promise<Set<string>> {
-    const rows = (await this.connection.runAndReadAll('SELECT database_name, database_name = current_database() FROM duckdb_databases()')).getRows();
+    const rows = (
+      await this.connection.runAndReadAll(
+        'SELECT database_name, database_name = current_database() FROM duckdb_databases()',
+      )
+    ).getRows();
     const byLower = new Map(rows.map(([name]) => [String(name).toLowerCase(), String(name)]));
-    const touched = new Set<string>(rows.filter(([, current]) => current === true).map(([name]) => String(name)));
+    const touched = new Set<string>(
+      rows.filter(([, current]) => current === true).map(([name]) => String(name)),
+    );
     for (const id of identifiers(sql)) {
       const db = id.qualifies ? byLower.get(id.value.toLowerCase()) : undefined;
       if (db) touched.add(db);

@@ -96,8 +96,14 @@ function tokenize(script: string): Token[] {
         } else value += script[i++];
       }
       tokens.push({ kind: 'identifier', start, end: i, value });
-    } else if (ch === '$' && !isIdentBefore(script, i) && /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.test(script.slice(i, i + 200))) {
-      const tag = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(script.slice(i, i + 200))![0];
+    } else if (
+      ch === '$' &&
+      !isIdentBefore(script, i) &&
+      /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.test(script.slice(i, i + 200))
+    ) {
+      const tag = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(
+        script.slice(i, i + 200),
+      )![0];
       const close = script.indexOf(tag, i + tag.length);
       const bodyEnd = close < 0 ? n : close;
       i = close < 0 ? n : close + tag.length;
@@ -145,14 +151,16 @@ export function splitStatements(script: string): StatementRange[] {
   let last = -1;
   for (const t of tokenize(script)) {
     if (t.kind === 'semicolon') {
-      if (first >= 0) ranges.push({ start: first, end: last, terminatorEnd: t.end, text: script.slice(first, last) });
+      if (first >= 0)
+        ranges.push({ start: first, end: last, terminatorEnd: t.end, text: script.slice(first, last) });
       first = last = -1;
     } else if (t.kind !== 'space' && t.kind !== 'comment') {
       if (first < 0) first = t.start;
       last = t.end;
     }
   }
-  if (first >= 0) ranges.push({ start: first, end: last, terminatorEnd: last, text: script.slice(first, last) });
+  if (first >= 0)
+    ranges.push({ start: first, end: last, terminatorEnd: last, text: script.slice(first, last) });
   return ranges;
 }
 
@@ -183,7 +191,10 @@ export function identifiers(script: string): { value: string; qualifies: boolean
   return tokens
     .map((t, i) => ({ t, next: tokens[i + 1] }))
     .filter(({ t }) => t.kind === 'identifier')
-    .map(({ t, next }) => ({ value: t.value ?? '', qualifies: next !== undefined && script.slice(next.start, next.end) === '.' }));
+    .map(({ t, next }) => ({
+      value: t.value ?? '',
+      qualifies: next !== undefined && script.slice(next.start, next.end) === '.',
+    }));
 }
 
 /** 1-based line and column of a 0-based offset in `text` (columns count UTF-16 code units + 1). */

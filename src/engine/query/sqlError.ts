@@ -28,7 +28,12 @@ export function sqlError(e: unknown, script: string, statement: string, statemen
   let message = raw;
   if (rendered) {
     message = raw.slice(0, rendered.index).trimEnd();
-    local = locate(statement, Number(rendered[1]), rendered[2]!, rendered[3]!.length - `LINE ${rendered[1]}: `.length);
+    local = locate(
+      statement,
+      Number(rendered[1]),
+      rendered[2]!,
+      rendered[3]!.length - `LINE ${rendered[1]}: `.length,
+    );
   } else if (code === 'SQL_PARSE' && /at end of input/.test(raw)) {
     local = statement.length;
   }
