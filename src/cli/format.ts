@@ -11,6 +11,7 @@ export function cellText(cell: Cell, nullText = 'NULL'): string {
   return JSON.stringify(cell);
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
 /** Cell text for a terminal table: control characters shown as escapes, newlines as ↵. */
