@@ -1,5 +1,5 @@
 import { EngineError, errorMessage } from './errors.js';
-import { INTERNAL_PREFIX, quoteQualified, quoteString } from './names.js';
+import { INTERNAL_PREFIX, quoteQualified } from './names.js';
 import type { CatalogChange, Warehouse } from './warehouse.js';
 
 /** An attached database as the catalog shows it. */
@@ -214,7 +214,9 @@ export class Catalog {
     let rows: Row[];
     try {
       rows = await this.query(
-        `SELECT name, type, notnull, dflt_value, pk FROM pragma_table_info(${quoteString(quoteQualified([db, schema, name]))}) ORDER BY cid`,
+        // DESCRIBE goes through the parser, so quoted names with dots and quotes resolve; pragma_table_info
+        // re-splits its string argument and does not.
+        `SELECT * FROM (DESCRIBE ${quoteQualified([db, schema, name])})`,
       );
     } catch (e) {
       if (/Catalog Error|does not exist/i.test(errorMessage(e))) {
@@ -230,11 +232,11 @@ export class Catalog {
       throw e;
     }
     const columns = rows.map((r) => ({
-      name: String(r.name),
-      type: String(r.type),
-      nullable: r.notnull !== true,
-      default: r.dflt_value === null ? null : String(r.dflt_value),
-      primaryKey: r.pk === true,
+      name: String(r.column_name),
+      type: String(r.column_type),
+      nullable: r.null !== 'NO',
+      default: r.default === null ? null : String(r.default),
+      primaryKey: r.key === 'PRI',
     }));
     if (this.stamp(key) === stamp) this.entry(key).columns.set(columnKey, columns);
     return columns;

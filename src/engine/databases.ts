@@ -109,8 +109,7 @@ export async function renameDatabase(w: Warehouse, oldName: string, newName: str
     const from = w.databaseFile(actual);
     const to = w.databaseFile(newName);
     await w.withConnection(async (c) => {
-      const alias = await attachedAs(c, from);
-      if (alias !== undefined) await detachAndWaitForRelease(w, c, alias, actual);
+      const alias = await release(w, c, actual);
       try {
         moveFiles(from, to);
       } catch (e) {
@@ -159,8 +158,7 @@ export async function dropDatabase(
     const actual = requireDatabase(w, name);
     const file = w.databaseFile(actual);
     await w.withConnection(async (c) => {
-      const alias = await attachedAs(c, file);
-      if (alias !== undefined) await detachAndWaitForRelease(w, c, alias, actual);
+      const alias = await release(w, c, actual);
       try {
         fs.rmSync(file, { force: true });
         fs.rmSync(`${file}.wal`, { force: true });
@@ -284,33 +282,33 @@ function removeQuietly(file: string): void {
 }
 
 /**
- * DETACH returns at once even while another session's open transaction or running query still uses
- * the database; the file stays open until that ends. Renaming or deleting it then would let two
- * objects share one file, so wait briefly for the release (a probe ATTACH of the same file fails
- * with "Unique file handle conflict" until then) and otherwise refuse with DATABASE_IN_USE.
+ * Detaches database `name` and waits until no session still uses its file. DETACH returns at once
+ * even while another session's open transaction or running query uses the database; the file stays
+ * open until that ends, and renaming or deleting it then would let two objects share one file. A
+ * probe ATTACH of the same file fails with "Unique file handle conflict" until the release; after a
+ * short wait this refuses with DATABASE_IN_USE and re-attaches the database once it is released.
+ * Returns the alias to re-attach under if the caller's file operation fails.
  */
-async function detachAndWaitForRelease(
-  w: Warehouse,
-  c: DuckDBConnection,
-  alias: string,
-  name: string,
-): Promise<void> {
-  await c.run(`DETACH DATABASE ${quoteIdent(alias)}`);
+async function release(w: Warehouse, c: DuckDBConnection, name: string): Promise<string | undefined> {
+  const file = w.databaseFile(name);
+  const attached = await attachedAs(c, file);
+  const restoreAs = attached ?? cancelPendingReattach(w, name);
+  if (attached !== undefined) await c.run(`DETACH DATABASE ${quoteIdent(attached)}`);
   const probe = `${INTERNAL_PREFIX}probe_${randomUUID().replaceAll('-', '')}`;
   const deadline = Date.now() + RELEASE_WAIT_MS;
   for (;;) {
     try {
       await c.run(attachSql(w, name, probe));
       await c.run(`DETACH DATABASE ${quoteIdent(probe)}`);
-      return;
+      return restoreAs;
     } catch (e) {
       if (!/Unique file handle conflict/i.test(errorMessage(e))) {
-        await c.run(attachSql(w, name, alias)).catch(() => undefined);
+        if (restoreAs !== undefined) await c.run(attachSql(w, name, restoreAs)).catch(() => undefined);
         throw e;
       }
     }
     if (Date.now() >= deadline) {
-      reattachWhenReleased(w, name, alias);
+      if (restoreAs !== undefined) reattachWhenReleased(w, name, restoreAs);
       throw new EngineError(
         'DATABASE_IN_USE',
         `Database "${name}" is in use by an open transaction or a running query in another session. Finish it (COMMIT or ROLLBACK) and try again; "${name}" is back under its name as soon as it is released.`,
@@ -320,32 +318,45 @@ async function detachAndWaitForRelease(
   }
 }
 
+const pendingReattach = new WeakMap<Warehouse, Map<string, { alias: string; stop(): void }>>();
+
+function cancelPendingReattach(w: Warehouse, name: string): string | undefined {
+  const pending = pendingReattach.get(w)?.get(name.toLowerCase());
+  pending?.stop();
+  return pending?.alias;
+}
+
 /** Re-attaches a database detached for a refused rename or drop once its last user lets go. */
 function reattachWhenReleased(w: Warehouse, name: string, alias: string): void {
+  const file = w.databaseFile(name);
   let busy = false;
   const stop = (): void => {
     clearInterval(timer);
     hook.dispose();
+    pendingReattach.get(w)?.delete(name.toLowerCase());
+  };
+  const attempt = async (): Promise<void> => {
+    // ATTACH would create a missing file: never attach one that is gone.
+    if (w.isClosed || !fs.existsSync(file)) return stop();
+    try {
+      await w.withConnection((c) => c.run(attachSql(w, name, alias)));
+      stop();
+      w.notifyCatalogChanged({ databases: [alias] });
+    } catch (e) {
+      // Still held: keep waiting. Anything else (name taken meanwhile): give up quietly.
+      if (!/Unique file handle conflict/i.test(errorMessage(e))) stop();
+    }
   };
   const timer = setInterval(() => {
     if (busy) return;
-    if (w.isClosed) return stop();
     busy = true;
-    w.withConnection((c) => c.run(attachSql(w, name, alias)))
-      .then(
-        () => {
-          stop();
-          w.notifyCatalogChanged({ databases: [alias] });
-        },
-        (e: unknown) => {
-          // Still held: keep waiting. Anything else (name taken meanwhile, file gone): give up quietly.
-          if (!/Unique file handle conflict/i.test(errorMessage(e))) stop();
-        },
-      )
-      .finally(() => {
-        busy = false;
-      });
+    void exclusive(w, attempt).finally(() => {
+      busy = false;
+    });
   }, 100);
   timer.unref();
   const hook = w.onClose(() => clearInterval(timer));
+  let map = pendingReattach.get(w);
+  if (!map) pendingReattach.set(w, (map = new Map()));
+  map.set(name.toLowerCase(), { alias, stop });
 }

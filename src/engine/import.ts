@@ -222,14 +222,12 @@ async function tableColumns(
   const table = quoteQualified([target.database, target.schema, target.table]);
   let rows: unknown[][];
   try {
-    rows = (
-      await c.runAndReadAll(`SELECT name, type FROM pragma_table_info(${quoteString(table)})`)
-    ).getRows();
+    rows = (await c.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE ${table})`)).getRows();
   } catch (e) {
     if (/does not exist/i.test(errorMessage(e))) return undefined;
     throw new EngineError('SQL_ERROR', errorMessage(e), undefined, { cause: e });
   }
-  // pragma_table_info answers for views too; a view cannot take rows.
+  // DESCRIBE answers for views too; a view cannot take rows.
   const views = await c.runAndReadAll(
     `SELECT 1 FROM duckdb_views() WHERE database_name = $1 AND lower(schema_name) = lower($2) AND lower(view_name) = lower($3)`,
     [target.database, target.schema, target.table],
