@@ -74,14 +74,24 @@ async function integration() {
 
 function ui() {
   fs.mkdirSync(screens, { recursive: true });
+  const workspace = path.join(stateDir, 'ui-workspace');
+  fs.mkdirSync(workspace, { recursive: true });
   const env = {
     ...process.env,
-    MDW_CODE_SERVER_URL: server.url,
-    MDW_EXTENSION_PATH: ROOT,
-    MDW_UI_WORKSPACE: path.join(stateDir, 'ui-workspace'),
+    MDW_WORKBENCH_URL: workbenchUrl(server.url, workspace, {
+      extensionDevelopmentPath: ROOT,
+      skipWelcome: 'true',
+    }),
     MDW_SCREENS_DIR: screens,
   };
-  const args = ['--test', '--test-reporter=spec', '--test-concurrency=1', path.join(ROOT, 'out/test/ui')];
+  const dir = path.join(ROOT, 'out/test/ui');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.test.js'));
+  const args = [
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=1',
+    ...files.map((f) => path.join(dir, f)),
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: 'inherit', env });
     child.on('exit', (code) => {
