@@ -1,1 +1,4 @@
-document.body.textContent = 'MicroDataWarehouse';
+import './grid.css';
+import { App } from './app.js';
+
+new App(document.getElementById('app') ?? document.body);
