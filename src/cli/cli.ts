@@ -118,7 +118,7 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
       return 2;
     }
     if (e instanceof EngineError) {
-      const where = e.position ? ` (line ${e.position.line}, column ${e.position.column})` : '';
+      const where = e.position && !e.message.includes('(line ') ? ` (line ${e.position.line}, column ${e.position.column})` : '';
       stderr.write(`mdw: error${where}: ${e.message}\n`);
       return 1;
     }

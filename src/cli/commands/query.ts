@@ -50,7 +50,8 @@ export async function runAndPrint(ctx: CommandContext, script: string, database:
     await session.close();
   }
   if (failed) {
-    const where = failed.position ? ` (line ${failed.position.line}, column ${failed.position.column})` : '';
+    const where =
+      failed.position && !failed.message.includes('(line ') ? ` (line ${failed.position.line}, column ${failed.position.column})` : '';
     const skipped = notRun > 0 ? `\n${notRun} later ${notRun === 1 ? 'statement was' : 'statements were'} not run.` : '';
     ctx.stderr.write(`mdw: error${where}: ${failed.message}${skipped}\n`);
     return 1;
