@@ -42,7 +42,14 @@ export interface Row {
 const rows: Row[] = [];
 
 /** Records and prints one result line. `ratio` = ours / baseline. */
-export function report(bench: string, ours: number, baseline: number, unit: string, goal: string, met?: boolean): void {
+export function report(
+  bench: string,
+  ours: number,
+  baseline: number,
+  unit: string,
+  goal: string,
+  met?: boolean,
+): void {
   const row: Row = {
     bench,
     ours: `${ours.toFixed(1)} ${unit}`,
@@ -52,13 +59,19 @@ export function report(bench: string, ours: number, baseline: number, unit: stri
     met: met === undefined ? '' : met ? 'yes' : 'NO',
   };
   rows.push(row);
-  process.stdout.write(`${row.bench}: ours ${row.ours}, baseline ${row.baseline}, ratio ${row.ratio}  (goal ${goal}${row.met ? `: ${row.met}` : ''})\n`);
+  process.stdout.write(
+    `${row.bench}: ours ${row.ours}, baseline ${row.baseline}, ratio ${row.ratio}  (goal ${goal}${row.met ? `: ${row.met}` : ''})\n`,
+  );
 }
 
 /** The report so far as a Markdown table with the date and machine. */
 export function markdown(): string {
   const head = `Run on ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}-${os.arch()}\n\n`;
-  const lines = ['| benchmark | ours | baseline | ratio | goal | met |', '| --- | --- | --- | --- | --- | --- |'];
-  for (const r of rows) lines.push(`| ${r.bench} | ${r.ours} | ${r.baseline} | ${r.ratio} | ${r.goal} | ${r.met} |`);
+  const lines = [
+    '| benchmark | ours | baseline | ratio | goal | met |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows)
+    lines.push(`| ${r.bench} | ${r.ours} | ${r.baseline} | ${r.ratio} | ${r.goal} | ${r.met} |`);
   return head + lines.join('\n') + '\n';
 }

@@ -58,7 +58,9 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
   const { stdout, stderr } = io;
   const words = argv.filter((a) => !a.startsWith('-'));
   const group = words[0];
-  const found = findCommand(argv.filter((a, i) => !a.startsWith('-') && (i === 0 || argv[i - 1] !== '--warehouse')));
+  const found = findCommand(
+    argv.filter((a, i) => !a.startsWith('-') && (i === 0 || argv[i - 1] !== '--warehouse')),
+  );
   if (!found) {
     const wantsHelp = argv.includes('--help') || argv.includes('-h') || argv.length === 0;
     const sub = commands.filter((c) => c.name.startsWith(`${group} `));
@@ -93,7 +95,8 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     return 0;
   }
   const positionalsAfter = parsed.positionals.slice(command.name.split(' ').length);
-  const warehouseDir = typeof parsed.values.warehouse === 'string' ? parsed.values.warehouse : defaultWarehouseDir(io.env);
+  const warehouseDir =
+    typeof parsed.values.warehouse === 'string' ? parsed.values.warehouse : defaultWarehouseDir(io.env);
   const readOnly = parsed.values['read-only'] === true;
   let warehouse: Warehouse | undefined;
   const ctx: CommandContext = {
@@ -118,7 +121,10 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
       return 2;
     }
     if (e instanceof EngineError) {
-      const where = e.position && !e.message.includes('(line ') ? ` (line ${e.position.line}, column ${e.position.column})` : '';
+      const where =
+        e.position && !e.message.includes('(line ')
+          ? ` (line ${e.position.line}, column ${e.position.column})`
+          : '';
       stderr.write(`mdw: error${where}: ${e.message}\n`);
       return 1;
     }

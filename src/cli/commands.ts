@@ -5,4 +5,10 @@ import { importCommand } from './commands/import.js';
 import { exportCommand, queryCommand } from './commands/query.js';
 
 /** Every `mdw` command, in help order. */
-export const commands: Command[] = [...dbCommands, queryCommand, importCommand, exportCommand, catalogCommand];
+export const commands: Command[] = [
+  ...dbCommands,
+  queryCommand,
+  importCommand,
+  exportCommand,
+  catalogCommand,
+];

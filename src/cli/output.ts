@@ -41,7 +41,8 @@ export class ResultWriter {
         for await (const page of resultPages(result, TABLE_ROWS)) rows.push(...page);
         this.out.write(formatTable(columns, rows));
         const n = result.rowCount;
-        const more = n > rows.length ? ` (showing the first ${rows.length}; use --format csv or export for all)` : '';
+        const more =
+          n > rows.length ? ` (showing the first ${rows.length}; use --format csv or export for all)` : '';
         this.out.write(`(${n} ${n === 1 ? 'row' : 'rows'})${more}\n`);
         break;
       }
@@ -78,7 +79,9 @@ export class ResultWriter {
     switch (this.format) {
       case 'table':
         if (!this.first) this.out.write('\n');
-        this.out.write(changes === undefined ? 'OK\n' : `${changes} ${changes === 1 ? 'row' : 'rows'} changed\n`);
+        this.out.write(
+          changes === undefined ? 'OK\n' : `${changes} ${changes === 1 ? 'row' : 'rows'} changed\n`,
+        );
         break;
       case 'csv':
         break;
@@ -86,7 +89,9 @@ export class ResultWriter {
         if (changes !== undefined) this.out.write(JSON.stringify({ changes }) + '\n');
         break;
       case 'json':
-        this.out.write(`${this.first ? '' : ','}${JSON.stringify(changes === undefined ? { sql } : { sql, changes })}`);
+        this.out.write(
+          `${this.first ? '' : ','}${JSON.stringify(changes === undefined ? { sql } : { sql, changes })}`,
+        );
         break;
     }
     this.first = false;

@@ -55,7 +55,10 @@ export const catalogCommand: Command = {
       columns = [text('column'), text('type'), text('nullable'), text('default')];
       rows = cols.map((k) => [k.name, k.type, k.nullable ? 'yes' : 'no', k.default]);
     } else {
-      throw new EngineError('INVALID_ARGUMENT', `"${arg}" has too many parts: use DB, DB.SCHEMA or DB.SCHEMA.TABLE.`);
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `"${arg}" has too many parts: use DB, DB.SCHEMA or DB.SCHEMA.TABLE.`,
+      );
     }
     if (format === 'json') ctx.stdout.write(JSON.stringify(json, null, 2) + '\n');
     else if (rows.length === 0) ctx.stdout.write('(none)\n');

@@ -87,7 +87,9 @@ export const dbCommands: Command[] = [
     async run(ctx) {
       const [name] = positionals(ctx, 1, 1);
       if (ctx.values.yes !== true) {
-        ctx.stderr.write(`mdw db drop: dropping "${name}" deletes its file and all its tables; add --yes to confirm.\n`);
+        ctx.stderr.write(
+          `mdw db drop: dropping "${name}" deletes its file and all its tables; add --yes to confirm.\n`,
+        );
         return 2;
       }
       const w = await ctx.openWarehouse();

@@ -15,21 +15,30 @@ export async function scriptFrom(ctx: CommandContext, positional: string | undef
     try {
       return fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new EngineError('FILE_NOT_FOUND', `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new EngineError(
+        'FILE_NOT_FOUND',
+        `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
     }
   }
-  if (positional === undefined) throw new UsageError('missing SQL (give it as an argument, with -f FILE, or - for standard input)');
+  if (positional === undefined)
+    throw new UsageError('missing SQL (give it as an argument, with -f FILE, or - for standard input)');
   return positional === '-' ? readStdin(ctx.stdin) : positional;
 }
 
 function outputFormat(ctx: CommandContext): OutputFormat {
   const f = str(ctx, 'format') ?? 'table';
-  if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+  if (!(FORMATS as readonly string[]).includes(f))
+    throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
   return f as OutputFormat;
 }
 
 /** Runs `script` in a new session and prints every statement's outcome; 1 if a statement failed. */
-export async function runAndPrint(ctx: CommandContext, script: string, database: string | undefined): Promise<number> {
+export async function runAndPrint(
+  ctx: CommandContext,
+  script: string,
+  database: string | undefined,
+): Promise<number> {
   const w = await ctx.openWarehouse();
   const format = outputFormat(ctx);
   const session = await Session.open(w, database ? { database } : {});
@@ -51,8 +60,11 @@ export async function runAndPrint(ctx: CommandContext, script: string, database:
   }
   if (failed) {
     const where =
-      failed.position && !failed.message.includes('(line ') ? ` (line ${failed.position.line}, column ${failed.position.column})` : '';
-    const skipped = notRun > 0 ? `\n${notRun} later ${notRun === 1 ? 'statement was' : 'statements were'} not run.` : '';
+      failed.position && !failed.message.includes('(line ')
+        ? ` (line ${failed.position.line}, column ${failed.position.column})`
+        : '';
+    const skipped =
+      notRun > 0 ? `\n${notRun} later ${notRun === 1 ? 'statement was' : 'statements were'} not run.` : '';
     ctx.stderr.write(`mdw: error${where}: ${failed.message}${skipped}\n`);
     return 1;
   }
