@@ -102,6 +102,8 @@ export class KeptResult implements ResultSource {
   private readonly counts = new Map<string, number>();
   private readonly finished: Promise<void>;
   private finish!: () => void;
+  /** Settles once the results table exists and holds the first page's chunks. */
+  private tableReady: Promise<void> = Promise.resolve();
 
   constructor(
     /** Stable id of this result within its session. */
@@ -188,6 +190,10 @@ export class KeptResult implements ResultSource {
       );
     }
     const hasView = (view.sort?.length ?? 0) > 0 || (view.filters?.length ?? 0) > 0;
+    if (!hasView && offset + limit <= this.firstPage.length) {
+      const rows = this.firstPage.slice(offset, offset + limit);
+      return { resultId: this.id, offset, rows, totalRows: Math.max(this.keptRows, this.firstPage.length) };
+    }
     if (hasView) await this.finished;
     const source = await this.viewSource(view);
     const { where, params } = this.whereClause(view.filters ?? []);
@@ -346,8 +352,17 @@ export class KeptResult implements ResultSource {
     return row.map((v, i) => toCell(v, this.columns[i]!.duckdbType, this.store.cellContext));
   }
 
+  /** Tells the result that its table is being created; reads wait for it. */
+  waitForTable(ready: Promise<unknown>): void {
+    this.tableReady = ready.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   private read<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.store.reads.run(async () => {
+      await this.tableReady;
       this.assertUsable();
       try {
         return await fn(this.store.reader);

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
+import type {
+  DuckDBAppender,
+  DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBPreparedStatement,
+  DuckDBResult,
+} from '@duckdb/node-api';
 import type { Cell, ResultView } from '../../shared/results.js';
 import { EngineError, errorMessage } from '../errors.js';
 import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
@@ -479,10 +485,14 @@ export class Session {
     const definition = types
       .map((t, i) => `${quoteIdent(`c${i}`)} ${t.typeId === 36 ? 'INTEGER' : t.toString()}`)
       .join(', ');
-    await this.store.writer.run(`CREATE TABLE ${this.store.qualified(table)} (${definition})`);
-    const appender = await this.store.writer.createAppender(table, this.store.schema, this.store.catalog);
+    // The results table is made on the writer connection while the first chunks arrive on the session's
+    // own; the first page is shown before anything is appended (issue 2: first page at once).
+    const created = this.store.writer
+      .run(`CREATE TABLE ${this.store.qualified(table)} (${definition})`)
+      .then(() => this.store.writer.createAppender(table, this.store.schema, this.store.catalog));
+    created.catch(() => undefined);
     const firstPage: Cell[][] = [];
-    let kept = 0;
+    const pending: DuckDBDataChunk[] = [];
     let ended = false;
     try {
       while (firstPage.length < this.pageSize) {
@@ -494,12 +504,10 @@ export class Session {
         for (const row of chunk.getRows().slice(0, this.pageSize - firstPage.length)) {
           firstPage.push(row.map((v, i) => toCell(v, types[i]!, this.store.cellContext)));
         }
-        appender.appendDataChunk(chunk);
-        kept += chunk.rowCount;
+        pending.push(chunk);
       }
-      appender.flushSync();
     } catch (e) {
-      appender.closeSync();
+      void created.then((a) => a.closeSync()).catch(() => undefined);
       throw e;
     }
     const kept_ = new KeptResult(
@@ -511,19 +519,26 @@ export class Session {
       table,
       started,
     );
-    kept_.progress(kept);
     this.remember(kept_);
-    if (ended) {
-      appender.closeSync();
-      kept_.end({ cancelled: this.cancelRequested });
-      this.keeping = Promise.resolve(this.cancelRequested ? interrupted() : undefined);
-      return kept_;
-    }
-    this.keepingActive = true;
+    this.keepingActive = !ended;
+    let kept = 0;
+    const firstFlush = created.then((appender) => {
+      for (const chunk of pending) {
+        appender.appendDataChunk(chunk);
+        kept += chunk.rowCount;
+      }
+      pending.length = 0;
+      appender.flushSync();
+      kept_.progress(kept);
+      return appender;
+    });
+    kept_.waitForTable(firstFlush);
     this.keeping = (async (): Promise<EngineError | undefined> => {
+      let appender: DuckDBAppender | undefined;
       let chunks = 0;
       try {
-        for (;;) {
+        appender = await firstFlush;
+        while (!ended) {
           const chunk = await result.fetchChunk();
           if (!chunk || chunk.rowCount === 0) break;
           appender.appendDataChunk(chunk);
@@ -540,7 +555,7 @@ export class Session {
         return error;
       } catch (e) {
         try {
-          appender.closeSync();
+          appender?.closeSync();
         } catch {
           // the rows appended so far stay readable
         }
