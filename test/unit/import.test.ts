@@ -142,7 +142,7 @@ test('missing, malformed and unsuitable files give clear errors and create nothi
   fs.writeFileSync(badParquet, 'this is not parquet at all');
   await assert.rejects(
     w.importFile(badParquet, 'sales.main.t'),
-    (e) => isEngineError(e, 'IMPORT_FAILED') && /bad\.parquet as PARQUET/.test(e.message),
+    (e) => isEngineError(e, 'IMPORT_FAILED') && /Could not import bad\.parquet as PARQUET/.test(e.message),
   );
   const badJson = path.join(files, 'bad.json');
   fs.writeFileSync(badJson, '[{"a": 1}, {"a": ');
