@@ -311,7 +311,7 @@ function importError(e: unknown, file: string, format: ImportFormat): EngineErro
   }
   return new EngineError(
     'IMPORT_FAILED',
-    `Could not read ${path.basename(file)} as ${format.toUpperCase()}: ${first}`,
+    `Could not import ${path.basename(file)} as ${format.toUpperCase()}: ${first}`,
     undefined,
     { cause: e },
   );
