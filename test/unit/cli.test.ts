@@ -1,0 +1,213 @@
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { mdw } from '../support/cli.js';
+
+let root: string;
+let wh: string;
+const run = (...args: string[]) => mdw(['--warehouse', wh, ...args]);
+
+before(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-cli-'));
+  wh = path.join(root, 'wh');
+});
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('mdw help and usage', () => {
+  test('--help lists every command; each command has its own help', async () => {
+    const r = await mdw(['--help']);
+    assert.equal(r.code, 0);
+    for (const c of [
+      'db create',
+      'db list',
+      'db rename',
+      'db drop',
+      'query',
+      'import',
+      'export',
+      'catalog',
+    ]) {
+      assert.match(r.stdout, new RegExp(`\\n  ${c} `), c);
+    }
+    const q = await mdw(['query', '--help']);
+    assert.equal(q.code, 0);
+    assert.match(q.stdout, /--format F/);
+    assert.match(q.stdout, /Exit status/);
+  });
+
+  test('usage errors exit 2 with a message', async () => {
+    assert.equal((await mdw(['nonsense'])).code, 2);
+    const bad = await run('query', '--format', 'xml', 'SELECT 1');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--format must be one of/);
+    const unknown = await run('db', 'create', '--nope', 'x');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /usage: mdw/);
+    assert.equal((await run('db', 'create')).code, 2);
+  });
+});
+
+describe('mdw over a real warehouse', () => {
+  test('db create, list, rename, drop (with and without --yes)', async () => {
+    assert.equal((await run('db', 'create', 'sales')).code, 0);
+    assert.equal((await run('db', 'create', 'crm')).code, 0);
+    const dup = await run('db', 'create', 'SALES');
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /exists|taken|already/i);
+    for (const bad of ['a.b', '../x', 'memory', "o'q", '']) {
+      const r = await run('db', 'create', bad);
+      assert.equal(r.code, 1, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /letters, digits/);
+    }
+    const list = await run('db', 'list', '--format', 'json');
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { databases: { name: string }[] }).databases.map((d) => d.name).sort(),
+      ['crm', 'sales'],
+    );
+    assert.equal((await run('db', 'create', 'tmp1')).code, 0);
+    assert.equal((await run('db', 'rename', 'tmp1', 'tmp2')).code, 0);
+    const refused = await run('db', 'drop', 'tmp2');
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--yes/);
+    assert.ok(fs.existsSync(path.join(wh, 'spaces', 'local', 'databases', 'tmp2.duckdb')));
+    assert.equal((await run('db', 'drop', 'tmp2', '--yes')).code, 0);
+    assert.ok(!fs.existsSync(path.join(wh, 'spaces', 'local', 'databases', 'tmp2.duckdb')));
+  });
+
+  test('a multi-statement script prints every result; cross-database join', async () => {
+    const r = await run(
+      'query',
+      '--db',
+      'sales',
+      `CREATE TABLE orders AS SELECT range AS id, range % 3 AS cust, (range * 10)::DECIMAL(10,2) AS amount FROM range(9);
+       CREATE TABLE crm.main.customers AS SELECT range AS id, 'c;' || range AS name FROM range(3);
+       SELECT c.name, sum(o.amount) AS total FROM sales.main.orders o JOIN crm.main.customers c ON o.cust = c.id GROUP BY ALL ORDER BY 1;
+       UPDATE orders SET amount = 0 WHERE id = 0;`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /c;0\s+│\s+90\.00/);
+    assert.match(r.stdout, /c;2\s+│\s+150\.00/);
+    assert.match(r.stdout, /\(3 rows\)/);
+    assert.match(r.stdout, /1 row changed/);
+  });
+
+  test('--format json prints one document with JSON-safe cells', async () => {
+    const r = await run(
+      'query',
+      '--format',
+      'json',
+      "SELECT 170141183460469231731687303715884105727::HUGEINT AS h, 'x' AS s, [1, 2] AS l, {'a': 1} AS st, NULL AS n, 'NaN'::DOUBLE AS nan; INSERT INTO sales.main.orders VALUES (100, 1, 5)",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as {
+      results: {
+        sql: string;
+        columns?: { name: string; type: string }[];
+        rows?: unknown[][];
+        rowCount?: number;
+        changes?: number;
+      }[];
+    };
+    assert.equal(doc.results.length, 2);
+    const [rows, insert] = doc.results;
+    assert.deepEqual(
+      rows!.columns!.map((c) => c.type),
+      ['HUGEINT', 'VARCHAR', 'INTEGER[]', 'STRUCT("a" INTEGER)', 'INTEGER', 'DOUBLE'],
+    );
+    assert.deepEqual(rows!.rows, [
+      ['170141183460469231731687303715884105727', 'x', [1, 2], { a: 1 }, null, 'NaN'],
+    ]);
+    assert.equal(rows!.rowCount, 1);
+    assert.equal(insert!.changes, 1);
+  });
+
+  test('csv and ndjson formats; SQL from a file and from standard input', async () => {
+    const file = path.join(root, 'q.sql');
+    fs.writeFileSync(file, "SELECT 'a,b' AS x, NULL AS y UNION ALL SELECT 'say \"hi\"', 2 ORDER BY 1");
+    const csv = await run('query', '--format', 'csv', '-f', file);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.equal(csv.stdout, 'x,y\r\n"a,b",\r\n"say ""hi""",2\r\n');
+    const nd = await mdw(['--warehouse', wh, 'query', '--format', 'ndjson', '-'], {
+      input: 'SELECT 42 AS answer',
+    });
+    assert.equal(nd.code, 0, nd.stderr);
+    assert.deepEqual(JSON.parse(nd.stdout), { answer: 42 });
+  });
+
+  test('an SQL error exits 1 with line and column; earlier statements stay done', async () => {
+    const r = await run(
+      'query',
+      'CREATE TABLE sales.main.kept AS SELECT 1 AS a;\nSELECT *\n  FROM nowhere;\nSELECT 3',
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /line 3, column 8/);
+    assert.match(r.stderr, /1 later statement was not run/);
+    const again = await run('query', '--format', 'csv', 'SELECT a FROM sales.main.kept');
+    assert.equal(again.stdout, 'a\r\n1\r\n');
+    const parse = await run('query', 'SELECT 1;\nSELEC 2');
+    assert.equal(parse.code, 1);
+    assert.match(parse.stderr, /line 2, column 1/);
+  });
+
+  test('export and import round-trip through Parquet, CSV and JSON', async () => {
+    for (const ext of ['parquet', 'csv', 'json', 'ndjson']) {
+      const out = path.join(root, `orders.${ext}`);
+      const e = await run('export', 'SELECT * FROM sales.main.orders ORDER BY id', out);
+      assert.equal(e.code, 0, e.stderr);
+      assert.match(e.stdout, /exported 10 rows/);
+      const i = await run('import', out, `crm.main."from ${ext}"`);
+      assert.equal(i.code, 0, i.stderr);
+      assert.match(i.stdout, /10 rows/);
+    }
+    const again = await run('import', path.join(root, 'orders.csv'), 'crm.main."from csv"');
+    assert.equal(again.code, 1);
+    const append = await run('import', path.join(root, 'orders.csv'), 'crm.main."from csv"', '--append');
+    assert.equal(append.code, 0, append.stderr);
+    const count = await run('query', '--format', 'csv', 'SELECT count(*) AS n FROM crm.main."from csv"');
+    assert.equal(count.stdout, 'n\r\n20\r\n');
+    const missing = await run('import', path.join(root, 'nope.csv'), 'crm.main.t');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.csv/);
+  });
+
+  test('catalog lists each level', async () => {
+    const dbs = await run('catalog', '--format', 'json');
+    assert.deepEqual(
+      (JSON.parse(dbs.stdout) as { databases: { name: string }[] }).databases.map((d) => d.name).sort(),
+      ['crm', 'sales'],
+    );
+    const tables = await run('catalog', 'crm.main');
+    assert.match(tables.stdout, /customers\s+│ table/);
+    const cols = await run('catalog', 'sales.main.orders', '--format', 'json');
+    assert.deepEqual(
+      (JSON.parse(cols.stdout) as { columns: { name: string; type: string }[] }).columns.map(
+        (c) => `${c.name} ${c.type}`,
+      ),
+      ['id BIGINT', 'cust BIGINT', 'amount DECIMAL(10,2)'],
+    );
+    const none = await run('catalog', 'nope');
+    assert.equal(none.code, 1);
+  });
+
+  test('a warehouse open in another process is refused with its PID', async () => {
+    const { spawn } = await import('node:child_process');
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(path.resolve(__dirname, '../../src/engine/warehouse.js'))}).Warehouse.open(${JSON.stringify(wh)}).then(() => { console.log('open'); setTimeout(() => {}, 30000); })`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      const r = await run('db', 'list');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`PID ${holder.pid}`));
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+});
