@@ -117,7 +117,7 @@ describe('mdw over a real warehouse', () => {
       ['HUGEINT', 'VARCHAR', 'INTEGER[]', 'STRUCT("a" INTEGER)', 'INTEGER', 'DOUBLE'],
     );
     assert.deepEqual(rows!.rows, [
-      ['170141183460469231731687303715884105727', 'x', [1, 2], { a: 1 }, null, 'NaN'],
+      ['170141183460469231731687303715884105727', 'x', [1, 2], { a: 1 }, null, 'nan'],
     ]);
     assert.equal(rows!.rowCount, 1);
     assert.equal(insert!.changes, 1);
