@@ -141,10 +141,9 @@ export class App {
       scrollLeft: 0,
       columnSizes: {},
     }));
-    const hasError = run.messages.some((m) => m.kind === 'error');
     const restored = saved.active !== undefined && saved.active <= this.tabs.length ? saved.active : undefined;
     this.renderMessages();
-    await this.activate(restored ?? (this.tabs.length === 0 || hasError ? this.tabs.length : 0));
+    await this.activate(restored ?? 0);
   }
 
   private renderTabs(): void {
@@ -441,10 +440,9 @@ export class App {
       this.closePopover();
       void this.setView({ ...tab.view, filters: (tab.view.filters ?? []).filter((f) => f.column !== column) });
     });
-    this.popover.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !(e.target as HTMLElement).closest('vscode-single-select')) submit();
-      if (e.key === 'Escape') this.closePopover();
-    });
+    this.popover.onkeydown = (e) => {
+      if (e.key === 'Enter' && !(e.target as HTMLElement).closest('vscode-single-select, vscode-button')) submit();
+    };
     const buttons = el('div', 'popover-buttons');
     buttons.append(apply, clear);
     this.popover.append(title, op, value, max, buttons);
@@ -457,6 +455,7 @@ export class App {
     const col = this.grid.columns[column];
     const cell = this.grid.cell(row, column);
     if (!col || cell === undefined) return;
+    this.popover.onkeydown = null;
     this.popover.textContent = '';
     this.popover.className = 'popover value';
     this.popover.setAttribute('role', 'dialog');
