@@ -350,7 +350,7 @@ export class Grid {
     const filter = el.appendChild(document.createElement('button'));
     filter.className = filtered ? 'col-filter active' : 'col-filter';
     filter.tabIndex = -1;
-    filter.textContent = '⏷';
+    filter.textContent = '▾';
     filter.title = `Filter ${column.name} (Alt+Down)`;
     filter.setAttribute('aria-label', `Filter ${column.name}`);
     this.headers.set(x, el);
