@@ -41,14 +41,19 @@ async function cellAt(page: Page, row: number, column: number): Promise<{ text: 
   const td = page.locator(`regular-table td[data-row="${row}"][data-column="${column}"]`);
   await td.waitFor();
   await page.waitForFunction(() => document.querySelectorAll('regular-table td.loading').length === 0);
-  return { text: (await td.textContent()) ?? '', classes: (await td.getAttribute('class'))?.split(/\s+/) ?? [] };
+  return {
+    text: (await td.textContent()) ?? '',
+    classes: (await td.getAttribute('class'))?.split(/\s+/) ?? [],
+  };
 }
 
 /** Cursor to the first cell, which scrolls the grid back to the top-left corner. */
 async function home(page: Page): Promise<void> {
   await page.locator('regular-table').focus();
   await page.keyboard.press('Control+Home');
-  await page.waitForFunction(() => document.querySelector('regular-table td.cursor')?.getAttribute('data-column') === '0');
+  await page.waitForFunction(
+    () => document.querySelector('regular-table td.cursor')?.getAttribute('data-column') === '0',
+  );
 }
 
 async function status(page: Page): Promise<string> {
@@ -86,7 +91,13 @@ before(async () => {
         { title: 'Result 2', source: mixed },
       ],
       messages: [
-        { kind: 'info', statement: 'SELECT … FROM range(10000000)', text: 'Query OK', rows: BIG_ROWS, elapsedMs: 1200 },
+        {
+          kind: 'info',
+          statement: 'SELECT … FROM range(10000000)',
+          text: 'Query OK',
+          rows: BIG_ROWS,
+          elapsedMs: 1200,
+        },
         { kind: 'info', statement: 'SELECT … FROM range(1000)', text: 'Query OK', rows: 1000, elapsedMs: 35 },
         {
           kind: 'error',
@@ -105,9 +116,13 @@ before(async () => {
     },
   );
   await h.page
-    .waitForFunction(() => document.querySelectorAll('regular-table tbody td').length > 0, undefined, { timeout: 5000 })
+    .waitForFunction(() => document.querySelectorAll('regular-table tbody td').length > 0, undefined, {
+      timeout: 5000,
+    })
     .catch((e: unknown) => {
-      throw new Error(`${String(e)}\nproblems: ${h.problems.join('\n')}\nreceived: ${JSON.stringify(h.received).slice(0, 500)}\nsent: ${JSON.stringify(h.sent).slice(0, 500)}`);
+      throw new Error(
+        `${String(e)}\nproblems: ${h.problems.join('\n')}\nreceived: ${JSON.stringify(h.received).slice(0, 500)}\nsent: ${JSON.stringify(h.sent).slice(0, 500)}`,
+      );
     });
 });
 
@@ -172,7 +187,10 @@ test('drops page requests for rows scrolled past', async () => {
   });
   const ids = (await columnTexts(page, 'id')).map(Number);
   assert.ok(ids[0]! > 4_000_000 && ids[0]! < 4_300_000, `landed near 42%: ${ids[0]}`);
-  assert.ok(ids.every((id, i) => i === 0 || id === ids[i - 1]! + 1), 'consecutive rows');
+  assert.ok(
+    ids.every((id, i) => i === 0 || id === ids[i - 1]! + 1),
+    'consecutive rows',
+  );
   const cancels = h.received.filter((m) => m.type === 'cancel').length - cancelsBefore;
   assert.ok(cancels > 0, 'pages of passed-over positions were cancelled');
   const cancelled = h.sent.filter((m) => m.type === 'response' && !m.ok && m.cancelled).length;
@@ -183,7 +201,9 @@ test('renders cell text as text and NULL apart from the text NULL', async () => 
   const page = h.page;
   await page.getByRole('tab', { name: 'Result 2' }).click();
   await page.waitForFunction(() => document.querySelector('.col-name')?.textContent === 'id');
-  await page.waitForFunction(() => [...document.querySelectorAll('.col-name')].some((e) => e.textContent === 'name'));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.col-name')].some((e) => e.textContent === 'name'),
+  );
   const xss = await cellAt(page, 0, 1);
   assert.equal(xss.text, XSS);
   assert.equal(await page.locator('regular-table img').count(), 0);
@@ -193,7 +213,9 @@ test('renders cell text as text and NULL apart from the text NULL', async () => 
   assert.ok(!text.classes.includes('null'));
   assert.ok(isNull.classes.includes('null'));
   const styles = await page.evaluate(() =>
-    [1, 2].map((r) => getComputedStyle(document.querySelector(`td[data-row="${r}"][data-column="1"]`)!).fontStyle),
+    [1, 2].map(
+      (r) => getComputedStyle(document.querySelector(`td[data-row="${r}"][data-column="1"]`)!).fontStyle,
+    ),
   );
   assert.deepEqual(styles, ['normal', 'italic'], 'NULL looks different from the text NULL');
   assert.equal((await cellAt(page, 0, 4)).text, '[0, 1]', 'LIST');
@@ -220,15 +242,24 @@ test('shows the full value of a truncated cell on demand', async () => {
 
 test('sorts by a column header click, in DuckDB', async () => {
   const page = h.page;
-  const header = page.locator('regular-table thead th', { has: page.locator('.col-name', { hasText: /^score$/ }) });
+  const header = page.locator('regular-table thead th', {
+    has: page.locator('.col-name', { hasText: /^score$/ }),
+  });
   await header.locator('.col-name').click();
-  await page.waitForFunction(() => /sorted by score ▲/.test(document.querySelector('.status')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /sorted by score ▲/.test(document.querySelector('.status')?.textContent ?? ''),
+  );
   const min = await scalar('SELECT min(score)::VARCHAR FROM kept_mixed');
   const asc = await columnTexts(page, 'score');
   assert.equal(asc[0], String(Number(min)));
-  assert.ok(asc.slice(0, 10).every((v, i, a) => i === 0 || Number(v) >= Number(a[i - 1])), asc.join(','));
+  assert.ok(
+    asc.slice(0, 10).every((v, i, a) => i === 0 || Number(v) >= Number(a[i - 1])),
+    asc.join(','),
+  );
   await header.locator('.col-name').click();
-  await page.waitForFunction(() => /sorted by score ▼/.test(document.querySelector('.status')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /sorted by score ▼/.test(document.querySelector('.status')?.textContent ?? ''),
+  );
   const desc = await columnTexts(page, 'score');
   assert.equal(desc[0], String(Number(await scalar('SELECT max(score)::VARCHAR FROM kept_mixed'))));
   assert.equal(await page.locator('.col-sort').textContent(), '▼');
@@ -293,7 +324,9 @@ test('filters a column (contains, range, is null) and shows the filtered count',
   await popover.locator('.filter-max').click();
   await page.keyboard.type('14');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => (document.querySelector('.status')?.textContent ?? '').startsWith('5 of 1,000 rows'));
+  await page.waitForFunction(() =>
+    (document.querySelector('.status')?.textContent ?? '').startsWith('5 of 1,000 rows'),
+  );
   assert.deepEqual(await columnTexts(page, 'id'), ['10', '11', '12', '13', '14']);
   await page.locator('.chip').click();
   await page.waitForFunction(() => /^1,000 rows/.test(document.querySelector('.status')?.textContent ?? ''));
@@ -322,8 +355,13 @@ test('copies the selection as CSV, JSON, Markdown and INSERT statements', async 
       (document.querySelector('.copy-format') as HTMLElement & { value: string }).value = f;
     }, format);
     await page.locator('vscode-button.copy-as').click();
-    await page.waitForFunction(async () => (await navigator.clipboard.readText()) !== '');
-    return clipboard(page);
+    // waitForFunction would treat the promise of an async predicate as truthy: poll from here instead.
+    for (let attempt = 0; attempt < 500; attempt++) {
+      const text = await clipboard(page);
+      if (text !== '') return text;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`nothing was copied as ${format}`);
   };
   assert.equal(await copyAs('csv'), `id,name\r\n0,${XSS}\r\n1,NULL\r\n2,`);
   assert.deepEqual(JSON.parse(await copyAs('json')), [
@@ -331,7 +369,10 @@ test('copies the selection as CSV, JSON, Markdown and INSERT statements', async 
     { id: 1, name: 'NULL' },
     { id: 2, name: null },
   ]);
-  assert.equal(await copyAs('markdown'), `| id | name |\n| ---: | --- |\n| 0 | ${XSS} |\n| 1 | NULL |\n| 2 | NULL |`);
+  assert.equal(
+    await copyAs('markdown'),
+    `| id | name |\n| ---: | --- |\n| 0 | ${XSS} |\n| 1 | NULL |\n| 2 | NULL |`,
+  );
   assert.equal(
     await copyAs('insert'),
     [
@@ -362,7 +403,11 @@ test('sends an export request with the chosen format and current view', async ()
   });
   await page.locator('vscode-button.export').click();
   await page.waitForFunction(() => /Exported to/.test(document.querySelector('.notice')?.textContent ?? ''));
-  assert.deepEqual(exportsSeen.at(-1), { resultId: 'mixed', format: 'parquet', view: { sort: [], filters: [] } });
+  assert.deepEqual(exportsSeen.at(-1), {
+    resultId: 'mixed',
+    format: 'parquet',
+    view: { sort: [], filters: [] },
+  });
 });
 
 test('shows a column summary computed by DuckDB', async () => {
@@ -372,7 +417,10 @@ test('shows a column summary computed by DuckDB', async () => {
   await page.locator('.stats dl').waitFor();
   const facts = await page.evaluate(() =>
     Object.fromEntries(
-      [...document.querySelectorAll('.stats dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent]),
+      [...document.querySelectorAll('.stats dt')].map((dt) => [
+        dt.textContent,
+        dt.nextElementSibling?.textContent,
+      ]),
     ),
   );
   assert.equal(facts['Type'], 'DOUBLE');
@@ -396,6 +444,26 @@ test('lists the run messages with the error position in the Messages tab', async
   assert.equal(await page.locator('.message').count(), 3);
   await h.screenshot('12-messages');
   await page.getByRole('tab', { name: 'Messages' }).press('ArrowLeft');
-  await page.waitForFunction(() => document.querySelector('[role=tab][aria-selected=true]')?.textContent === 'Result 2');
+  await page.waitForFunction(
+    () => document.querySelector('[role=tab][aria-selected=true]')?.textContent === 'Result 2',
+  );
   assert.deepEqual(h.problems, []);
+});
+
+test('resizes a column by dragging its header edge', async () => {
+  const page = h.page;
+  await page.getByRole('tab', { name: 'Result 2' }).click();
+  await home(page);
+  const handle = page.locator('regular-table thead th:has(.col-head[data-column="1"]) .rt-column-resize');
+  const before = (await page.locator('regular-table td[data-row="0"][data-column="1"]').boundingBox())!.width;
+  const box = (await handle.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 120, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(
+    (w) => document.querySelector('regular-table td[data-row="0"][data-column="1"]')!.getBoundingClientRect().width > w + 60,
+    before,
+  );
+  await h.screenshot('13-resized');
 });

@@ -17,7 +17,11 @@ before(async () => {
 after(() => db.closeSync());
 
 /** A host over `src` whose posted messages are collected; `settled` waits until `count` responses arrived. */
-function hostOver(src: ResultSource): { host: GridHost; sent: HostMessage[]; settled(count: number): Promise<void> } {
+function hostOver(src: ResultSource): {
+  host: GridHost;
+  sent: HostMessage[];
+  settled(count: number): Promise<void>;
+} {
   const sent: HostMessage[] = [];
   let wake = (): void => undefined;
   const host = new GridHost({
@@ -61,7 +65,12 @@ test('answers pages and drops page requests cancelled while queued', async () =>
   };
   const { host, sent, settled } = hostOver(counting);
   for (let id = 1; id <= 5; id++) {
-    host.handle({ type: 'request', id, method: 'page', params: { resultId: 'r', offset: id * 1000, limit: 10, view: {} } });
+    host.handle({
+      type: 'request',
+      id,
+      method: 'page',
+      params: { resultId: 'r', offset: id * 1000, limit: 10, view: {} },
+    });
   }
   host.handle({ type: 'cancel', id: 1 });
   host.handle({ type: 'cancel', id: 2 });
@@ -80,13 +89,33 @@ test('answers pages and drops page requests cancelled while queued', async () =>
 
 test('answers bad requests with a clear error and keeps working', async () => {
   const { host, sent, settled } = hostOver(source);
-  host.handle({ type: 'request', id: 1, method: 'page', params: { resultId: 'nope', offset: 0, limit: 10, view: {} } });
-  host.handle({ type: 'request', id: 2, method: 'page', params: { resultId: 'r', offset: -1, limit: 10, view: {} } });
+  host.handle({
+    type: 'request',
+    id: 1,
+    method: 'page',
+    params: { resultId: 'nope', offset: 0, limit: 10, view: {} },
+  });
+  host.handle({
+    type: 'request',
+    id: 2,
+    method: 'page',
+    params: { resultId: 'r', offset: -1, limit: 10, view: {} },
+  });
   host.handle({ type: 'request', id: 3, method: 'stats', params: { resultId: 'r', column: 9, view: {} } });
-  host.handle({ type: 'request', id: 4, method: 'export', params: { resultId: 'r', view: {}, format: 'csv' } });
+  host.handle({
+    type: 'request',
+    id: 4,
+    method: 'export',
+    params: { resultId: 'r', view: {}, format: 'csv' },
+  });
   host.handle({ type: 'request', id: 5, method: 'nope', params: {} } as never);
   host.handle('garbage');
-  host.handle({ type: 'request', id: 6, method: 'page', params: { resultId: 'r', offset: 0, limit: 2, view: {} } });
+  host.handle({
+    type: 'request',
+    id: 6,
+    method: 'page',
+    params: { resultId: 'r', offset: 0, limit: 2, view: {} },
+  });
   await settled(6);
   const byId = new Map(sent.filter((m) => m.type === 'response').map((m) => [m.id, m]));
   const code = (id: number): string | undefined => {
@@ -103,7 +132,10 @@ test('answers bad requests with a clear error and keeps working', async () => {
 
 test('copies a range of a sorted, filtered view in every format', async () => {
   const { host, sent, settled } = hostOver(source);
-  const view = { sort: [{ column: 0, direction: 'desc' as const }], filters: [{ column: 0, op: 'range' as const, max: '9' }] };
+  const view = {
+    sort: [{ column: 0, direction: 'desc' as const }],
+    filters: [{ column: 0, op: 'range' as const, max: '9' }],
+  };
   host.handle({
     type: 'request',
     id: 1,

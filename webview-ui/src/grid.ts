@@ -243,7 +243,8 @@ export class Grid {
       if (meta?.type !== 'body' || meta.x !== c) continue;
       const rect = td.getBoundingClientRect();
       if (rect.left < rowHead) this.table.scrollLeft -= rowHead - rect.left;
-      else if (rect.right > box.right - 14) this.table.scrollLeft += Math.min(rect.left - rowHead, rect.right - box.right + 14);
+      else if (rect.right > box.right - 14)
+        this.table.scrollLeft += Math.min(rect.left - rowHead, rect.right - box.right + 14);
       return;
     }
     const widths = (this.table as unknown as Internals)._column_sizes?.indices ?? [];
@@ -268,7 +269,12 @@ export class Grid {
       tab.view,
       tab.result.summary.rowCount,
       (first, last) => {
-        if (this.tab?.cache === cache && this.listening && first < this.visible.y1 + 1 && last > this.visible.y0) {
+        if (
+          this.tab?.cache === cache &&
+          this.listening &&
+          first < this.visible.y1 + 1 &&
+          last > this.visible.y0
+        ) {
           void this.table.draw();
         }
         this.events.changed();
@@ -361,8 +367,10 @@ export class Grid {
     const sel = this.selection;
     const cursor = this.tab?.cursor;
     const columns = this.columns;
-    const inRows = (y: number | undefined): boolean => sel !== undefined && y !== undefined && y >= sel.r0 && y <= sel.r1;
-    const inCols = (x: number | undefined): boolean => sel !== undefined && x !== undefined && x >= sel.c0 && x <= sel.c1;
+    const inRows = (y: number | undefined): boolean =>
+      sel !== undefined && y !== undefined && y >= sel.r0 && y <= sel.r1;
+    const inCols = (x: number | undefined): boolean =>
+      sel !== undefined && x !== undefined && x >= sel.c0 && x <= sel.c1;
     for (const td of this.table.querySelectorAll<HTMLElement>('tbody td')) {
       const meta = this.table.getMeta(td);
       if (!meta || meta.type !== 'body') continue;
@@ -387,7 +395,9 @@ export class Grid {
     }
   }
 
-  private target(event: Event): { kind: 'cell' | 'rowHead' | 'colHead' | 'corner'; x: number; y: number } | undefined {
+  private target(
+    event: Event,
+  ): { kind: 'cell' | 'rowHead' | 'colHead' | 'corner'; x: number; y: number } | undefined {
     let el = event.target as HTMLElement | null;
     while (el && el.tagName !== 'TD' && el.tagName !== 'TH') {
       if (el === this.table) return undefined;
@@ -510,8 +520,10 @@ export class Grid {
         event.preventDefault();
         return;
       case ' ':
-        if (event.shiftKey) this.select({ r0: Math.min(r, tab.anchor.r), r1: Math.max(r, tab.anchor.r), c0: 0, c1: lastCol });
-        else if (ctrl) this.select({ r0: 0, r1: lastRow, c0: Math.min(c, tab.anchor.c), c1: Math.max(c, tab.anchor.c) });
+        if (event.shiftKey)
+          this.select({ r0: Math.min(r, tab.anchor.r), r1: Math.max(r, tab.anchor.r), c0: 0, c1: lastCol });
+        else if (ctrl)
+          this.select({ r0: 0, r1: lastRow, c0: Math.min(c, tab.anchor.c), c1: Math.max(c, tab.anchor.c) });
         else return;
         event.preventDefault();
         return;

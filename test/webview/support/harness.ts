@@ -98,7 +98,8 @@ export async function openGrid(
   options: Omit<GridHostOptions, 'post'> = {},
   viewport = { width: 1100, height: 620 },
 ): Promise<Harness> {
-  if (!existsSync(path.join(bundleDir, 'grid.js'))) throw new Error('Build the webview first: node esbuild.mjs');
+  if (!existsSync(path.join(bundleDir, 'grid.js')))
+    throw new Error('Build the webview first: node esbuild.mjs');
   mkdirSync(screensDir, { recursive: true });
   const { server, origin } = await serve();
   const profile = mkdtempSync(path.join(tmpdir(), 'mdw-chromium-'));
