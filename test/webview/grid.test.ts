@@ -462,7 +462,10 @@ test('resizes a column by dragging its header edge', async () => {
   await page.mouse.move(box.x + 120, box.y + box.height / 2, { steps: 5 });
   await page.mouse.up();
   await page.waitForFunction(
-    (w) => document.querySelector('regular-table td[data-row="0"][data-column="1"]')!.getBoundingClientRect().width > w + 60,
+    (w) =>
+      document.querySelector('regular-table td[data-row="0"][data-column="1"]')!.getBoundingClientRect()
+        .width >
+      w + 60,
     before,
   );
   await h.screenshot('13-resized');
