@@ -109,7 +109,10 @@ export interface CancelToken {
 
 /** Host-side handler table: one function per request method, so a missing case fails to compile. */
 export type GridHandlers = {
-  [K in GridMethod]: (params: GridRequests[K]['params'], token: CancelToken) => Promise<GridRequests[K]['result']>;
+  [K in GridMethod]: (
+    params: GridRequests[K]['params'],
+    token: CancelToken,
+  ) => Promise<GridRequests[K]['result']>;
 };
 
 /** Narrows an unknown posted value to a webview message (shape check only; params are checked by handlers). */
@@ -122,7 +125,12 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'cancel':
       return typeof m.id === 'number';
     case 'request':
-      return typeof m.id === 'number' && typeof m.method === 'string' && typeof m.params === 'object' && m.params !== null;
+      return (
+        typeof m.id === 'number' &&
+        typeof m.method === 'string' &&
+        typeof m.params === 'object' &&
+        m.params !== null
+      );
     default:
       return false;
   }
