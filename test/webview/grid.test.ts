@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Page } from 'playwright-core';
 import { openGrid, type Harness } from './support/harness.js';
-import { DuckDBTableSource, openDuckDB } from './support/duckdbSource.js';
+import { EngineFixture } from './support/engineSource.js';
+import type { KeptResult } from '../../src/engine/query/index.js';
 import type { ExportFormat } from '../../src/shared/protocol.js';
 import type { ResultView } from '../../src/shared/results.js';
 
@@ -11,19 +11,14 @@ const BIG_ROWS = 10_000_000;
 const XSS = '<img src=x onerror=alert(1)>';
 const LONG = 'abcdefghij'.repeat(100);
 
-let db: DuckDBInstance;
-let big: DuckDBTableSource;
-let mixed: DuckDBTableSource;
+let db: EngineFixture;
+let big: KeptResult;
+let mixed: KeptResult;
 let h: Harness;
 const exportsSeen: { resultId: string; format: ExportFormat; view: ResultView }[] = [];
 
 async function scalar(sql: string): Promise<unknown> {
-  const connection = await db.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowsJson()[0]![0];
-  } finally {
-    connection.closeSync();
-  }
+  return db.scalar(sql);
 }
 
 /** Text of every drawn body cell of column `name`, top to bottom, once no cell is loading. */
@@ -65,15 +60,13 @@ async function clipboard(page: Page): Promise<string> {
 }
 
 before(async () => {
-  db = await openDuckDB();
-  big = await DuckDBTableSource.create(
-    db,
-    'big',
+  db = await EngineFixture.open();
+  big = await db.result(
+    'kept_big',
     `SELECT range AS id, range * 3 + 1 AS tripled, 'row ' || range AS label FROM range(${BIG_ROWS})`,
   );
-  mixed = await DuckDBTableSource.create(
-    db,
-    'mixed',
+  mixed = await db.result(
+    'kept_mixed',
     `SELECT i::INTEGER AS id,
             CASE i WHEN 0 THEN '${XSS.replaceAll("'", "''")}' WHEN 1 THEN 'NULL' WHEN 2 THEN NULL ELSE 'name ' || i END AS name,
             (i * 1.25)::DECIMAL(10,2) AS amount,
@@ -128,7 +121,7 @@ before(async () => {
 
 after(async () => {
   await h?.close();
-  db?.closeSync();
+  await db?.close();
 });
 
 test('shows the first rows of a 10M-row result with header name and type', async () => {
@@ -404,7 +397,7 @@ test('sends an export request with the chosen format and current view', async ()
   await page.locator('vscode-button.export').click();
   await page.waitForFunction(() => /Exported to/.test(document.querySelector('.notice')?.textContent ?? ''));
   assert.deepEqual(exportsSeen.at(-1), {
-    resultId: 'mixed',
+    resultId: mixed.summary().resultId,
     format: 'parquet',
     view: { sort: [], filters: [] },
   });

@@ -1,20 +1,20 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import type { DuckDBInstance } from '@duckdb/node-api';
 import { GridHost } from '../../src/host/grid/gridHost.js';
 import type { HostMessage } from '../../src/shared/protocol.js';
 import type { ResultPage, ResultSource } from '../../src/shared/results.js';
-import { DuckDBTableSource, openDuckDB } from './support/duckdbSource.js';
+import type { KeptResult } from '../../src/engine/query/index.js';
+import { EngineFixture } from './support/engineSource.js';
 
-let db: DuckDBInstance;
-let source: DuckDBTableSource;
+let db: EngineFixture;
+let source: KeptResult;
 
 before(async () => {
-  db = await openDuckDB();
-  source = await DuckDBTableSource.create(db, 'r', "SELECT range AS n, 'v' || range AS s FROM range(50000)");
+  db = await EngineFixture.open();
+  source = await db.result('r', "SELECT range AS n, 'v' || range AS s FROM range(50000)");
 });
 
-after(() => db.closeSync());
+after(() => db.close());
 
 /** A host over `src` whose posted messages are collected; `settled` waits until `count` responses arrived. */
 function hostOver(src: ResultSource): {
@@ -69,7 +69,7 @@ test('answers pages and drops page requests cancelled while queued', async () =>
       type: 'request',
       id,
       method: 'page',
-      params: { resultId: 'r', offset: id * 1000, limit: 10, view: {} },
+      params: { resultId: source.summary().resultId, offset: id * 1000, limit: 10, view: {} },
     });
   }
   host.handle({ type: 'cancel', id: 1 });
@@ -99,14 +99,19 @@ test('answers bad requests with a clear error and keeps working', async () => {
     type: 'request',
     id: 2,
     method: 'page',
-    params: { resultId: 'r', offset: -1, limit: 10, view: {} },
+    params: { resultId: source.summary().resultId, offset: -1, limit: 10, view: {} },
   });
-  host.handle({ type: 'request', id: 3, method: 'stats', params: { resultId: 'r', column: 9, view: {} } });
+  host.handle({
+    type: 'request',
+    id: 3,
+    method: 'stats',
+    params: { resultId: source.summary().resultId, column: 9, view: {} },
+  });
   host.handle({
     type: 'request',
     id: 4,
     method: 'export',
-    params: { resultId: 'r', view: {}, format: 'csv' },
+    params: { resultId: source.summary().resultId, view: {}, format: 'csv' },
   });
   host.handle({ type: 'request', id: 5, method: 'nope', params: {} } as never);
   host.handle('garbage');
@@ -114,7 +119,7 @@ test('answers bad requests with a clear error and keeps working', async () => {
     type: 'request',
     id: 6,
     method: 'page',
-    params: { resultId: 'r', offset: 0, limit: 2, view: {} },
+    params: { resultId: source.summary().resultId, offset: 0, limit: 2, view: {} },
   });
   await settled(6);
   const byId = new Map(sent.filter((m) => m.type === 'response').map((m) => [m.id, m]));
@@ -140,13 +145,25 @@ test('copies a range of a sorted, filtered view in every format', async () => {
     type: 'request',
     id: 1,
     method: 'copy',
-    params: { resultId: 'r', view, rows: { start: 0, end: 2 }, columns: [1, 0], format: 'tsv' },
+    params: {
+      resultId: source.summary().resultId,
+      view,
+      rows: { start: 0, end: 2 },
+      columns: [1, 0],
+      format: 'tsv',
+    },
   });
   host.handle({
     type: 'request',
     id: 2,
     method: 'copy',
-    params: { resultId: 'r', view, rows: { start: 0, end: 1 }, columns: [0, 1], format: 'insert' },
+    params: {
+      resultId: source.summary().resultId,
+      view,
+      rows: { start: 0, end: 1 },
+      columns: [0, 1],
+      format: 'insert',
+    },
   });
   await settled(2);
   const result = (id: number): { text: string; rows: number } => {
