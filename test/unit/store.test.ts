@@ -178,7 +178,11 @@ test('compaction keeps every record, and another open store sees the new file', 
   const generation = fs.readFileSync(file).subarray(12, 28).toString('hex');
   for (let i = 0; i < 60; i++)
     await account.worksheets.createWorksheet(null, `sheet ${i}`, { sql: `select ${i}` });
-  assert.notEqual(fs.readFileSync(file).subarray(12, 28).toString('hex'), generation, 'the log was rewritten');
+  assert.notEqual(
+    fs.readFileSync(file).subarray(12, 28).toString('hex'),
+    generation,
+    'the log was rewritten',
+  );
   const fromB = await b.auth.resume(token);
   assert.equal((await fromB.worksheets.children()).length, 60);
   await fromB.worksheets.createFolder(null, 'from b');

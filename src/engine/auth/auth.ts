@@ -1,6 +1,6 @@
+import * as crypto from 'node:crypto';
 import { EngineError } from '../errors.js';
 import { DATA_KEY_BYTES, equalBytes, randomBytes, randomId } from '../crypto/seal.js';
-import { sodium } from '../crypto/sodium.js';
 import { Account } from '../store/account.js';
 import { ad } from '../store/accountIndex.js';
 import type { MetadataStore } from '../store/metadataStore.js';
@@ -88,7 +88,7 @@ export class AuthService {
       tx.put(T.send, emailHash, [...recent, now]);
       return now;
     });
-    const code = String(sodium().randombytes_uniform(1_000_000)).padStart(6, '0');
+    const code = String(crypto.randomInt(1_000_000)).padStart(6, '0');
     const minutes = Math.round(this.o.codeTtlMs / 60_000);
     try {
       await this.mailer.send({
@@ -248,6 +248,7 @@ export class AuthService {
 
 function rateLimited(waitMs: number, why: string): EngineError {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  const when = seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
+  const when =
+    seconds < 120 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${Math.ceil(seconds / 60)} minutes`;
   return new EngineError('AUTH_RATE_LIMITED', `No new code yet: ${why}. Try again in ${when}.`);
 }

@@ -39,6 +39,13 @@ export interface Revision extends WorksheetContent {
 /** A node found by {@link Worksheets.find}, with its path. */
 export type FoundNode = TreeNode & { path: string };
 
+/** A folder (with `children`) or a worksheet (with content) for {@link Worksheets.createTree}. */
+export interface TreeSpec extends Partial<WorksheetContent> {
+  name: string;
+  /** Present for a folder (may be empty). */
+  children?: TreeSpec[];
+}
+
 /** What {@link Worksheets.delete} removed. */
 export interface DeleteReport {
   folders: number;
@@ -135,6 +142,47 @@ export class Worksheets {
     if (parent && parent.kind !== 'folder')
       throw new EngineError('MOVE_INVALID', `${parent.name} is a worksheet, not a folder.`);
     return this.createWorksheet(parent?.id ?? null, names[names.length - 1]!, content);
+  }
+
+  /**
+   * Creates a whole tree of folders and worksheets under `parentId` in one transaction (all or nothing), e.g. to
+   * import a folder of SQL files. Names are checked as in createFolder/createWorksheet.
+   */
+  async createTree(parentId: string | null, spec: readonly TreeSpec[]): Promise<DeleteReport> {
+    const checked = checkSpec(spec);
+    return this.scope.write((tx, index) => {
+      const report: DeleteReport = { folders: 0, worksheets: 0 };
+      for (const item of checked) this.assertFree(index, parentId, item.name, undefined);
+      if (parentId !== null) this.folder(index, parentId);
+      const first = index.children(parentId);
+      let position = first.length === 0 ? 0 : first[first.length - 1]!.position + 1;
+      const queue: Array<{ parent: string | null; items: TreeSpec[]; position: number }> = [
+        { parent: parentId, items: checked, position },
+      ];
+      while (queue.length > 0) {
+        const level = queue.pop()!;
+        position = level.position;
+        for (const item of level.items) {
+          const body = item.children ? undefined : checkContent({ ...EMPTY, ...item });
+          const node = this.record(
+            tx,
+            level.parent,
+            item.name,
+            item.children ? 'folder' : 'worksheet',
+            body,
+            position++,
+          );
+          if (item.children) {
+            report.folders++;
+            queue.push({ parent: node.id, items: item.children, position: 0 });
+          } else {
+            report.worksheets++;
+            this.keepRevision(tx, index, node.id, body!);
+          }
+        }
+      }
+      return report;
+    });
   }
 
   /** Saves new content (a revision is kept when it differs from the current content). */
@@ -309,6 +357,17 @@ export class Worksheets {
     this.assertFree(index, parentId, name, undefined);
     const siblings = index.children(parentId);
     const position = siblings.length === 0 ? 0 : siblings[siblings.length - 1]!.position + 1;
+    return this.record(tx, parentId, name, kind, body, position);
+  }
+
+  private record(
+    tx: Transaction,
+    parentId: string | null,
+    name: string,
+    kind: 'folder' | 'worksheet',
+    body: WorksheetContent | undefined,
+    position: number,
+  ): IndexedNode {
     const id = randomId();
     const now = this.scope.now();
     const { accountId, key } = this.scope;
@@ -475,6 +534,19 @@ function checkContent(content: WorksheetContent): WorksheetContent {
     }
   }
   return { sql: content.sql, database: content.database, schema: content.schema };
+}
+
+function checkSpec(spec: readonly TreeSpec[]): TreeSpec[] {
+  if (!Array.isArray(spec))
+    throw new EngineError('INVALID_ARGUMENT', 'A tree is a list of folders and worksheets.');
+  const seen = new Set<string>();
+  return spec.map((item) => {
+    const name = checkName(item?.name);
+    if (seen.has(name.toLowerCase()))
+      throw new EngineError('NAME_TAKEN', `"${name}" appears twice in the same folder.`);
+    seen.add(name.toLowerCase());
+    return item.children ? { name, children: checkSpec(item.children) } : { ...item, name };
+  });
 }
 
 /** Splits `/a/b/c` into names (empty parts ignored); each part must be a valid name. */
