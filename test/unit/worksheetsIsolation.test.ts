@@ -139,3 +139,21 @@ test('markers written everywhere and the email address appear in no byte of any 
   );
   assert.equal((await account.history.search(errM)).length, 40, 'and the markers are really stored');
 });
+
+test('database keys: random per account and database, stable, sealed, forgettable', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const { store, auth, outbox } = await openWithAuth(f);
+  t.after(() => store.close());
+  const a = (await signIn(auth, outbox, 'a@example.com')).account;
+  const b = (await signIn(auth, outbox, 'b@example.com')).account;
+  assert.equal(await a.databaseKey('sales', { create: false }), undefined);
+  const key = (await a.databaseKey('sales'))!;
+  assert.match(key, /^[0-9a-f]{64}$/);
+  assert.equal(await a.databaseKey('SALES'), key);
+  assert.notEqual(await a.databaseKey('hr'), key);
+  assert.notEqual(await b.databaseKey('sales'), key);
+  await a.forgetDatabaseKey('sales');
+  assert.equal(await a.databaseKey('sales', { create: false }), undefined);
+  for (const file of allFiles(f.warehouse)) assert.equal(fs.readFileSync(file).indexOf(Buffer.from(key)), -1);
+});

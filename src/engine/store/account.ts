@@ -1,9 +1,10 @@
 import { EngineError } from '../errors.js';
+import { randomBytes } from '../crypto/seal.js';
 import type { AccountIndex } from './accountIndex.js';
 import { ad } from './accountIndex.js';
 import { QueryHistory } from './history.js';
 import type { MetadataStore } from './metadataStore.js';
-import { openJson, SessionRecord, T } from './records.js';
+import { DatabaseKeyRecord, openJson, sealJson, SessionRecord, T } from './records.js';
 import type { Transaction } from './sealedLog.js';
 import type { AccountScope, Reader } from './scope.js';
 import { Worksheets } from './worksheets.js';
@@ -72,6 +73,45 @@ export class Account implements AccountScope {
       }
       return ended;
     });
+  }
+
+  /**
+   * The DuckDB encryption key (64 hex characters) of one of this account's databases, made at random and sealed
+   * under the account key on first use (`create`, default true); undefined when none exists and `create` is false.
+   * Pass it as `ATTACH … (ENCRYPTION_KEY '…')`; never log it.
+   */
+  async databaseKey(database: string, options: { create?: boolean } = {}): Promise<string | undefined> {
+    const slot = this.databaseSlot(database);
+    const read = (reader: Reader): string | undefined => {
+      const record = reader.get(T.dbkey, slot) as DatabaseKeyRecord | undefined;
+      return record && openJson<string>(this.key, record.key, ad.dbkey(this.accountId, slot));
+    };
+    const existing = await this.read((_index, reader) => read(reader));
+    if (existing !== undefined || options.create === false) return existing;
+    return this.write((tx) => {
+      const raced = read(tx);
+      if (raced !== undefined) return raced;
+      const key = Buffer.from(randomBytes(32)).toString('hex');
+      const record: DatabaseKeyRecord = {
+        account: this.accountId,
+        key: sealJson(this.key, key, ad.dbkey(this.accountId, slot)),
+      };
+      tx.put(T.dbkey, slot, record);
+      return key;
+    });
+  }
+
+  /** Forgets a database's key (after the database was dropped); its file can no longer be opened. */
+  async forgetDatabaseKey(database: string): Promise<void> {
+    const slot = this.databaseSlot(database);
+    await this.write((tx) => tx.delete(T.dbkey, slot));
+  }
+
+  private databaseSlot(database: string): string {
+    if (typeof database !== 'string' || database.length === 0) {
+      throw new EngineError('INVALID_ARGUMENT', 'A database name is needed.');
+    }
+    return `${this.accountId}:${this.store.ring.hash('database', `${this.accountId}\0${database.toLowerCase()}`)}`;
   }
 
   /** @internal */

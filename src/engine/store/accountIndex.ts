@@ -24,6 +24,7 @@ export const ad = {
   rev: (account: string, rev: string, worksheet: string) => `rev ${account} ${rev} ${worksheet}`,
   hist: (account: string, entry: string) => `hist ${account} ${entry}`,
   email: (account: string) => `email ${account}`,
+  dbkey: (account: string, slot: string) => `dbkey ${account} ${slot}`,
 };
 
 /**

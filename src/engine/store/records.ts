@@ -20,6 +20,8 @@ export const T = {
   rev: 'rev',
   /** entryId -> HistoryRecord */
   hist: 'hist',
+  /** accountId + keyed hash of the database name -> DatabaseKeyRecord */
+  dbkey: 'dbkey',
 } as const;
 
 /** An account: random ids, its key wrapped under the master key, its email sealed under its own key. */
@@ -73,6 +75,12 @@ export interface HistoryRecord {
   worksheet: string | null;
   startedAt: number;
   body: string;
+}
+
+/** A user database's DuckDB encryption key, sealed under the account key. */
+export interface DatabaseKeyRecord {
+  account: string;
+  key: string;
 }
 
 /** Seals a JSON value under `key`, bound to `ad`, as base64. */
