@@ -31,6 +31,7 @@ export type EngineErrorCode =
   | 'NATIVE_LOAD_FAILED'
   | 'KEY_MISSING'
   | 'KEY_WRONG'
+  | 'KEY_INVALID'
   | 'STORE_CORRUPT'
   | 'STORE_LOCKED'
   | 'NOT_SIGNED_IN'
