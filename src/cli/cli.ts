@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
 import { EngineError, errorMessage } from '../engine/errors.js';
+import type { Account } from '../engine/store/account.js';
+import type { MetadataStore } from '../engine/store/metadataStore.js';
 import { Warehouse } from '../engine/warehouse.js';
+import { openStore, signedInAccount } from './account.js';
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { commands } from './commands.js';
 import { defaultWarehouseDir } from './paths.js';
@@ -99,6 +102,8 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     typeof parsed.values.warehouse === 'string' ? parsed.values.warehouse : defaultWarehouseDir(io.env);
   const readOnly = parsed.values['read-only'] === true;
   let warehouse: Warehouse | undefined;
+  let store: MetadataStore | undefined;
+  let account: Account | undefined;
   const ctx: CommandContext = {
     values: parsed.values as CommandContext['values'],
     positionals: positionalsAfter,
@@ -108,8 +113,19 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     stdout,
     stderr,
     stdin: io.stdin,
+    openStore: async () => {
+      store ??= await openStore(io.env, warehouseDir);
+      return store;
+    },
+    account: async () => {
+      account ??= (await signedInAccount(await ctx.openStore(), io.env, warehouseDir)).account;
+      return account;
+    },
     openWarehouse: async () => {
-      warehouse ??= await Warehouse.open(warehouseDir, { readOnly });
+      if (!warehouse) {
+        const { space } = await ctx.account();
+        warehouse = await Warehouse.open(warehouseDir, { readOnly, space });
+      }
       return warehouse;
     },
   };
@@ -132,5 +148,6 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     return 1;
   } finally {
     await warehouse?.close();
+    await store?.close();
   }
 }

@@ -1,4 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
+import type { Account } from '../engine/store/account.js';
+import type { MetadataStore } from '../engine/store/metadataStore.js';
 import type { Warehouse } from '../engine/warehouse.js';
 
 /** A usage mistake: printed with the command's usage, exit status 2. */
@@ -18,6 +20,10 @@ export interface CommandContext {
   stdin: NodeJS.ReadableStream;
   /** Opens the warehouse (the signed-in account's space); closed by the CLI when the command ends. */
   openWarehouse(): Promise<Warehouse>;
+  /** Opens the encrypted metadata store; closed by the CLI when the command ends. */
+  openStore(): Promise<MetadataStore>;
+  /** The signed-in account (NOT_SIGNED_IN when nobody is). */
+  account(): Promise<Account>;
 }
 
 /** One `mdw` command (or sub-command): its options, help and handler. */

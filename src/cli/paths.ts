@@ -19,16 +19,3 @@ export function userDataDir(env: NodeJS.ProcessEnv = process.env): string {
       return path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'microdatawarehouse');
   }
 }
-
-/** Per-user config folder (key file, CLI session token): never inside the warehouse. */
-export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  const home = os.homedir();
-  switch (process.platform) {
-    case 'darwin':
-      return path.join(home, 'Library', 'Preferences', 'MicroDataWarehouse');
-    case 'win32':
-      return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'MicroDataWarehouse');
-    default:
-      return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'microdatawarehouse');
-  }
-}

@@ -4,14 +4,32 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mdw } from '../support/cli.js';
+import { startSmtp } from '../support/smtp.js';
 
 let root: string;
 let wh: string;
-const run = (...args: string[]) => mdw(['--warehouse', wh, ...args]);
+let env: NodeJS.ProcessEnv;
+const run = (...args: string[]) => mdw(['--warehouse', wh, ...args], { env });
 
-before(() => {
+/** Signs in through development delivery: the code is read back from the labelled message on stderr. */
+async function signIn(email: string, userEnv: NodeJS.ProcessEnv = env): Promise<void> {
+  const sent = await mdw(['--warehouse', wh, 'signin', email], { env: userEnv });
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.match(sent.stderr, /development delivery/);
+  const code = /code is (\d{6})/.exec(sent.stderr)![1]!;
+  const done = await mdw(['--warehouse', wh, 'signin', email, '--code', code], { env: userEnv });
+  assert.equal(done.code, 0, done.stderr);
+}
+
+before(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-cli-'));
   wh = path.join(root, 'wh');
+  env = {
+    MDW_KEY_FILE: path.join(root, 'keys', 'master.key'),
+    XDG_CONFIG_HOME: path.join(root, 'config'),
+    MDW_SMTP_URL: '',
+  };
+  await signIn('analyst@example.com');
 });
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -68,12 +86,17 @@ describe('mdw over a real warehouse', () => {
     );
     assert.equal((await run('db', 'create', 'tmp1')).code, 0);
     assert.equal((await run('db', 'rename', 'tmp1', 'tmp2')).code, 0);
+    const tmp2 = (
+      JSON.parse((await run('db', 'list', '--format', 'json')).stdout) as {
+        databases: { name: string; path: string }[];
+      }
+    ).databases.find((d) => d.name === 'tmp2')!.path;
     const refused = await run('db', 'drop', 'tmp2');
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--yes/);
-    assert.ok(fs.existsSync(path.join(wh, 'spaces', 'local', 'databases', 'tmp2.duckdb')));
+    assert.ok(fs.existsSync(tmp2));
     assert.equal((await run('db', 'drop', 'tmp2', '--yes')).code, 0);
-    assert.ok(!fs.existsSync(path.join(wh, 'spaces', 'local', 'databases', 'tmp2.duckdb')));
+    assert.ok(!fs.existsSync(tmp2));
   });
 
   test('a multi-statement script prints every result; cross-database join', async () => {
@@ -130,6 +153,7 @@ describe('mdw over a real warehouse', () => {
     assert.equal(csv.code, 0, csv.stderr);
     assert.equal(csv.stdout, 'x,y\r\n"a,b",\r\n"say ""hi""",2\r\n');
     const nd = await mdw(['--warehouse', wh, 'query', '--format', 'ndjson', '-'], {
+      env,
       input: 'SELECT 42 AS answer',
     });
     assert.equal(nd.code, 0, nd.stderr);
@@ -193,11 +217,15 @@ describe('mdw over a real warehouse', () => {
 
   test('a warehouse open in another process is refused with its PID', async () => {
     const { spawn } = await import('node:child_process');
+    const dbs = JSON.parse((await run('db', 'list', '--format', 'json')).stdout) as {
+      databases: { path: string }[];
+    };
+    const space = /spaces[\\/]([^\\/]+)[\\/]databases/.exec(dbs.databases[0]!.path)![1]!;
     const holder = spawn(
       process.execPath,
       [
         '-e',
-        `require(${JSON.stringify(path.resolve(__dirname, '../../src/engine/warehouse.js'))}).Warehouse.open(${JSON.stringify(wh)}).then(() => { console.log('open'); setTimeout(() => {}, 30000); })`,
+        `require(${JSON.stringify(path.resolve(__dirname, '../../src/engine/warehouse.js'))}).Warehouse.open(${JSON.stringify(wh)}, { space: ${JSON.stringify(space)} }).then(() => { console.log('open'); setTimeout(() => {}, 30000); })`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -209,5 +237,145 @@ describe('mdw over a real warehouse', () => {
     } finally {
       holder.kill('SIGKILL');
     }
+  });
+});
+
+describe('mdw accounts and worksheets', () => {
+  test('commands that need an account say so when nobody is signed in', async () => {
+    const other = { ...env, XDG_CONFIG_HOME: path.join(root, 'config-nobody') };
+    const r = await mdw(['--warehouse', wh, 'db', 'list'], { env: other });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Nobody is signed in.*mdw signin EMAIL/);
+    assert.equal((await mdw(['--warehouse', wh, 'whoami'], { env: other })).code, 1);
+  });
+
+  test('sign-in through a real SMTP server; a wrong code is refused; the token file is private', async () => {
+    const smtp = await startSmtp();
+    const user = {
+      ...env,
+      XDG_CONFIG_HOME: path.join(root, 'config-smtp'),
+      MDW_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      MDW_MAIL_FROM: 'mdw@example.com',
+    };
+    try {
+      const sent = await mdw(['--warehouse', wh, 'signin', 'Mail.User@example.com'], { env: user });
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.doesNotMatch(sent.stderr, /development delivery/);
+      const mail = await smtp.next('mail.user@example.com');
+      const code = /\b(\d{6})\b/.exec(mail.text ?? '')![1]!;
+      const wrong = await mdw(
+        [
+          '--warehouse',
+          wh,
+          'signin',
+          'mail.user@example.com',
+          '--code',
+          code === '000000' ? '111111' : '000000',
+        ],
+        { env: user },
+      );
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /Wrong code/);
+      const ok = await mdw(['--warehouse', wh, 'signin', 'mail.user@example.com', '--code', code], {
+        env: user,
+      });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /signed in as mail\.user@example\.com \(new account\)/);
+      const who = await mdw(['--warehouse', wh, 'whoami'], { env: user });
+      assert.equal(who.stdout.trim(), 'mail.user@example.com');
+      const tokenFile = path.join(root, 'config-smtp', 'microdatawarehouse', 'cli-sessions.json');
+      assert.equal(fs.statSync(tokenFile).mode & 0o777, 0o600);
+      const reused = await mdw(['--warehouse', wh, 'signin', 'mail.user@example.com', '--code', code], {
+        env: user,
+      });
+      assert.equal(reused.code, 1);
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  test('an SMTP server that is down gives a clear error and the user can retry', async () => {
+    const down = {
+      ...env,
+      XDG_CONFIG_HOME: path.join(root, 'config-down'),
+      MDW_SMTP_URL: 'smtp://127.0.0.1:9',
+    };
+    const r = await mdw(['--warehouse', wh, 'signin', 'down@example.com'], { env: down });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /refused|connect/i);
+    const again = await mdw(['--warehouse', wh, 'signin', 'down@example.com'], {
+      env: { ...down, MDW_SMTP_URL: '' },
+    });
+    assert.equal(again.code, 0, again.stderr);
+  });
+
+  test('worksheets: mkdir, new, ls, cat, run with history, save and restore revisions, mv, rm', async () => {
+    assert.equal((await run('ws', 'mkdir', '/Reports/2026')).code, 0);
+    const created = await run(
+      'ws',
+      'new',
+      '/Reports/2026/revenue',
+      '--db',
+      'sales',
+      '--sql',
+      'SELECT count(*) AS n FROM orders',
+    );
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await run('ws', 'ls', '/Reports')).stdout, '2026/\n');
+    assert.equal((await run('ws', 'ls', '/Reports/2026')).stdout, 'revenue\n');
+    assert.equal(
+      (await run('ws', 'cat', '/Reports/2026/revenue')).stdout,
+      'SELECT count(*) AS n FROM orders\n',
+    );
+    const ran = await run('ws', 'run', '/Reports/2026/revenue', '--format', 'csv');
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /^n\r\n\d+\r\n$/);
+    const history = await run('ws', 'history', '/Reports/2026/revenue');
+    assert.match(history.stdout, /ok .*SELECT count\(\*\) AS n FROM orders/);
+    assert.equal((await run('ws', 'save', '/Reports/2026/revenue', '--sql', 'SELECT 2')).code, 0);
+    const revs = await run('ws', 'revisions', '/Reports/2026/revenue');
+    const oldest = [...revs.stdout.matchAll(/^([0-9a-f]{16,})\s/gm)].map((m) => m[1]!).at(-1)!;
+    assert.equal((await run('ws', 'restore', '/Reports/2026/revenue', oldest)).code, 0);
+    assert.equal(
+      (await run('ws', 'cat', '/Reports/2026/revenue')).stdout,
+      'SELECT count(*) AS n FROM orders\n',
+    );
+    assert.equal((await run('ws', 'mv', '/Reports/2026/revenue', '/Reports/rev')).code, 0);
+    assert.equal((await run('ws', 'ls', '/Reports')).stdout, '2026/\nrev\n');
+    const loop = await run('ws', 'mv', '/Reports', '/Reports/2026');
+    assert.equal(loop.code, 1);
+    assert.equal((await run('ws', 'rm', '/Reports')).code, 2);
+    const rm = await run('ws', 'rm', '/Reports', '--yes');
+    assert.equal(rm.stdout, 'deleted 2 folders and 1 worksheet\n');
+    assert.equal((await run('ws', 'ls')).stdout, '');
+  });
+
+  test('two accounts see only their own databases and worksheets', async () => {
+    const other = { ...env, XDG_CONFIG_HOME: path.join(root, 'config-other') };
+    await signIn('other@example.com', other);
+    const mine = JSON.parse((await run('db', 'list', '--format', 'json')).stdout) as {
+      databases: { name: string }[];
+    };
+    assert.ok(mine.databases.some((d) => d.name === 'sales'));
+    const theirs = JSON.parse(
+      (await mdw(['--warehouse', wh, 'db', 'list', '--format', 'json'], { env: other })).stdout,
+    ) as { databases: unknown[] };
+    assert.deepEqual(theirs.databases, []);
+    const q = await mdw(['--warehouse', wh, 'query', 'SELECT * FROM sales.main.orders'], { env: other });
+    assert.equal(q.code, 1);
+    assert.equal((await run('ws', 'mkdir', '/Mine')).code, 0);
+    assert.equal((await mdw(['--warehouse', wh, 'ws', 'ls'], { env: other })).stdout, '');
+  });
+
+  test('signout ends a session; signout --everywhere ends every session of the account', async () => {
+    const other = { ...env, XDG_CONFIG_HOME: path.join(root, 'config-other') };
+    assert.equal((await mdw(['--warehouse', wh, 'signout'], { env: other })).stdout, 'signed out\n');
+    assert.equal((await mdw(['--warehouse', wh, 'whoami'], { env: other })).code, 1);
+    const everywhere = await run('signout', '--everywhere');
+    assert.equal(everywhere.code, 0, everywhere.stderr);
+    assert.match(everywhere.stdout, /signed out everywhere \(1 session ended\)/);
+    const r = await run('whoami');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Nobody is signed in/);
   });
 });

@@ -38,8 +38,12 @@ export async function runAndPrint(
   ctx: CommandContext,
   script: string,
   database: string | undefined,
+  worksheetId: string | null = null,
 ): Promise<number> {
   const w = await ctx.openWarehouse();
+  const account = await ctx.account();
+  const startedAt = Date.now();
+  let rows = 0;
   const format = outputFormat(ctx);
   const session = await Session.open(w, database ? { database } : {});
   const writer = new ResultWriter(ctx.stdout, format);
@@ -48,15 +52,28 @@ export async function runAndPrint(
   try {
     writer.begin();
     for await (const outcome of session.runIter(script)) {
-      if (outcome.status === 'rows') await writer.rows(outcome.sql, outcome.result);
-      else if (outcome.status === 'changes') writer.done(outcome.sql, outcome.changes);
-      else if (outcome.status === 'ok') writer.done(outcome.sql, undefined);
+      if (outcome.status === 'rows') {
+        await writer.rows(outcome.sql, outcome.result);
+        rows += outcome.result.rowCount;
+      } else if (outcome.status === 'changes') {
+        writer.done(outcome.sql, outcome.changes);
+        rows += outcome.changes;
+      } else if (outcome.status === 'ok') writer.done(outcome.sql, undefined);
       else if (outcome.status === 'error') failed = outcome.error;
       else notRun++;
     }
     writer.end();
   } finally {
     await session.close();
+    await account.history.add({
+      worksheetId,
+      sql: script,
+      startedAt,
+      durationMs: Date.now() - startedAt,
+      rows,
+      status: failed ? (failed.code === 'INTERRUPTED' ? 'cancelled' : 'error') : 'ok',
+      error: failed?.message ?? null,
+    });
   }
   if (failed) {
     const where =
