@@ -23,7 +23,10 @@ function readLine(ctx: CommandContext, prompt: string): Promise<string | undefin
     rl.on('close', () => {
       if (!answered) resolve(undefined);
     });
-    if (input.isTTY) (rl.setPrompt(prompt), rl.prompt());
+    if (input.isTTY) {
+      rl.setPrompt(prompt);
+      rl.prompt();
+    }
   });
 }
 
