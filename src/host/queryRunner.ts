@@ -107,7 +107,13 @@ export class QueryRunner implements vscode.Disposable {
             // The first rows show while DuckDB keeps producing the rest and later statements run.
             if (outcome.status === 'rows' && !shown) {
               shown = true;
-              await this.results.show({ ...run, results: [...run.results], messages: [...run.messages] });
+              // Its own id: the webview restores tab state per run id, and the final run may open on Messages.
+              await this.results.show({
+                ...run,
+                id: `${run.id}-first`,
+                results: [...run.results],
+                messages: [...run.messages],
+              });
             }
           }
         },
