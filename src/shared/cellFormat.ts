@@ -76,7 +76,10 @@ export function formatRows(
     case 'insert': {
       const target = `${sqlIdent(tableName)} (${columns.map((c) => sqlIdent(c.name)).join(', ')})`;
       return rows
-        .map((r) => `INSERT INTO ${target} VALUES (${r.map((v, i) => sqlLiteral(v, columns[i]!.kind)).join(', ')});`)
+        .map(
+          (r) =>
+            `INSERT INTO ${target} VALUES (${r.map((v, i) => sqlLiteral(v, columns[i]!.kind)).join(', ')});`,
+        )
         .join('\n');
     }
   }

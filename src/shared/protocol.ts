@@ -111,7 +111,10 @@ export interface CancelToken {
 
 /** Host-side handler table: one function per request method, so a missing case fails to compile. */
 export type GridHandlers = {
-  [K in GridMethod]: (params: GridRequests[K]['params'], token: CancelToken) => Promise<GridRequests[K]['result']>;
+  [K in GridMethod]: (
+    params: GridRequests[K]['params'],
+    token: CancelToken,
+  ) => Promise<GridRequests[K]['result']>;
 };
 
 /** Narrows an unknown posted value to a webview message (shape check only; params are checked by handlers). */
@@ -128,7 +131,12 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
       return Number.isInteger(r.line) && Number.isInteger(r.column);
     }
     case 'request':
-      return typeof m.id === 'number' && typeof m.method === 'string' && typeof m.params === 'object' && m.params !== null;
+      return (
+        typeof m.id === 'number' &&
+        typeof m.method === 'string' &&
+        typeof m.params === 'object' &&
+        m.params !== null
+      );
     default:
       return false;
   }

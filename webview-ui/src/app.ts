@@ -3,7 +3,13 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { cellText, formatRows } from '../../src/shared/cellFormat.js';
-import type { CopyFormat, ExportFormat, HostMessage, RunInfo, WebviewMessage } from '../../src/shared/protocol.js';
+import type {
+  CopyFormat,
+  ExportFormat,
+  HostMessage,
+  RunInfo,
+  WebviewMessage,
+} from '../../src/shared/protocol.js';
 import type { ColumnStats, FilterSpec, ResultView } from '../../src/shared/results.js';
 import { Grid, type TabState } from './grid.js';
 import { CancelledError, Rpc } from './rpc.js';
@@ -25,7 +31,11 @@ interface VsCodeApi {
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (className) e.className = className;
   if (text !== undefined) e.textContent = text;
@@ -143,7 +153,9 @@ export class App {
     }));
     const hasError = run.messages.some((m) => m.kind === 'error');
     const restored =
-      saved.runId === run.runId && saved.active !== undefined && saved.active <= this.tabs.length ? saved.active : undefined;
+      saved.runId === run.runId && saved.active !== undefined && saved.active <= this.tabs.length
+        ? saved.active
+        : undefined;
     this.renderMessages();
     await this.activate(restored ?? (this.tabs.length === 0 || hasError ? this.tabs.length : 0));
   }
@@ -156,7 +168,8 @@ export class App {
       tab.setAttribute('role', 'tab');
       tab.setAttribute('aria-selected', String(i === this.active));
       tab.tabIndex = i === this.active ? 0 : -1;
-      if (i === this.tabs.length && this.run?.messages.some((m) => m.kind === 'error')) tab.classList.add('has-error');
+      if (i === this.tabs.length && this.run?.messages.some((m) => m.kind === 'error'))
+        tab.classList.add('has-error');
       tab.addEventListener('click', () => void this.activate(i));
       tab.addEventListener('keydown', (e) => {
         const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
@@ -284,13 +297,15 @@ export class App {
       duration(summary.elapsedMs),
     ];
     const { first, last } = this.grid.visibleRows;
-    if (last > first) parts.push(`rows ${(first + 1).toLocaleString('en-US')}–${last.toLocaleString('en-US')} visible`);
+    if (last > first)
+      parts.push(`rows ${(first + 1).toLocaleString('en-US')}–${last.toLocaleString('en-US')} visible`);
     const sel = this.grid.selection;
     if (sel && (sel.r1 > sel.r0 || sel.c1 > sel.c0)) {
       parts.push(`${plural(sel.r1 - sel.r0 + 1, 'row')} × ${plural(sel.c1 - sel.c0 + 1, 'column')} selected`);
     }
     const sort = tab.view.sort?.[0];
-    if (sort) parts.push(`sorted by ${this.grid.columns[sort.column]?.name} ${sort.direction === 'asc' ? '▲' : '▼'}`);
+    if (sort)
+      parts.push(`sorted by ${this.grid.columns[sort.column]?.name} ${sort.direction === 'asc' ? '▲' : '▼'}`);
     if (this.busy) parts.push(this.busy);
     this.status.textContent = parts.join(' · ');
   }
@@ -446,12 +461,15 @@ export class App {
     apply.addEventListener('click', submit);
     clear.addEventListener('click', () => {
       this.closePopover();
-      void this.setView({ ...tab.view, filters: (tab.view.filters ?? []).filter((f) => f.column !== column) });
+      void this.setView({
+        ...tab.view,
+        filters: (tab.view.filters ?? []).filter((f) => f.column !== column),
+      });
     });
-    this.popover.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !(e.target as HTMLElement).closest('vscode-single-select')) submit();
-      if (e.key === 'Escape') this.closePopover();
-    });
+    this.popover.onkeydown = (e) => {
+      if (e.key === 'Enter' && !(e.target as HTMLElement).closest('vscode-single-select, vscode-button'))
+        submit();
+    };
     const buttons = el('div', 'popover-buttons');
     buttons.append(apply, clear);
     this.popover.append(title, op, value, max, buttons);
@@ -464,12 +482,18 @@ export class App {
     const col = this.grid.columns[column];
     const cell = this.grid.cell(row, column);
     if (!col || cell === undefined) return;
+    this.popover.onkeydown = null;
     this.popover.textContent = '';
     this.popover.className = 'popover value';
     this.popover.setAttribute('role', 'dialog');
     this.popover.setAttribute('aria-label', `Value of ${col.name}`);
-    const title = el('div', 'popover-title', `${col.name} · row ${(row + 1).toLocaleString('en-US')} · ${col.type}`);
-    const text = cell === null ? 'NULL' : typeof cell === 'object' ? JSON.stringify(cell, null, 2) : cellText(cell);
+    const title = el(
+      'div',
+      'popover-title',
+      `${col.name} · row ${(row + 1).toLocaleString('en-US')} · ${col.type}`,
+    );
+    const text =
+      cell === null ? 'NULL' : typeof cell === 'object' ? JSON.stringify(cell, null, 2) : cellText(cell);
     const body = el('pre', cell === null ? 'value-text null' : 'value-text', text);
     body.tabIndex = 0;
     const copy = document.createElement('vscode-button');
@@ -482,7 +506,9 @@ export class App {
     const buttons = el('div', 'popover-buttons');
     buttons.append(copy, close);
     this.popover.append(title, body, buttons);
-    const anchor = this.grid.table.querySelector<HTMLElement>(`td[data-row="${row}"][data-column="${column}"]`);
+    const anchor = this.grid.table.querySelector<HTMLElement>(
+      `td[data-row="${row}"][data-column="${column}"]`,
+    );
     this.place(anchor ?? this.gridBox);
     requestAnimationFrame(() => body.focus());
   }
@@ -502,7 +528,11 @@ export class App {
     if (this.statsRequest !== undefined) this.rpc.cancel(this.statsRequest);
     this.statsPanel.textContent = '';
     this.statsPanel.append(el('h2', undefined, col.name), el('div', 'stats-loading', 'Computing…'));
-    const { id, result } = this.rpc.request('stats', { resultId: tab.result.resultId, column, view: tab.view });
+    const { id, result } = this.rpc.request('stats', {
+      resultId: tab.result.resultId,
+      column,
+      view: tab.view,
+    });
     this.statsRequest = id;
     try {
       this.renderStats(col.name, await result);
@@ -529,7 +559,10 @@ export class App {
     };
     add('Type', stats.type);
     add('Rows', stats.count.toLocaleString('en-US'));
-    add('Nulls', `${stats.nulls.toLocaleString('en-US')}${stats.count ? ` (${((stats.nulls / stats.count) * 100).toFixed(1)}%)` : ''}`);
+    add(
+      'Nulls',
+      `${stats.nulls.toLocaleString('en-US')}${stats.count ? ` (${((stats.nulls / stats.count) * 100).toFixed(1)}%)` : ''}`,
+    );
     add('Distinct ≈', stats.distinctEstimate.toLocaleString('en-US'));
     add('Min', stats.min ?? 'NULL');
     add('Max', stats.max ?? 'NULL');
@@ -542,7 +575,11 @@ export class App {
       row.title = `${bucket.label}: ${bucket.count.toLocaleString('en-US')}`;
       const bar = el('span', 'bar');
       bar.style.width = `${Math.max(1, (bucket.count / top) * 100)}%`;
-      row.append(el('span', 'bucket-label', bucket.label), bar, el('span', 'bucket-count', bucket.count.toLocaleString('en-US')));
+      row.append(
+        el('span', 'bucket-label', bucket.label),
+        bar,
+        el('span', 'bucket-count', bucket.count.toLocaleString('en-US')),
+      );
       histogram.append(row);
     }
     this.statsPanel.append(heading, facts, histogram);

@@ -42,19 +42,31 @@ export interface GridEvents {
   error(message: string): void;
 }
 
-/** Display text of a value in one line: MAP as {k=v}, other nested values as JSON, long text cut. */
-export function displayText(cell: Cell, column: ResultColumn): string {
-  let text: string;
-  if (column.type.startsWith('MAP') && Array.isArray(cell)) {
-    text = `{${cell
-      .map((e) => {
-        const entry = e as { key?: Cell; value?: Cell };
-        return `${cellText(entry.key ?? null)}=${entry.value === null ? 'NULL' : cellText(entry.value ?? null)}`;
-      })
-      .join(', ')}}`;
-  } else {
-    text = cellText(cell);
+/** A nested value in DuckDB's own notation: [1, 2], {'a': 1}, {k=v} for MAP. */
+function nestedText(cell: Cell, type: string): string {
+  if (cell === null) return 'NULL';
+  if (Array.isArray(cell)) {
+    if (type.startsWith('MAP')) {
+      return `{${cell
+        .map((e) => {
+          const entry = (e ?? {}) as { key?: Cell; value?: Cell };
+          return `${nestedText(entry.key ?? null, '')}=${nestedText(entry.value ?? null, '')}`;
+        })
+        .join(', ')}}`;
+    }
+    return `[${cell.map((v) => nestedText(v, '')).join(', ')}]`;
   }
+  if (typeof cell === 'object') {
+    return `{${Object.entries(cell)
+      .map(([k, v]) => `'${k}': ${nestedText(v, '')}`)
+      .join(', ')}}`;
+  }
+  return String(cell);
+}
+
+/** Display text of a value in one line: nested values in DuckDB notation, long text cut. */
+export function displayText(cell: Cell, column: ResultColumn): string {
+  let text = typeof cell === 'object' && cell !== null ? nestedText(cell, column.type) : cellText(cell);
   text = text.replace(/[\r\n\t]+/g, ' ');
   return text.length > DISPLAY_CHARS ? `${text.slice(0, DISPLAY_CHARS)}…` : text;
 }
@@ -69,6 +81,7 @@ export class Grid {
   private headers = new Map<number, HTMLElement>();
   private visible = { y0: 0, y1: 0, x0: 0, x1: 0 };
   private dragging = false;
+  private listening = false;
 
   constructor(
     container: HTMLElement,
@@ -80,7 +93,10 @@ export class Grid {
     this.table.setAttribute('role', 'grid');
     this.table.setAttribute('aria-label', 'Result rows');
     container.appendChild(this.table);
-    this.table.addStyleListener(() => this.style());
+    this.table.addStyleListener(() => {
+      this.style();
+      this.events.changed();
+    });
     this.table.addEventListener('mousedown', (e) => this.onMouseDown(e));
     this.table.addEventListener('dblclick', (e) => this.onDoubleClick(e));
     document.addEventListener('mousemove', (e) => this.onMouseMove(e));
@@ -227,7 +243,8 @@ export class Grid {
       if (meta?.type !== 'body' || meta.x !== c) continue;
       const rect = td.getBoundingClientRect();
       if (rect.left < rowHead) this.table.scrollLeft -= rowHead - rect.left;
-      else if (rect.right > box.right - 14) this.table.scrollLeft += Math.min(rect.left - rowHead, rect.right - box.right + 14);
+      else if (rect.right > box.right - 14)
+        this.table.scrollLeft += Math.min(rect.left - rowHead, rect.right - box.right + 14);
       return;
     }
     const widths = (this.table as unknown as Internals)._column_sizes?.indices ?? [];
@@ -252,7 +269,14 @@ export class Grid {
       tab.view,
       tab.result.summary.rowCount,
       (first, last) => {
-        if (this.tab?.cache === cache && first < this.visible.y1 + 1 && last > this.visible.y0) void this.table.draw();
+        if (
+          this.tab?.cache === cache &&
+          this.listening &&
+          first < this.visible.y1 + 1 &&
+          last > this.visible.y0
+        ) {
+          void this.table.draw();
+        }
         this.events.changed();
       },
       (message) => this.events.error(message),
@@ -260,6 +284,7 @@ export class Grid {
     tab.cache = cache;
     await cache.load();
     this.table.setDataListener((x0, y0, x1, y1) => Promise.resolve(this.slice(x0, y0, x1, y1)));
+    this.listening = true;
   }
 
   private slice(x0: number, y0: number, x1: number, y1: number): DataResponse {
@@ -331,7 +356,7 @@ export class Grid {
     const filter = el.appendChild(document.createElement('button'));
     filter.className = filtered ? 'col-filter active' : 'col-filter';
     filter.tabIndex = -1;
-    filter.textContent = '⏷';
+    filter.textContent = '▾';
     filter.title = `Filter ${column.name} (Alt+Down)`;
     filter.setAttribute('aria-label', `Filter ${column.name}`);
     this.headers.set(x, el);
@@ -342,8 +367,10 @@ export class Grid {
     const sel = this.selection;
     const cursor = this.tab?.cursor;
     const columns = this.columns;
-    const inRows = (y: number | undefined): boolean => sel !== undefined && y !== undefined && y >= sel.r0 && y <= sel.r1;
-    const inCols = (x: number | undefined): boolean => sel !== undefined && x !== undefined && x >= sel.c0 && x <= sel.c1;
+    const inRows = (y: number | undefined): boolean =>
+      sel !== undefined && y !== undefined && y >= sel.r0 && y <= sel.r1;
+    const inCols = (x: number | undefined): boolean =>
+      sel !== undefined && x !== undefined && x >= sel.c0 && x <= sel.c1;
     for (const td of this.table.querySelectorAll<HTMLElement>('tbody td')) {
       const meta = this.table.getMeta(td);
       if (!meta || meta.type !== 'body') continue;
@@ -368,7 +395,9 @@ export class Grid {
     }
   }
 
-  private target(event: Event): { kind: 'cell' | 'rowHead' | 'colHead' | 'corner'; x: number; y: number } | undefined {
+  private target(
+    event: Event,
+  ): { kind: 'cell' | 'rowHead' | 'colHead' | 'corner'; x: number; y: number } | undefined {
     let el = event.target as HTMLElement | null;
     while (el && el.tagName !== 'TD' && el.tagName !== 'TH') {
       if (el === this.table) return undefined;
@@ -491,8 +520,10 @@ export class Grid {
         event.preventDefault();
         return;
       case ' ':
-        if (event.shiftKey) this.select({ r0: Math.min(r, tab.anchor.r), r1: Math.max(r, tab.anchor.r), c0: 0, c1: lastCol });
-        else if (ctrl) this.select({ r0: 0, r1: lastRow, c0: Math.min(c, tab.anchor.c), c1: Math.max(c, tab.anchor.c) });
+        if (event.shiftKey)
+          this.select({ r0: Math.min(r, tab.anchor.r), r1: Math.max(r, tab.anchor.r), c0: 0, c1: lastCol });
+        else if (ctrl)
+          this.select({ r0: 0, r1: lastRow, c0: Math.min(c, tab.anchor.c), c1: Math.max(c, tab.anchor.c) });
         else return;
         event.preventDefault();
         return;

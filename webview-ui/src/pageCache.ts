@@ -34,7 +34,8 @@ export class PageCache {
 
   /** True when every row in [start, end) is cached. */
   has(start: number, end: number): boolean {
-    for (let p = Math.floor(start / PAGE_ROWS); p * PAGE_ROWS < end; p++) if (!this.pages.has(p)) return false;
+    for (let p = Math.floor(start / PAGE_ROWS); p * PAGE_ROWS < end; p++)
+      if (!this.pages.has(p)) return false;
     return true;
   }
 
@@ -59,7 +60,8 @@ export class PageCache {
     const order: number[] = [];
     for (let p = visible0; p <= last; p++) order.push(p);
     for (let p = visible0 - 1; p >= first; p--) order.push(p);
-    for (const p of order) if (!this.pages.has(p) && !this.pending.has(p)) void this.fetch(p).catch(() => undefined);
+    for (const p of order)
+      if (!this.pages.has(p) && !this.pending.has(p)) void this.fetch(p).catch(() => undefined);
   }
 
   /** Cancels everything in flight (the view or the tab changed). */

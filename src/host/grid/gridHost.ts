@@ -28,7 +28,11 @@ export interface GridRun {
 export interface GridHostOptions {
   post(message: HostMessage): void;
   /** Writes the whole result (through `view`) to a file the user picks; absent means export is unsupported. */
-  exportResult?(source: ResultSource, format: ExportFormat, view: ResultView): Promise<{ saved: boolean; target?: string }>;
+  exportResult?(
+    source: ResultSource,
+    format: ExportFormat,
+    view: ResultView,
+  ): Promise<{ saved: boolean; target?: string }>;
   /** Moves the cursor of the run's editor to a 1-based line and column (an error's position). */
   reveal?(line: number, column: number): void;
   /** Most rows one copy request formats (the clipboard is not a file). */
@@ -197,7 +201,13 @@ export class GridHost {
       if (token.cancelled) this.finish(request.id, token);
       else {
         this.tokens.delete(request.id);
-        this.post({ type: 'response', id: request.id, ok: false, cancelled: false, error: { code: String(code), message } });
+        this.post({
+          type: 'response',
+          id: request.id,
+          ok: false,
+          cancelled: false,
+          error: { code: String(code), message },
+        });
       }
     }
   }
@@ -220,7 +230,8 @@ export class GridHost {
 
   private source(resultId: string): ResultSource {
     const source = this.sources.get(resultId);
-    if (!source) throw new RequestError('RESULT_NOT_FOUND', 'This result is no longer available. Run the query again.');
+    if (!source)
+      throw new RequestError('RESULT_NOT_FOUND', 'This result is no longer available. Run the query again.');
     return source;
   }
 
@@ -232,15 +243,22 @@ export class GridHost {
     return column;
   }
 
-  private page(p: GridRequests['page']['params'], _token: CancelToken): Promise<GridRequests['page']['result']> {
+  private page(
+    p: GridRequests['page']['params'],
+    _token: CancelToken,
+  ): Promise<GridRequests['page']['result']> {
     if (!Number.isInteger(p.offset) || p.offset < 0 || !Number.isInteger(p.limit) || p.limit < 0) {
       throw new RequestError('BAD_REQUEST', 'A page needs a non-negative integer offset and limit.');
     }
-    if (p.limit > MAX_PAGE_ROWS) throw new RequestError('BAD_REQUEST', `A page holds at most ${MAX_PAGE_ROWS} rows.`);
+    if (p.limit > MAX_PAGE_ROWS)
+      throw new RequestError('BAD_REQUEST', `A page holds at most ${MAX_PAGE_ROWS} rows.`);
     return this.source(p.resultId).page(p.offset, p.limit, p.view ?? {});
   }
 
-  private async copy(p: GridRequests['copy']['params'], token: CancelToken): Promise<GridRequests['copy']['result']> {
+  private async copy(
+    p: GridRequests['copy']['params'],
+    token: CancelToken,
+  ): Promise<GridRequests['copy']['result']> {
     const source = this.source(p.resultId);
     const columns = source.summary().columns;
     for (const c of p.columns) this.column(p.resultId, c);

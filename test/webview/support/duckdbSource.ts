@@ -116,7 +116,9 @@ export class DuckDBTableSource implements ResultSource {
       const h = await this.read(
         `SELECT ${c}::VARCHAR, count(*)::DOUBLE FROM ${ident(table)} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 8`,
       );
-      histogram = h.getRowsJson().map((r) => ({ label: r[0] === null ? 'NULL' : String(r[0]), count: Number(r[1]) }));
+      histogram = h
+        .getRowsJson()
+        .map((r) => ({ label: r[0] === null ? 'NULL' : String(r[0]), count: Number(r[1]) }));
     }
     return {
       column,
@@ -135,10 +137,13 @@ export class DuckDBTableSource implements ResultSource {
     const col = this.info.columns[filter.column];
     if (!col) throw new Error(`Column ${filter.column} does not exist.`);
     const c = ident(col.name);
-    const typed = (v: string): string => (col.kind === 'nested' ? literal(v) : `TRY_CAST(${literal(v)} AS ${col.type})`);
+    const typed = (v: string): string =>
+      col.kind === 'nested' ? literal(v) : `TRY_CAST(${literal(v)} AS ${col.type})`;
     switch (filter.op) {
       case 'equals':
-        return col.kind === 'nested' ? `${c}::VARCHAR = ${literal(filter.value)}` : `${c} = ${typed(filter.value)}`;
+        return col.kind === 'nested'
+          ? `${c}::VARCHAR = ${literal(filter.value)}`
+          : `${c} = ${typed(filter.value)}`;
       case 'contains':
         return `contains(lower(${c}::VARCHAR), lower(${literal(filter.value)}))`;
       case 'range':
@@ -166,7 +171,10 @@ export class DuckDBTableSource implements ResultSource {
         const table = `${this.table}_v${++this.viewCounter}`;
         const where = filters.length ? `WHERE ${filters.map((f) => this.condition(f)).join(' AND ')}` : '';
         const order = sort
-          .map((s) => `${ident(this.info.columns[s.column]!.name)} ${s.direction === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`)
+          .map(
+            (s) =>
+              `${ident(this.info.columns[s.column]!.name)} ${s.direction === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`,
+          )
           .concat(['rowid'])
           .join(', ');
         await this.read(
