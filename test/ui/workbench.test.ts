@@ -160,6 +160,7 @@ describe('workbench UI', { skip: url ? false : 'needs MDW_WORKBENCH_URL (npm run
     await page.locator('.editor-instance .view-lines', { hasText: 'no_such_table' }).waitFor();
     await runCommand(page, 'MicroDataWarehouse: Run All');
     const grid = page.frameLocator('iframe.webview').frameLocator('#active-frame');
+    await grid.locator('.tab.has-error', { hasText: 'Messages' }).click();
     const position = grid.locator('.message-position', { hasText: 'line 3, column 8' });
     await position.waitFor();
     assert.match(text(await grid.locator('.messages').innerText()), /no_such_table/);
