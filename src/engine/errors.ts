@@ -45,7 +45,8 @@ export type EngineErrorCode =
   | 'NAME_TAKEN'
   | 'NOT_FOUND'
   | 'MOVE_INVALID'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  | 'FORMAT_FAILED';
 
 /** Where in the submitted script an error happened (1-based line and column). */
 export interface SourcePosition {
