@@ -321,13 +321,10 @@ export async function dropDatabase(
   await exclusive(w, async () => {
     const actual = requireDatabase(w, name);
     const file = w.databaseFile(actual);
-    // A database whose key is missing or wrong is not attached and can still be dropped.
-    const options = await attachOptions(w, actual).catch((e: unknown) => {
-      if (e instanceof EngineError && e.code === 'KEY_MISSING') return undefined;
-      throw e;
-    });
+    // A database whose key is missing or wrong cannot be attached, so no session holds it: drop it as it is.
+    const options = await attachOptions(w, actual).catch(passKeyErrors);
     await w.withConnection(async (c) => {
-      const alias = options ? await release(w, c, actual, options) : undefined;
+      const alias = options ? await release(w, c, actual, options).catch(passKeyErrors) : undefined;
       try {
         fs.rmSync(file, { force: true });
         fs.rmSync(`${file}.wal`, { force: true });
@@ -348,6 +345,11 @@ export async function dropDatabase(
     await w.options.forgetDatabaseKey?.(actual).catch(() => undefined);
     w.notifyCatalogChanged({ databases: [actual] });
   });
+}
+
+function passKeyErrors(e: unknown): undefined {
+  if (e instanceof EngineError && (e.code === 'KEY_MISSING' || e.code === 'KEY_WRONG')) return undefined;
+  throw e;
 }
 
 async function exclusive<T>(w: Warehouse, fn: () => Promise<T>): Promise<T> {

@@ -174,7 +174,7 @@ export class Warehouse {
 
   /**
    * What the user should know about database `name`'s encryption, or undefined: its key is missing or wrong (not
-   * attached), it is encrypted but read-only because DuckDB cannot write encrypted files here, or it is plain.
+   * attached), or it is encrypted but read-only because DuckDB cannot write encrypted files here.
    */
   encryptionNote(name: string): string | undefined {
     const failure = this.attachFailures.get(name.toLowerCase());
@@ -182,9 +182,6 @@ export class Warehouse {
     const encrypted = isEncryptedDatabaseFile(this.databaseFile(name));
     if (encrypted && !this.crypto.available && !this.readOnly) {
       return `"${name}" is encrypted and opened read-only: ${this.crypto.detail} To write to it, ${this.installHint}, then reopen the warehouse.`;
-    }
-    if (!encrypted && this.encryption.mode !== 'off' && fs.existsSync(this.databaseFile(name))) {
-      return `"${name}" is not encrypted.`;
     }
     return undefined;
   }
