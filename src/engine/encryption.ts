@@ -196,7 +196,7 @@ function installStatement(source: string | undefined): string {
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
     throw new EngineError('FILE_NOT_FOUND', `There is no extension file ${file}.`);
   }
-  if (!/^httpfs\.duckdb_extension(\.gz)?$/.test(path.basename(file))) {
+  if (!/^httpfs\.duckdb_extension$/.test(path.basename(file))) {
     throw new EngineError(
       'INVALID_ARGUMENT',
       `${file} is not named httpfs.duckdb_extension; give the httpfs extension file for this DuckDB version and platform.`,
