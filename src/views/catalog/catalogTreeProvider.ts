@@ -102,6 +102,8 @@ export class CatalogTreeProvider
   }
 
   async getChildren(node?: CatalogNode): Promise<CatalogNode[]> {
+    // Signed out: no nodes, so the view shows its Sign In welcome text.
+    if (this.service.space === null) return [];
     try {
       const catalog = (await this.service.warehouse()).catalog;
       if (!node) return (await catalog.databases()).map(databaseNode);
