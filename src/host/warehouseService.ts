@@ -84,12 +84,14 @@ export class WarehouseService implements vscode.Disposable {
   /** The warehouse, opened on first call. A failure is an EngineError with a message for the user. */
   warehouse(): Promise<Warehouse> {
     if (this.open && !this.open.isClosed) return Promise.resolve(this.open);
-    this.opening ??= this.hold
-      .then(() => this.openWarehouse())
-      .finally(() => {
+    // Waiting for the space happens outside `opening`, so close() (called while the space changes) never waits on it.
+    return this.hold.then(() => {
+      if (this.open && !this.open.isClosed) return this.open;
+      this.opening ??= this.openWarehouse().finally(() => {
         this.opening = undefined;
       });
-    return this.opening;
+      return this.opening;
+    });
   }
 
   /** Makes the next warehouse() calls wait for `ready` (the accounts layer restoring a session). */

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { CatalogNode } from '../../src/views/catalog/catalogNodes.js';
 import type { ResultsRun } from '../../src/views/results/resultsViewProvider.js';
-import { extension, note } from './support.js';
+import { extension, note, signIn } from './support.js';
 
 type Parts = MicroDataWarehouseApi['parts'];
 
@@ -41,6 +41,8 @@ suite('Databases view, runs and the Results view', () => {
       .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
     parts = ((await extension().activate()) as MicroDataWarehouseApi).parts;
     assert.equal(parts.warehouse.isOpen, false, 'the warehouse opens on first use only');
+    // Databases belong to an account: this suite works in its own.
+    await signIn(`databases-${tag}@example.test`);
   });
 
   suiteTeardown(async () => {

@@ -26,6 +26,10 @@ const SMTP_SETTINGS_QUERY = 'microDataWarehouse.smtp';
 
 /** Sign In (email, code sent, code with Resend), Sign Out, Sign Out Everywhere, SMTP password, account menu. */
 export class AccountCommands {
+  private readonly prompted = new vscode.EventEmitter<string>();
+  /** Fired with the address when the code prompt opens (the code is stored by then). */
+  readonly onDidShowCodePrompt = this.prompted.event;
+
   private constructor(
     private readonly manager: AccountManager,
     private readonly secrets: vscode.SecretStorage,
@@ -47,6 +51,7 @@ export class AccountCommands {
     command(ACCOUNT_COMMANDS.setSmtpPassword, (password?: string) => commands.setSmtpPassword(password));
     command(ACCOUNT_COMMANDS.manage, () => commands.manage());
     MdwAuthenticationProvider.register(context, manager, () => commands.signIn());
+    context.subscriptions.push(commands.prompted);
     return commands;
   }
 
@@ -251,6 +256,7 @@ export class AccountCommands {
         }),
       );
       box.show();
+      this.prompted.fire(email);
     });
   }
 

@@ -50,10 +50,10 @@ export class WorksheetCommands {
     const commands = new WorksheetCommands(manager, fs, tree, log);
     const command = (id: string, handler: (...args: never[]) => unknown): void =>
       registerCommand(context, log, id, handler);
-    command(WORKSHEET_COMMANDS.newWorksheet, (target?: WorksheetElement, name?: string) =>
+    command(WORKSHEET_COMMANDS.newWorksheet, (target?: WorksheetElement | null, name?: string) =>
       commands.create('worksheet', target, name),
     );
-    command(WORKSHEET_COMMANDS.newFolder, (target?: WorksheetElement, name?: string) =>
+    command(WORKSHEET_COMMANDS.newFolder, (target?: WorksheetElement | null, name?: string) =>
       commands.create('folder', target, name),
     );
     command(WORKSHEET_COMMANDS.rename, (target?: WorksheetElement, name?: string) =>
@@ -73,11 +73,12 @@ export class WorksheetCommands {
   /** New Worksheet / New Folder in the target (or selected) folder; a worksheet opens in an editor. Returns its URI. */
   async create(
     kind: 'worksheet' | 'folder',
-    target?: WorksheetElement,
+    target?: WorksheetElement | null,
     name?: string,
   ): Promise<vscode.Uri | undefined> {
     const { account, tag } = await this.manager.require();
-    const folder = folderOf(target ?? this.tree.view.selection[0]);
+    // null: the top level; nothing (a title-bar button, the palette): the selected folder, like the Explorer.
+    const folder = target === null ? null : folderOf(target ?? this.tree.view.selection[0]);
     const siblings = await account.worksheets.children(folder?.node.id ?? null);
     const taken = new Set(siblings.map((s) => s.name.toLowerCase()));
     const base = kind === 'worksheet' ? 'Untitled' : 'New Folder';
