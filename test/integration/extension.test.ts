@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { CatalogNode } from '../../src/views/catalog/catalogNodes.js';
 import type { ResultsRun } from '../../src/views/results/resultsViewProvider.js';
-import { extension, note, signIn } from './support.js';
+import { extension, note, signIn, stopTestSmtp } from './support.js';
 
 type Parts = MicroDataWarehouseApi['parts'];
 
@@ -49,6 +49,7 @@ suite('Databases view, runs and the Results view', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     // The scratch folder stays: later suites may open this workspace's warehouse again (TMPDIR is per run).
     await parts?.warehouse.close();
+    await stopTestSmtp();
   });
 
   async function openSql(text: string): Promise<vscode.TextEditor> {

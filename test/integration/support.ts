@@ -53,11 +53,15 @@ export async function testSmtp(): Promise<TestSmtp> {
   return server;
 }
 
-/** Stops the test SMTP server (suites call it in their teardown; a later suite starts another). */
+/** Stops the test SMTP server and clears the settings (suites call it in their teardown; a later suite starts another). */
 export async function stopTestSmtp(): Promise<void> {
   const running = smtp;
   smtp = undefined;
   await (await running)?.close();
+  const config = vscode.workspace.getConfiguration('microDataWarehouse');
+  for (const key of ['smtp.host', 'smtp.port', 'smtp.security', 'smtp.from']) {
+    await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+  }
 }
 
 /**

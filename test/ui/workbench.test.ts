@@ -62,7 +62,8 @@ describe('workbench UI', { skip: url ? false : 'needs MDW_WORKBENCH_URL (npm run
       await icon.click();
       const sidebar = page.locator('.part.sidebar');
       await sidebar
-        .locator('.welcome-view-content', { hasText: 'Your DuckDB databases will appear here.' })
+        .locator('.welcome-view-content', { hasText: 'Sign in to MicroDataWarehouse' })
+        .first()
         .waitFor();
       const headers = (await sidebar.locator('.pane-header .title').allInnerTexts()).map((t) =>
         t.toLowerCase(),
@@ -71,8 +72,9 @@ describe('workbench UI', { skip: url ? false : 'needs MDW_WORKBENCH_URL (npm run
       const body = text(await sidebar.innerText());
       assert.doesNotMatch(body, /no data provider registered/i, 'every view has a provider');
       for (const welcome of [
-        'Your SQL worksheets will appear here.',
-        'Recent query runs will appear here.',
+        'to see your databases',
+        'Sign in to keep SQL worksheets',
+        'Sign in to see the queries you ran.',
       ]) {
         assert.ok(body.includes(welcome), `missing welcome text: ${welcome}`);
       }
