@@ -129,12 +129,17 @@ describe(
       await shot('worksheets-workbench');
     });
 
-    step('reload', 'the session survives a window reload', async () => {
+    step('reload', 'the session and the open worksheets (through mdw:) survive a window reload', async () => {
       await runCommand(page, 'Developer: Reload Window');
       await page.waitForLoadState('load');
       await page.locator('.monaco-workbench').waitFor();
       await page.locator('.statusbar-item', { hasText: email }).first().waitFor();
       await worksheetsPane().locator('.monaco-list-row', { hasText: 'Reports' }).waitFor();
+      const tab = page.locator('.tab', { hasText: 'revenue.mdw.sql' });
+      await tab.waitFor();
+      await tab.click();
+      const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+      await lines.filter({ hasText: 'SELECT 42 AS answer;' }).waitFor();
       await shot('after-reload');
     });
   },
