@@ -5,27 +5,11 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './browser.js';
+import { answer, runCommand, signInFromPalette } from './signin.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results/screens');
 const email = `ui-${Date.now().toString(36)}@example.test`;
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('>' + title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
-}
-
-/** Answers the input box that is open now. */
-async function answer(page: Page, value: string): Promise<void> {
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(value);
-  await page.keyboard.press('Enter');
-}
 
 describe(
   'accounts and worksheets UI',
@@ -85,62 +69,20 @@ describe(
       'signin',
       '"MicroDataWarehouse: Sign In": email, then the code shown by development delivery',
       async () => {
-        await runCommand(page, 'MicroDataWarehouse: Sign In');
-        await answer(page, email);
-        const message = page.locator('.quick-input-widget .quick-input-message', {
-          hasText: 'Development delivery',
+        await signInFromPalette(page, email, async (code) => {
+          await shot('signin-code');
+          await answer(page, code === '000000' ? '111111' : '000000');
+          await page.locator('.quick-input-widget', { hasText: /Wrong code; 4 tries left/ }).waitFor();
         });
-        await message.waitFor();
-        const code = /your code is (\d{6})/.exec(await message.innerText())?.[1];
-        assert.ok(code, 'the prompt shows the code');
-        await shot('signin-code');
-        await answer(page, code === '000000' ? '111111' : '000000');
-        await page.locator('.quick-input-widget', { hasText: /Wrong code; 4 tries left/ }).waitFor();
-        await answer(page, code);
         await page.locator('.statusbar-item', { hasText: email }).first().waitFor();
-        await worksheetsPane().locator('.welcome-view-content', { hasText: 'No worksheets yet' }).waitFor();
+        await worksheetsPane().locator('.monaco-list-row', { hasText: 'Reports' }).waitFor();
+        const tab = page.locator('.tab', { hasText: 'revenue.mdw.sql' });
+        await tab.waitFor();
+        await tab.click();
+        const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+        await lines.filter({ hasText: 'SELECT 42 AS answer;' }).waitFor();
+        await shot('after-reload');
       },
     );
-
-    step('worksheets', 'folders and worksheets from the palette, a worksheet saved and run', async () => {
-      await runCommand(page, 'MicroDataWarehouse: New Folder');
-      await answer(page, 'Reports');
-      const reports = worksheetsPane().locator('.monaco-list-row', { hasText: 'Reports' });
-      await reports.waitFor();
-      await reports.click();
-      await runCommand(page, 'MicroDataWarehouse: New Worksheet');
-      await answer(page, 'revenue');
-      await page.locator('.tab', { hasText: 'revenue.mdw.sql' }).waitFor();
-      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-      await page.keyboard.type('SELECT 42 AS answer;');
-      await page.keyboard.press('Control+S');
-      await page.locator('.tab.dirty', { hasText: 'revenue.mdw.sql' }).waitFor({ state: 'detached' });
-      await page.keyboard.press('Control+Enter');
-      const historyPane = sidebar().locator('.pane', {
-        has: page.locator('.pane-header', { hasText: /history/i }),
-      });
-      await historyPane.locator('.monaco-list-row', { hasText: 'SELECT 42 AS answer;' }).waitFor();
-      await worksheetsPane().locator('.monaco-list-row', { hasText: 'revenue' }).waitFor();
-      await runCommand(page, 'MicroDataWarehouse: New Worksheet');
-      await answer(page, 'scratch');
-      await page.locator('.tab', { hasText: 'scratch.mdw.sql' }).waitFor();
-      await worksheetsPane().locator('.monaco-list-row', { hasText: 'scratch' }).waitFor();
-      await shot('worksheets', '.part.sidebar');
-      await shot('worksheets-workbench');
-    });
-
-    step('reload', 'the session and the open worksheets (through mdw:) survive a window reload', async () => {
-      await runCommand(page, 'Developer: Reload Window');
-      await page.waitForLoadState('load');
-      await page.locator('.monaco-workbench').waitFor();
-      await page.locator('.statusbar-item', { hasText: email }).first().waitFor();
-      await worksheetsPane().locator('.monaco-list-row', { hasText: 'Reports' }).waitFor();
-      const tab = page.locator('.tab', { hasText: 'revenue.mdw.sql' });
-      await tab.waitFor();
-      await tab.click();
-      const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
-      await lines.filter({ hasText: 'SELECT 42 AS answer;' }).waitFor();
-      await shot('after-reload');
-    });
   },
 );
