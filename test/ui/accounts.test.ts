@@ -75,14 +75,49 @@ describe(
           await page.locator('.quick-input-widget', { hasText: /Wrong code; 4 tries left/ }).waitFor();
         });
         await page.locator('.statusbar-item', { hasText: email }).first().waitFor();
-        await worksheetsPane().locator('.monaco-list-row', { hasText: 'Reports' }).waitFor();
-        const tab = page.locator('.tab', { hasText: 'revenue.mdw.sql' });
-        await tab.waitFor();
-        await tab.click();
-        const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
-        await lines.filter({ hasText: 'SELECT 42 AS answer;' }).waitFor();
-        await shot('after-reload');
+        await worksheetsPane().locator('.welcome-view-content', { hasText: 'No worksheets yet' }).waitFor();
       },
     );
+
+    step('worksheets', 'folders and worksheets from the palette, a worksheet saved and run', async () => {
+      await runCommand(page, 'MicroDataWarehouse: New Folder');
+      await answer(page, 'Reports');
+      const reports = worksheetsPane().locator('.monaco-list-row', { hasText: 'Reports' });
+      await reports.waitFor();
+      await reports.click();
+      await runCommand(page, 'MicroDataWarehouse: New Worksheet');
+      await answer(page, 'revenue');
+      await page.locator('.tab', { hasText: 'revenue.mdw.sql' }).waitFor();
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await page.keyboard.type('SELECT 42 AS answer;');
+      await page.keyboard.press('Control+S');
+      await page.locator('.tab.dirty', { hasText: 'revenue.mdw.sql' }).waitFor({ state: 'detached' });
+      await page.keyboard.press('Control+Enter');
+      const historyPane = sidebar().locator('.pane', {
+        has: page.locator('.pane-header', { hasText: /history/i }),
+      });
+      await historyPane.locator('.monaco-list-row', { hasText: 'SELECT 42 AS answer;' }).waitFor();
+      await worksheetsPane().locator('.monaco-list-row', { hasText: 'revenue' }).waitFor();
+      await runCommand(page, 'MicroDataWarehouse: New Worksheet');
+      await answer(page, 'scratch');
+      await page.locator('.tab', { hasText: 'scratch.mdw.sql' }).waitFor();
+      await worksheetsPane().locator('.monaco-list-row', { hasText: 'scratch' }).waitFor();
+      await shot('worksheets', '.part.sidebar');
+      await shot('worksheets-workbench');
+    });
+
+    step('reload', 'the session and the open worksheets (through mdw:) survive a window reload', async () => {
+      await runCommand(page, 'Developer: Reload Window');
+      await page.waitForLoadState('load');
+      await page.locator('.monaco-workbench').waitFor();
+      await page.locator('.statusbar-item', { hasText: email }).first().waitFor();
+      await worksheetsPane().locator('.monaco-list-row', { hasText: 'Reports' }).waitFor();
+      const tab = page.locator('.tab', { hasText: 'revenue.mdw.sql' });
+      await tab.waitFor();
+      await tab.click();
+      const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+      await lines.filter({ hasText: 'SELECT 42 AS answer;' }).waitFor();
+      await shot('after-reload');
+    });
   },
 );
