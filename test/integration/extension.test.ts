@@ -240,7 +240,7 @@ suite('Databases view, runs and the Results view', () => {
     assert.deepEqual(await rows(await run('statement')), [['2', '29.50']]);
   });
 
-  test('a warehouse that cannot open is an error node; Refresh retries', async () => {
+  test('a warehouse folder that cannot open: Sign In says why; the good folder comes back signed in', async () => {
     const config = vscode.workspace.getConfiguration('microDataWarehouse');
     const good = config.get<string>('warehouse.folder');
     const notAFolder = path.join(scratch, 'not-a-folder');
@@ -249,12 +249,14 @@ suite('Databases view, runs and the Results view', () => {
     // Closed after the change: the visible tree may reopen the warehouse at any moment.
     await parts.warehouse.close();
     try {
-      const [node, ...rest] = await parts.databases.getChildren();
-      assert.equal(rest.length, 0);
-      assert.equal(node?.kind, 'error');
-      const item = parts.databases.getTreeItem(node);
-      assert.match(String(item.description), /is a file, not a warehouse folder/);
-      assert.equal(item.command?.command, 'microDataWarehouse.databases.refresh');
+      // Sessions belong to one warehouse folder: no account can exist in this one, so the view offers
+      // Sign In (its welcome text), and signing in says what is wrong.
+      await parts.accounts.ready();
+      assert.deepEqual(await parts.databases.getChildren(), []);
+      await assert.rejects(
+        parts.accounts.requestCode(`x-${tag}@example.test`),
+        /is a file, not a warehouse folder/,
+      );
     } finally {
       await config.update('warehouse.folder', good, vscode.ConfigurationTarget.Workspace);
       await parts.warehouse.close();

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { errorMessage } from '../../engine/errors.js';
+import { errorMessage, isEngineError } from '../../engine/errors.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import type { WarehouseService } from '../../host/warehouseService.js';
 import {
@@ -102,8 +102,6 @@ export class CatalogTreeProvider
   }
 
   async getChildren(node?: CatalogNode): Promise<CatalogNode[]> {
-    // Signed out: no nodes, so the view shows its Sign In welcome text.
-    if (this.service.space === null) return [];
     try {
       const catalog = (await this.service.warehouse()).catalog;
       if (!node) return (await catalog.databases()).map(databaseNode);
@@ -127,6 +125,9 @@ export class CatalogTreeProvider
           return [];
       }
     } catch (e) {
+      // Signed out (warehouse() waits for a session being restored first): no nodes, so the view shows its
+      // Sign In welcome text.
+      if (isEngineError(e) && e.code === 'NOT_SIGNED_IN') return [];
       this.log.error(`loading ${node ? node.kind : 'the databases'} failed`, e);
       return [errorNode(errorMessage(e), node)];
     }

@@ -1,6 +1,10 @@
+// Runs after workbench.test.ts, in a warehouse folder of its own: secret storage (the master key) lives in the
+// browser profile, so another browser cannot open a store the first one made (it says so: KEY_MISSING).
 // Signs in from the command palette with development delivery (no SMTP server set: the code is shown in the
 // prompt), builds a small worksheet tree, runs a statement, reloads the window, and screenshots the sidebar.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -18,7 +22,19 @@ describe(
     let browser: Browser;
     let page: Page;
 
+    let settingsFile: string | undefined;
+    let previousSettings: string | undefined;
+
     before(async () => {
+      const workspace = new URL(url!).searchParams.get('folder')!;
+      settingsFile = path.join(workspace, '.vscode', 'settings.json');
+      previousSettings = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : undefined;
+      const settings = previousSettings ? (JSON.parse(previousSettings) as Record<string, unknown>) : {};
+      settings['microDataWarehouse.warehouse.folder'] = fs.mkdtempSync(
+        path.join(os.tmpdir(), 'mdw-ui-warehouse-'),
+      );
+      fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+      fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
       browser = await launchBrowser();
       page = browser.page;
       page.setDefaultTimeout(60_000);
@@ -28,6 +44,8 @@ describe(
 
     after(async () => {
       await browser?.close();
+      if (settingsFile && previousSettings !== undefined) fs.writeFileSync(settingsFile, previousSettings);
+      else if (settingsFile) fs.rmSync(settingsFile, { force: true });
     });
 
     async function shot(name: string, selector?: string): Promise<void> {
