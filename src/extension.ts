@@ -1,4 +1,7 @@
 import * as vscode from 'vscode';
+import { AccountCommands } from './host/accounts/accountCommands.js';
+import { AccountManager } from './host/accounts/accountManager.js';
+import { AccountStatusBar } from './host/accounts/accountStatusBar.js';
 import { Logger } from './host/logger.js';
 import { registerLanguageFeatures, type LanguageFeatures } from './host/language/languageFeatures.js';
 import { QueryRunner } from './host/queryRunner.js';
@@ -6,10 +9,12 @@ import { SessionStatusBar } from './host/statusBar.js';
 import { WarehouseService } from './host/warehouseService.js';
 import { CatalogCommands } from './views/catalog/catalogCommands.js';
 import { CatalogTreeProvider } from './views/catalog/catalogTreeProvider.js';
+import { HistoryCommands } from './views/history/historyCommands.js';
+import { HistoryTreeProvider } from './views/history/historyTreeProvider.js';
 import { ResultsViewProvider } from './views/results/resultsViewProvider.js';
-
-/** Views declared in package.json whose providers come with the accounts layer; welcome text until then. */
-const PLACEHOLDER_VIEWS = ['microDataWarehouse.worksheets', 'microDataWarehouse.history'];
+import { WorksheetCommands } from './views/worksheets/worksheetCommands.js';
+import { WorksheetFileSystem } from './views/worksheets/worksheetFileSystem.js';
+import { WorksheetTreeProvider } from './views/worksheets/worksheetTreeProvider.js';
 
 /** What activate() hands to tests and to other extensions. */
 export interface MicroDataWarehouseApi {
@@ -25,6 +30,14 @@ export interface MicroDataWarehouseApi {
     results: ResultsViewProvider;
     statusBar: SessionStatusBar;
     language: LanguageFeatures;
+    accounts: AccountManager;
+    accountCommands: AccountCommands;
+    accountStatusBar: AccountStatusBar;
+    worksheetFs: WorksheetFileSystem;
+    worksheets: WorksheetTreeProvider;
+    worksheetCommands: WorksheetCommands;
+    history: HistoryTreeProvider;
+    historyCommands: HistoryCommands;
   };
 }
 
@@ -35,15 +48,16 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
   const logger = Logger.register(context);
   const log = logger.component('extension');
 
-  // An empty tree makes VS Code show the view's welcome content from package.json.
-  const empty: vscode.TreeDataProvider<never> = { getTreeItem: (e) => e, getChildren: () => [] };
-  for (const id of PLACEHOLDER_VIEWS) {
-    context.subscriptions.push(vscode.window.createTreeView(id, { treeDataProvider: empty }));
-  }
-
   // Nothing here opens the warehouse: DuckDB loads when a view or command first needs it.
   const warehouse = WarehouseService.register(context, logger);
   service = warehouse;
+  // Restores the session from SecretStorage in the background and gives the warehouse its space.
+  const accounts = AccountManager.register(context, logger, warehouse);
+  const accountCommands = AccountCommands.register(context, logger, accounts);
+  const accountStatusBar = AccountStatusBar.register(context, accounts);
+  const worksheetFs = WorksheetFileSystem.register(context, logger, accounts);
+  const worksheets = WorksheetTreeProvider.register(context, logger, accounts, worksheetFs);
+  const worksheetCommands = WorksheetCommands.register(context, logger, accounts, worksheetFs, worksheets);
   const results = ResultsViewProvider.register(context, logger);
   const runner = QueryRunner.register(context, logger, warehouse, results);
   const { provider: databases, view: databasesView } = CatalogTreeProvider.register(
@@ -54,6 +68,8 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
   const catalogCommands = CatalogCommands.register(context, logger, warehouse, runner, databases);
   const language = registerLanguageFeatures(context, logger, warehouse, runner);
   const statusBar = SessionStatusBar.register(context, warehouse);
+  const history = HistoryTreeProvider.register(context, logger, accounts);
+  const historyCommands = HistoryCommands.register(context, logger, accounts, worksheetFs, history, runner);
 
   const activationMs = performance.now() - started;
   log.info(
@@ -70,6 +86,14 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
       results,
       statusBar,
       language,
+      accounts,
+      accountCommands,
+      accountStatusBar,
+      worksheetFs,
+      worksheets,
+      worksheetCommands,
+      history,
+      historyCommands,
     },
   };
 }

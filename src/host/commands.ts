@@ -25,6 +25,9 @@ export const COMMANDS = {
   drop: 'microDataWarehouse.databases.drop',
 } as const;
 
+/** The accounts layer's Sign In command, offered when an action needs an account. */
+export const SIGN_IN_COMMAND = 'microDataWarehouse.account.signIn';
+
 /** Codes after which trying the same action again can succeed (another process let go, a fix on disk). */
 const RETRYABLE = new Set(['WAREHOUSE_LOCKED', 'NATIVE_LOAD_FAILED', 'WAREHOUSE_INVALID', 'DATABASE_IN_USE']);
 
@@ -54,9 +57,15 @@ export function registerCommand(
 export function reportError(log: ComponentLogger, what: string, e: unknown, retry?: () => void): void {
   log.error(`${what} failed`, e);
   const message = e instanceof Error ? e.message : String(e);
-  const buttons = retry && isEngineError(e) && RETRYABLE.has(e.code) ? ['Retry', 'Show Logs'] : ['Show Logs'];
+  const signedOut = isEngineError(e) && e.code === 'NOT_SIGNED_IN';
+  const buttons = signedOut
+    ? ['Sign In']
+    : retry && isEngineError(e) && RETRYABLE.has(e.code)
+      ? ['Retry', 'Show Logs']
+      : ['Show Logs'];
   void vscode.window.showErrorMessage(message, ...buttons).then((choice) => {
-    if (choice === 'Retry') retry?.();
+    if (choice === 'Sign In') void vscode.commands.executeCommand(SIGN_IN_COMMAND);
+    else if (choice === 'Retry') retry?.();
     else if (choice === 'Show Logs') void vscode.commands.executeCommand(SHOW_LOGS_COMMAND);
   });
 }

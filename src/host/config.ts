@@ -9,6 +9,11 @@ export const SETTINGS = {
   memoryLimit: 'engine.memoryLimit',
   threads: 'engine.threads',
   pageSize: 'results.pageSize',
+  smtpHost: 'smtp.host',
+  smtpPort: 'smtp.port',
+  smtpSecurity: 'smtp.security',
+  smtpUser: 'smtp.user',
+  smtpFrom: 'smtp.from',
 } as const;
 
 /** The extension's settings, read once per call so a change applies to the next use. */
@@ -32,6 +37,33 @@ export function readSettings(): Settings {
     memoryLimit: memory || undefined,
     threads: Number.isInteger(threads) && threads > 0 ? threads : undefined,
     pageSize: Number.isInteger(pageSize) && pageSize > 0 ? Math.min(pageSize, 100_000) : 1000,
+  };
+}
+
+/** How the SMTP connection is protected: STARTTLS required, TLS from the first byte, or none required. */
+export type SmtpSecurity = 'starttls' | 'tls' | 'none';
+
+/** Where sign-in codes are mailed; `host` undefined means development delivery. The password is a secret, not a setting. */
+export interface SmtpSettings {
+  host: string | undefined;
+  /** 0: the default of `security` (465 for tls, else 587). */
+  port: number;
+  security: SmtpSecurity;
+  user: string | undefined;
+  from: string | undefined;
+}
+
+/** Reads the `smtp.*` settings. */
+export function readSmtpSettings(): SmtpSettings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const security = c.get<string>(SETTINGS.smtpSecurity, 'starttls');
+  const port = c.get<number>(SETTINGS.smtpPort, 0);
+  return {
+    host: c.get<string>(SETTINGS.smtpHost, '').trim() || undefined,
+    port: Number.isInteger(port) && port > 0 && port < 65536 ? port : 0,
+    security: security === 'tls' || security === 'none' ? security : 'starttls',
+    user: c.get<string>(SETTINGS.smtpUser, '').trim() || undefined,
+    from: c.get<string>(SETTINGS.smtpFrom, '').trim() || undefined,
   };
 }
 

@@ -15,6 +15,17 @@ export interface RunTarget {
   document?: vscode.TextDocument;
 }
 
+/** A run that finished (the History view records it). Times in milliseconds. */
+export interface FinishedRun {
+  key: string;
+  document?: vscode.Uri;
+  /** The text that ran (the selection or statement, or the whole script). */
+  sql: string;
+  startedAt: number;
+  durationMs: number;
+  outcomes: StatementOutcome[];
+}
+
 /** Session key of runs started from the Databases view (Preview Rows, Describe). */
 export const CATALOG_SESSION = 'microDataWarehouse:catalog';
 
@@ -23,6 +34,9 @@ const MAX_STATEMENT_TEXT = 2000;
 /** Runs SQL from editors and views into the Results view; owns the run, transaction and session commands. */
 export class QueryRunner implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('microDataWarehouse');
+  private readonly finished = new vscode.EventEmitter<FinishedRun>();
+  /** Fired after each run with its outcomes (kept results may still be filling). */
+  readonly onDidFinishRun = this.finished.event;
 
   private constructor(
     private readonly service: WarehouseService,
@@ -88,6 +102,7 @@ export class QueryRunner implements vscode.Disposable {
       messages: [],
     };
     const outcomes: StatementOutcome[] = [];
+    const startedAt = Date.now();
     const started = performance.now();
     let shown = false;
     try {
@@ -122,6 +137,14 @@ export class QueryRunner implements vscode.Disposable {
       await this.service.refreshState(target.key);
     }
     run.messages = outcomes.map(message);
+    this.finished.fire({
+      key: target.key,
+      ...(target.document ? { document: target.document.uri } : {}),
+      sql: range ? script.slice(range.start, range.end) : script,
+      startedAt,
+      durationMs: performance.now() - started,
+      outcomes,
+    });
     await this.results.show(run);
     const error = outcomes.find(
       (o): o is Extract<StatementOutcome, { status: 'error' }> => o.status === 'error',
@@ -234,6 +257,7 @@ export class QueryRunner implements vscode.Disposable {
 
   dispose(): void {
     this.diagnostics.dispose();
+    this.finished.dispose();
   }
 
   private showError(target: RunTarget, error: EngineError): void {

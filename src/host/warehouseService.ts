@@ -33,7 +33,8 @@ export class WarehouseService implements vscode.Disposable {
   private opening: Promise<Warehouse> | undefined;
   private open: Warehouse | undefined;
   private catalogSubscription: { dispose(): void } | undefined;
-  private spaceId = 'local';
+  private spaceId: string | null = 'local';
+  private hold: Promise<unknown> = Promise.resolve();
   private readonly sessions = new Map<string, SessionEntry>();
   private readonly catalogChanged = new vscode.EventEmitter<CatalogChange>();
   private readonly sessionChanged = new vscode.EventEmitter<string>();
@@ -70,8 +71,8 @@ export class WarehouseService implements vscode.Disposable {
     return readSettings().warehouseFolder ?? this.defaultFolder;
   }
 
-  /** The current space. */
-  get space(): string {
+  /** The current space; null while nobody is signed in (then nothing opens). */
+  get space(): string | null {
     return this.spaceId;
   }
 
@@ -83,14 +84,26 @@ export class WarehouseService implements vscode.Disposable {
   /** The warehouse, opened on first call. A failure is an EngineError with a message for the user. */
   warehouse(): Promise<Warehouse> {
     if (this.open && !this.open.isClosed) return Promise.resolve(this.open);
-    this.opening ??= this.openWarehouse().finally(() => {
-      this.opening = undefined;
+    // Waiting for the space happens outside `opening`, so close() (called while the space changes) never waits on it.
+    return this.hold.then(() => {
+      if (this.open && !this.open.isClosed) return this.open;
+      this.opening ??= this.openWarehouse().finally(() => {
+        this.opening = undefined;
+      });
+      return this.opening;
     });
-    return this.opening;
   }
 
-  /** Switches to another space (an account's databases): closes the sessions and warehouse of the old. */
-  async setSpace(space: string): Promise<void> {
+  /** Makes the next warehouse() calls wait for `ready` (the accounts layer restoring a session). */
+  holdUntil(ready: Promise<unknown>): void {
+    this.hold = ready.catch(() => undefined);
+  }
+
+  /**
+   * Switches to another space (an account's databases; null: signed out, nothing opens): closes the
+   * sessions and warehouse of the old.
+   */
+  async setSpace(space: string | null): Promise<void> {
     if (space === this.spaceId) return;
     await this.close();
     this.spaceId = space;
@@ -194,6 +207,12 @@ export class WarehouseService implements vscode.Disposable {
   }
 
   private async openWarehouse(): Promise<Warehouse> {
+    if (this.spaceId === null) {
+      throw new EngineError(
+        'NOT_SIGNED_IN',
+        'Sign in to MicroDataWarehouse to use your databases (command: MicroDataWarehouse: Sign In).',
+      );
+    }
     const settings = readSettings();
     const folder = this.folder;
     const started = performance.now();

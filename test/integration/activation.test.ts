@@ -9,8 +9,9 @@ interface Api {
 const loadedDuckDB = () => Object.keys(require.cache).some((f) => f.includes('@duckdb/node-bindings'));
 
 suite('activation', () => {
-  test('activationEvents stays empty (views and commands activate the extension)', () => {
-    assert.deepEqual(manifest().activationEvents ?? [], []);
+  test('activationEvents: only a mdw: worksheet besides views and commands (a restored editor, hot exit)', () => {
+    // No contribution point declares a file system, so VS Code needs this event to find the mdw: provider.
+    assert.deepEqual(manifest().activationEvents ?? [], ['onFileSystem:mdw']);
   });
 
   test('the extension activates, fast, without loading DuckDB', async () => {

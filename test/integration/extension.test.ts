@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { CatalogNode } from '../../src/views/catalog/catalogNodes.js';
 import type { ResultsRun } from '../../src/views/results/resultsViewProvider.js';
-import { extension, note } from './support.js';
+import { extension, note, signIn, stopTestSmtp } from './support.js';
 
 type Parts = MicroDataWarehouseApi['parts'];
 
@@ -41,12 +41,15 @@ suite('Databases view, runs and the Results view', () => {
       .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
     parts = ((await extension().activate()) as MicroDataWarehouseApi).parts;
     assert.equal(parts.warehouse.isOpen, false, 'the warehouse opens on first use only');
+    // Databases belong to an account: this suite works in its own.
+    await signIn(`databases-${tag}@example.test`);
   });
 
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     // The scratch folder stays: later suites may open this workspace's warehouse again (TMPDIR is per run).
     await parts?.warehouse.close();
+    await stopTestSmtp();
   });
 
   async function openSql(text: string): Promise<vscode.TextEditor> {
@@ -237,7 +240,7 @@ suite('Databases view, runs and the Results view', () => {
     assert.deepEqual(await rows(await run('statement')), [['2', '29.50']]);
   });
 
-  test('a warehouse that cannot open is an error node; Refresh retries', async () => {
+  test('a warehouse folder that cannot open: Sign In says why; the good folder comes back signed in', async () => {
     const config = vscode.workspace.getConfiguration('microDataWarehouse');
     const good = config.get<string>('warehouse.folder');
     const notAFolder = path.join(scratch, 'not-a-folder');
@@ -246,12 +249,14 @@ suite('Databases view, runs and the Results view', () => {
     // Closed after the change: the visible tree may reopen the warehouse at any moment.
     await parts.warehouse.close();
     try {
-      const [node, ...rest] = await parts.databases.getChildren();
-      assert.equal(rest.length, 0);
-      assert.equal(node?.kind, 'error');
-      const item = parts.databases.getTreeItem(node);
-      assert.match(String(item.description), /is a file, not a warehouse folder/);
-      assert.equal(item.command?.command, 'microDataWarehouse.databases.refresh');
+      // Sessions belong to one warehouse folder: no account can exist in this one, so the view offers
+      // Sign In (its welcome text), and signing in says what is wrong.
+      await parts.accounts.ready();
+      assert.deepEqual(await parts.databases.getChildren(), []);
+      await assert.rejects(
+        parts.accounts.requestCode(`x-${tag}@example.test`),
+        /is a file, not a warehouse folder/,
+      );
     } finally {
       await config.update('warehouse.folder', good, vscode.ConfigurationTarget.Workspace);
       await parts.warehouse.close();

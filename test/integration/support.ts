@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import * as vscode from 'vscode';
+import { codeIn, startSmtp, type TestSmtp } from '../support/smtp.js';
 
 /** The extension under test, as published in package.json. */
 export const EXTENSION_ID = 'microdatawarehouse.microdatawarehouse';
@@ -34,4 +35,57 @@ export function manifest(): Manifest {
   return JSON.parse(
     fs.readFileSync(path.join(extension().extensionPath, 'package.json'), 'utf8'),
   ) as Manifest;
+}
+
+/** A real SMTP server on 127.0.0.1 for this test run, started on first use (see test/support/smtp.ts). */
+let smtp: Promise<TestSmtp> | undefined;
+
+/** Points the `microDataWarehouse.smtp.*` settings (user settings: they are machine-scoped) at the test server. */
+export async function testSmtp(): Promise<TestSmtp> {
+  smtp ??= startSmtp({ tls: 'none' });
+  const server = await smtp;
+  const config = vscode.workspace.getConfiguration('microDataWarehouse');
+  const global = vscode.ConfigurationTarget.Global;
+  await config.update('smtp.host', '127.0.0.1', global);
+  await config.update('smtp.port', server.port, global);
+  await config.update('smtp.security', 'none', global);
+  await config.update('smtp.from', 'MicroDataWarehouse tests <mdw@example.test>', global);
+  return server;
+}
+
+/** Stops the test SMTP server and clears the settings (suites call it in their teardown; a later suite starts another). */
+export async function stopTestSmtp(): Promise<void> {
+  const running = smtp;
+  smtp = undefined;
+  await (await running)?.close();
+  const config = vscode.workspace.getConfiguration('microDataWarehouse');
+  for (const key of ['smtp.host', 'smtp.port', 'smtp.security', 'smtp.from']) {
+    await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+  }
+}
+
+/**
+ * Signs in as a user would, through the Sign In command: the code goes to the real SMTP server, is read
+ * from the mail there and entered through the command's arguments (the prompt it opened closes itself).
+ */
+export async function signIn(email: string): Promise<string> {
+  const server = await testSmtp();
+  const { parts } = (await extension().activate()) as {
+    parts: { accountCommands: { onDidShowCodePrompt: vscode.Event<string> } };
+  };
+  // The code is stored once the prompt opens; the mail may arrive a moment earlier.
+  const shown = new Promise<void>((resolve) => {
+    const listener = parts.accountCommands.onDidShowCodePrompt((to) => {
+      if (to !== email) return;
+      listener.dispose();
+      resolve();
+    });
+  });
+  const prompting = vscode.commands.executeCommand('microDataWarehouse.account.signIn', { email });
+  await shown;
+  const code = codeIn(await server.next(email));
+  await vscode.commands.executeCommand('microDataWarehouse.account.signIn', { email, code });
+  const account = (await prompting) as { email: string } | undefined;
+  assert.equal(account?.email, email, 'the sign-in prompt closed with the account');
+  return code;
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './browser.js';
+import { signInFromPalette } from './signin.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results/screens');
@@ -81,7 +82,10 @@ describe('workbench UI', { skip: url ? false : 'needs MDW_WORKBENCH_URL (npm run
       await icon.waitFor();
       await icon.click();
       const sidebar = page.locator('.part.sidebar');
-      await sidebar.locator('.welcome-view-content', { hasText: 'No databases yet.' }).waitFor();
+      await sidebar
+        .locator('.welcome-view-content', { hasText: 'Sign in to MicroDataWarehouse' })
+        .first()
+        .waitFor();
       const headers = (await sidebar.locator('.pane-header .title').allInnerTexts()).map((t) =>
         t.toLowerCase(),
       );
@@ -89,8 +93,9 @@ describe('workbench UI', { skip: url ? false : 'needs MDW_WORKBENCH_URL (npm run
       const body = text(await sidebar.innerText());
       assert.doesNotMatch(body, /no data provider registered/i, 'every view has a provider');
       for (const welcome of [
-        'Your SQL worksheets will appear here.',
-        'Recent query runs will appear here.',
+        'to see your databases',
+        'Sign in to keep SQL worksheets',
+        'Sign in to see the queries you ran.',
       ]) {
         assert.ok(body.includes(welcome), `missing welcome text: ${welcome}`);
       }
@@ -110,6 +115,11 @@ describe('workbench UI', { skip: url ? false : 'needs MDW_WORKBENCH_URL (npm run
     assert.match(log, /\[info\] \[extension\] activated in [\d.]+ ms/);
     await shot('logs');
   });
+  step('signin', 'signs in from the command palette (databases belong to an account)', async () => {
+    await signInFromPalette(page, `workbench-${Date.now().toString(36)}@example.test`);
+    await page.locator('.part.sidebar .welcome-view-content', { hasText: 'No databases yet.' }).waitFor();
+  });
+
   step('database', '"New Database…" from the command palette adds a database to the tree', async () => {
     await runCommand(page, 'MicroDataWarehouse: New Database…');
     const input = page.locator('.quick-input-widget input');

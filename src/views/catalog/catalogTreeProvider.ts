@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { errorMessage } from '../../engine/errors.js';
+import { errorMessage, isEngineError } from '../../engine/errors.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import type { WarehouseService } from '../../host/warehouseService.js';
 import {
@@ -125,6 +125,9 @@ export class CatalogTreeProvider
           return [];
       }
     } catch (e) {
+      // Signed out (warehouse() waits for a session being restored first): no nodes, so the view shows its
+      // Sign In welcome text.
+      if (isEngineError(e) && e.code === 'NOT_SIGNED_IN') return [];
       this.log.error(`loading ${node ? node.kind : 'the databases'} failed`, e);
       return [errorNode(errorMessage(e), node)];
     }

@@ -1,0 +1,288 @@
+import * as vscode from 'vscode';
+import { isEngineError } from '../../engine/errors.js';
+import type { Account } from '../../engine/store/account.js';
+import type { DeleteReport, TreeNode } from '../../engine/store/worksheets.js';
+import type { AccountManager } from '../../host/accounts/accountManager.js';
+import type { ComponentLogger, Logger } from '../../host/logger.js';
+
+/** URI scheme of worksheets: `mdw://<account tag>/Reports/2026/revenue.mdw.sql`. */
+export const WORKSHEET_SCHEME = 'mdw';
+/** Ending of a worksheet's file name; the editor for worksheets is chosen by it. */
+export const WORKSHEET_SUFFIX = '.mdw.sql';
+
+/** The URI of a node at `path` (`/Reports/revenue`; a worksheet gets the `.mdw.sql` ending). */
+export function worksheetUri(tag: string, path: string, kind: TreeNode['kind']): vscode.Uri {
+  const clean = path === '/' ? '/' : path;
+  return vscode.Uri.from({
+    scheme: WORKSHEET_SCHEME,
+    authority: tag,
+    path: kind === 'worksheet' ? `${clean}${WORKSHEET_SUFFIX}` : clean,
+  });
+}
+
+/** Where a URI points in the signed-in account's tree (node null: the root). */
+export interface Located {
+  account: Account;
+  node: TreeNode | null;
+  path: string;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+const encoder = new TextEncoder();
+
+/**
+ * The `mdw:` file system: the signed-in account's folders and worksheets as directories and files, so
+ * worksheets open as ordinary text documents (dirty state, undo, hot exit, save conflicts). Every save
+ * writes the encrypted store and keeps a revision. URIs of another account (another tag) are refused.
+ */
+export class WorksheetFileSystem implements vscode.FileSystemProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this.changed.event;
+  /** The last error thrown to VS Code, so a command can show the store's own message. */
+  lastError: unknown;
+
+  private constructor(
+    private readonly manager: AccountManager,
+    private readonly log: ComponentLogger,
+  ) {}
+
+  static register(
+    context: vscode.ExtensionContext,
+    logger: Logger,
+    manager: AccountManager,
+  ): WorksheetFileSystem {
+    const fs = new WorksheetFileSystem(manager, logger.component('worksheets-fs'));
+    context.subscriptions.push(
+      fs,
+      vscode.workspace.registerFileSystemProvider(WORKSHEET_SCHEME, fs, { isCaseSensitive: false }),
+    );
+    return fs;
+  }
+
+  /** The node a URI points to; FileNotFound when absent, NoPermissions when its account is not signed in. */
+  async locate(uri: vscode.Uri): Promise<Located> {
+    return this.guard(uri, () => this.find(uri));
+  }
+
+  /** Tells VS Code (and the tree) that nodes changed. */
+  notify(events: vscode.FileChangeEvent[]): void {
+    if (events.length) this.changed.fire(events);
+  }
+
+  watch(): vscode.Disposable {
+    // Changes made here are announced through onDidChangeFile; the store has no change feed to watch.
+    return new vscode.Disposable(() => undefined);
+  }
+
+  stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    return this.guard(uri, async () => {
+      const { account, node } = await this.find(uri);
+      if (!node) return { type: vscode.FileType.Directory, ctime: 0, mtime: 0, size: 0 };
+      if (node.kind === 'folder') {
+        return { type: vscode.FileType.Directory, ctime: node.createdAt, mtime: node.updatedAt, size: 0 };
+      }
+      const sheet = await account.worksheets.open(node.id);
+      return {
+        type: vscode.FileType.File,
+        ctime: sheet.createdAt,
+        mtime: sheet.updatedAt,
+        size: encoder.encode(sheet.sql).byteLength,
+      };
+    });
+  }
+
+  readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
+    return this.guard(uri, async () => {
+      const { account, node } = await this.folderAt(uri);
+      const children = await account.worksheets.children(node?.id ?? null);
+      return children.map((c): [string, vscode.FileType] =>
+        c.kind === 'folder'
+          ? [c.name, vscode.FileType.Directory]
+          : [c.name + WORKSHEET_SUFFIX, vscode.FileType.File],
+      );
+    });
+  }
+
+  createDirectory(uri: vscode.Uri): Promise<void> {
+    return this.guard(uri, async () => {
+      const { account, node } = await this.folderAt(parentOf(uri));
+      await account.worksheets.createFolder(node?.id ?? null, baseName(uri));
+      this.notify([{ type: vscode.FileChangeType.Created, uri }]);
+    });
+  }
+
+  readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    return this.guard(uri, async () => {
+      const { account, node } = await this.find(uri);
+      if (!node || node.kind !== 'worksheet') throw vscode.FileSystemError.FileIsADirectory(uri);
+      return encoder.encode((await account.worksheets.open(node.id)).sql);
+    });
+  }
+
+  writeFile(
+    uri: vscode.Uri,
+    content: Uint8Array,
+    options: { create: boolean; overwrite: boolean },
+  ): Promise<void> {
+    return this.guard(uri, async () => {
+      const sql = decoder.decode(content);
+      const existing = await this.find(uri).catch((e) => {
+        if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return undefined;
+        throw e;
+      });
+      if (existing?.node) {
+        if (existing.node.kind !== 'worksheet') throw vscode.FileSystemError.FileIsADirectory(uri);
+        if (!options.overwrite) throw vscode.FileSystemError.FileExists(uri);
+        await existing.account.worksheets.save(existing.node.id, { sql });
+        this.notify([{ type: vscode.FileChangeType.Changed, uri }]);
+        return;
+      }
+      if (!options.create) throw vscode.FileSystemError.FileNotFound(uri);
+      const name = worksheetName(uri);
+      const { account, node: parent } = await this.folderAt(parentOf(uri));
+      await account.worksheets.createWorksheet(parent?.id ?? null, name, { sql });
+      this.notify([{ type: vscode.FileChangeType.Created, uri }]);
+    });
+  }
+
+  delete(uri: vscode.Uri, options: { recursive: boolean }): Promise<void> {
+    return this.guard(uri, async () => {
+      await this.deleteNode(uri, options);
+    });
+  }
+
+  /** Deletes a node (a folder with everything below it when `recursive`) and reports what went. */
+  async deleteNode(
+    uri: vscode.Uri,
+    options: { recursive: boolean } = { recursive: true },
+  ): Promise<DeleteReport> {
+    return this.guard(uri, async () => {
+      const { account, node } = await this.find(uri);
+      if (!node) throw vscode.FileSystemError.NoPermissions('The root folder cannot be deleted.');
+      if (
+        node.kind === 'folder' &&
+        !options.recursive &&
+        (await account.worksheets.children(node.id)).length > 0
+      ) {
+        throw vscode.FileSystemError.NoPermissions(`The folder "${node.name}" is not empty.`);
+      }
+      const report = await account.worksheets.delete(node.id);
+      this.notify([{ type: vscode.FileChangeType.Deleted, uri }]);
+      return report;
+    });
+  }
+
+  rename(oldUri: vscode.Uri, newUri: vscode.Uri, options: { overwrite: boolean }): Promise<void> {
+    return this.guard(oldUri, async () => {
+      const { account, node } = await this.find(oldUri);
+      if (!node) throw vscode.FileSystemError.NoPermissions('The root folder cannot be moved.');
+      if (newUri.authority !== oldUri.authority) {
+        throw vscode.FileSystemError.NoPermissions('Worksheets cannot move between accounts.');
+      }
+      const name = node.kind === 'worksheet' ? worksheetName(newUri) : baseName(newUri);
+      const { node: parent } = await this.folderAt(parentOf(newUri));
+      const target = await this.find(newUri).catch(() => undefined);
+      if (target?.node && target.node.id !== node.id) {
+        if (!options.overwrite) throw vscode.FileSystemError.FileExists(newUri);
+        await account.worksheets.delete(target.node.id);
+      }
+      const parentId = parent?.id ?? null;
+      if (parentId !== node.parentId) await account.worksheets.move(node.id, parentId);
+      if (name !== node.name) await account.worksheets.rename(node.id, name);
+      this.notify([
+        { type: vscode.FileChangeType.Deleted, uri: oldUri },
+        { type: vscode.FileChangeType.Created, uri: newUri },
+      ]);
+    });
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  private async find(uri: vscode.Uri): Promise<Located> {
+    const current = await this.manager.require().catch(() => undefined);
+    if (!current || current.tag !== uri.authority) {
+      throw vscode.FileSystemError.NoPermissions(
+        current
+          ? 'This worksheet belongs to another MicroDataWarehouse account: sign in as that account to open or save it.'
+          : 'Sign in to MicroDataWarehouse to open or save this worksheet.',
+      );
+    }
+    const account = current.account;
+    const names = uri.path.split('/').filter((p) => p.length > 0);
+    if (names.length === 0) return { account, node: null, path: '/' };
+    const last = names[names.length - 1]!;
+    const folders = names.slice(0, -1);
+    const candidates: { path: string; kind: TreeNode['kind'] }[] = [];
+    if (last.toLowerCase().endsWith(WORKSHEET_SUFFIX) && last.length > WORKSHEET_SUFFIX.length) {
+      candidates.push({
+        path: join([...folders, last.slice(0, -WORKSHEET_SUFFIX.length)]),
+        kind: 'worksheet',
+      });
+    }
+    candidates.push({ path: join(names), kind: 'folder' });
+    for (const c of candidates) {
+      const node = await account.worksheets.resolve(c.path).catch((e) => {
+        if (isEngineError(e) && (e.code === 'NOT_FOUND' || e.code === 'NAME_INVALID')) return undefined;
+        throw e;
+      });
+      if (node && node.kind === c.kind) return { account, node, path: c.path };
+    }
+    throw vscode.FileSystemError.FileNotFound(uri);
+  }
+
+  private async folderAt(uri: vscode.Uri): Promise<Located> {
+    const located = await this.find(uri);
+    if (located.node && located.node.kind !== 'folder') throw vscode.FileSystemError.FileNotADirectory(uri);
+    return located;
+  }
+
+  /** Turns store errors into file system errors VS Code understands, keeping the store's message. */
+  private async guard<T>(uri: vscode.Uri, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      this.lastError = e;
+      this.manager.noticeError(e);
+      if (e instanceof vscode.FileSystemError) throw e;
+      if (isEngineError(e)) {
+        switch (e.code) {
+          case 'NOT_FOUND':
+            throw vscode.FileSystemError.FileNotFound(uri);
+          case 'NAME_TAKEN':
+            throw vscode.FileSystemError.FileExists(e.message);
+          case 'NOT_SIGNED_IN':
+            throw vscode.FileSystemError.NoPermissions(e.message);
+          default:
+            throw vscode.FileSystemError.Unavailable(e.message);
+        }
+      }
+      this.log.error(`file system call on a worksheet failed`, e);
+      throw e;
+    }
+  }
+}
+
+/** The node name of a worksheet URI (its file name without `.mdw.sql`). */
+export function worksheetName(uri: vscode.Uri): string {
+  const base = baseName(uri);
+  if (!base.toLowerCase().endsWith(WORKSHEET_SUFFIX) || base.length === WORKSHEET_SUFFIX.length) {
+    throw vscode.FileSystemError.NoPermissions(`A worksheet's file name ends in ${WORKSHEET_SUFFIX}.`);
+  }
+  return base.slice(0, -WORKSHEET_SUFFIX.length);
+}
+
+function baseName(uri: vscode.Uri): string {
+  const names = uri.path.split('/').filter((p) => p.length > 0);
+  return names[names.length - 1] ?? '';
+}
+
+function parentOf(uri: vscode.Uri): vscode.Uri {
+  const names = uri.path.split('/').filter((p) => p.length > 0);
+  return uri.with({ path: join(names.slice(0, -1)) });
+}
+
+function join(names: readonly string[]): string {
+  return '/' + names.join('/');
+}
