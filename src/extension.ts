@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { AccountCommands } from './host/accounts/accountCommands.js';
 import { AccountManager } from './host/accounts/accountManager.js';
 import { AccountStatusBar } from './host/accounts/accountStatusBar.js';
+import { EncryptionCommands } from './host/encryptionCommands.js';
+import { DemoCommands } from './host/firstRun/demoCommands.js';
 import { Logger } from './host/logger.js';
 import { registerLanguageFeatures, type LanguageFeatures } from './host/language/languageFeatures.js';
 import { QueryRunner } from './host/queryRunner.js';
@@ -38,6 +40,7 @@ export interface MicroDataWarehouseApi {
     worksheetCommands: WorksheetCommands;
     history: HistoryTreeProvider;
     historyCommands: HistoryCommands;
+    demo: DemoCommands;
   };
 }
 
@@ -50,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
 
   // Nothing here opens the warehouse: DuckDB loads when a view or command first needs it.
   const warehouse = WarehouseService.register(context, logger);
+  EncryptionCommands.register(context, logger, warehouse);
   service = warehouse;
   // Restores the session from SecretStorage in the background and gives the warehouse its space.
   const accounts = AccountManager.register(context, logger, warehouse);
@@ -70,6 +74,10 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
   const statusBar = SessionStatusBar.register(context, warehouse);
   const history = HistoryTreeProvider.register(context, logger, accounts);
   const historyCommands = HistoryCommands.register(context, logger, accounts, worksheetFs, history, runner);
+  const demo = DemoCommands.register(context, logger, accounts, warehouse, () => {
+    databases.refresh();
+    worksheets.refresh();
+  });
 
   const activationMs = performance.now() - started;
   log.info(
@@ -94,6 +102,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
       worksheetCommands,
       history,
       historyCommands,
+      demo,
     },
   };
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { EncryptionMode } from '../engine/encryption.js';
 
 /** Section of every setting in package.json. */
 const SECTION = 'microDataWarehouse';
@@ -9,6 +10,7 @@ export const SETTINGS = {
   memoryLimit: 'engine.memoryLimit',
   threads: 'engine.threads',
   pageSize: 'results.pageSize',
+  encryption: 'warehouse.encryption',
   smtpHost: 'smtp.host',
   smtpPort: 'smtp.port',
   smtpSecurity: 'smtp.security',
@@ -23,6 +25,8 @@ export interface Settings {
   memoryLimit: string | undefined;
   threads: number | undefined;
   pageSize: number;
+  /** What new databases get when DuckDB cannot write encrypted files (see docs/dbcrypt.md). */
+  encryption: EncryptionMode;
 }
 
 /** Reads the settings, turning empty values into "use the default". */
@@ -32,11 +36,13 @@ export function readSettings(): Settings {
   const memory = c.get<string>(SETTINGS.memoryLimit, '').trim();
   const threads = c.get<number>(SETTINGS.threads, 0);
   const pageSize = c.get<number>(SETTINGS.pageSize, 1000);
+  const encryption = c.get<string>(SETTINGS.encryption, 'whenAvailable');
   return {
     warehouseFolder: folder ? expandHome(folder) : undefined,
     memoryLimit: memory || undefined,
     threads: Number.isInteger(threads) && threads > 0 ? threads : undefined,
     pageSize: Number.isInteger(pageSize) && pageSize > 0 ? Math.min(pageSize, 100_000) : 1000,
+    encryption: encryption === 'required' || encryption === 'off' ? encryption : 'whenAvailable',
   };
 }
 
@@ -70,7 +76,7 @@ export function readSmtpSettings(): SmtpSettings {
 /** True when `event` touches one of the settings that shape how the warehouse is opened. */
 export function affectsWarehouse(event: vscode.ConfigurationChangeEvent): boolean {
   // pageSize is read when a session opens, so it needs no reopen.
-  return [SETTINGS.warehouseFolder, SETTINGS.memoryLimit, SETTINGS.threads].some((k) =>
+  return [SETTINGS.warehouseFolder, SETTINGS.memoryLimit, SETTINGS.threads, SETTINGS.encryption].some((k) =>
     event.affectsConfiguration(`${SECTION}.${k}`),
   );
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { INTERNAL_PREFIX } from '../engine/names.js';
 import { COMMANDS } from './commands.js';
 import { isSql } from './queryRunner.js';
 import { documentKey, type WarehouseService } from './warehouseService.js';
@@ -56,6 +57,11 @@ export class SessionStatusBar implements vscode.Disposable {
     if (!state) {
       this.location.text = '$(database) MicroDataWarehouse';
       this.location.tooltip = 'No session yet: run a statement, or click to choose a database.';
+    } else if (state.database.startsWith(INTERNAL_PREFIX)) {
+      // With no database of its own the session works in the scratch area of kept results.
+      this.location.text = '$(database) no database';
+      this.location.tooltip =
+        'No database yet: create one (New Database) to keep tables; click to choose one.';
     } else {
       this.location.text = `$(database) ${state.database}.${state.schema}`;
       this.location.tooltip = `Unqualified names in this editor resolve in ${state.database}.${state.schema}. Click to use another database or schema.`;

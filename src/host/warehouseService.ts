@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { DatabaseKeyOptions } from '../engine/encryption.js';
 import * as vscode from 'vscode';
 import { EngineError } from '../engine/errors.js';
 import { Session, type TransactionState } from '../engine/query/index.js';
@@ -34,6 +35,8 @@ export class WarehouseService implements vscode.Disposable {
   private open: Warehouse | undefined;
   private catalogSubscription: { dispose(): void } | undefined;
   private spaceId: string | null = 'local';
+  /** Where the space's database keys come from (the signed-in account). */
+  private keys: DatabaseKeyOptions | undefined;
   private hold: Promise<unknown> = Promise.resolve();
   private readonly sessions = new Map<string, SessionEntry>();
   private readonly catalogChanged = new vscode.EventEmitter<CatalogChange>();
@@ -103,10 +106,11 @@ export class WarehouseService implements vscode.Disposable {
    * Switches to another space (an account's databases; null: signed out, nothing opens): closes the
    * sessions and warehouse of the old.
    */
-  async setSpace(space: string | null): Promise<void> {
+  async setSpace(space: string | null, keys?: DatabaseKeyOptions): Promise<void> {
     if (space === this.spaceId) return;
     await this.close();
     this.spaceId = space;
+    this.keys = keys;
     this.warehouseChanged.fire();
   }
 
@@ -219,6 +223,9 @@ export class WarehouseService implements vscode.Disposable {
     try {
       const warehouse = await Warehouse.open(folder, {
         space: this.spaceId,
+        ...this.keys,
+        encryption: settings.encryption,
+        encryptionInstallHint: `run "MicroDataWarehouse: Install Database Encryption Support"`,
         ...(settings.memoryLimit ? { memoryLimit: settings.memoryLimit } : {}),
         ...(settings.threads ? { threads: settings.threads } : {}),
       });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { QueryPlan } from '../../src/shared/plan.js';
-import { extension, note } from './support.js';
+import { extension, note, signIn, stopTestSmtp } from './support.js';
 
 type Parts = MicroDataWarehouseApi['parts'];
 
@@ -36,6 +36,8 @@ suite('DuckDB SQL language features', () => {
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
       .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
+    // Databases belong to an account: this suite works in its own.
+    await signIn(`language-${Date.now()}@example.test`);
     const warehouse = await parts.warehouse.warehouse();
     await warehouse.createDatabase(db);
     await warehouse.withConnection((c) =>
@@ -48,6 +50,7 @@ suite('DuckDB SQL language features', () => {
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await parts?.warehouse.close();
+    await stopTestSmtp();
   });
 
   async function open(text: string, extension = '.duckdb.sql'): Promise<vscode.TextEditor> {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { databaseKeyOptions } from '../../engine/encryption.js';
 import * as vscode from 'vscode';
 import { AuthService, type CodeRequest } from '../../engine/auth/auth.js';
 import { SmtpMailer, type MailMessage } from '../../engine/auth/mailer.js';
@@ -214,7 +215,10 @@ export class AccountManager implements vscode.Disposable {
       return undefined;
     }
     this.signedIn = next;
-    await this.service.setSpace(next ? next.account.space : null);
+    await this.service.setSpace(
+      next ? next.account.space : null,
+      next ? databaseKeyOptions(next.account) : undefined,
+    );
     await vscode.commands.executeCommand('setContext', SIGNED_IN_CONTEXT, next !== undefined);
     this.changed.fire(next);
     return next;
