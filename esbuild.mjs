@@ -3,6 +3,8 @@ import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+// scripts/package.mjs builds into its staging folder so a release build never overwrites dist/.
+const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) ?? 'dist';
 
 /** DuckDB's native binding is loaded at run time from node_modules, never bundled. */
 const nodeExternal = ['vscode', '@duckdb/node-bindings', '@duckdb/node-bindings-*'];
@@ -18,7 +20,7 @@ const builds = [
   {
     ...common,
     entryPoints: { extension: 'src/extension.ts' },
-    outdir: 'dist',
+    outdir,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -27,7 +29,7 @@ const builds = [
   {
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
-    outdir: 'dist',
+    outdir,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -36,7 +38,7 @@ const builds = [
   {
     ...common,
     entryPoints: { 'webview/grid': 'webview-ui/src/main.ts' },
-    outdir: 'dist',
+    outdir,
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
