@@ -74,6 +74,14 @@ describe(
         const editor = page.locator('.extension-editor');
         await editor.locator('.name', { hasText: 'MicroDataWarehouse' }).waitFor();
         await page.locator('.extension-editor .icon[src]').first().waitFor();
+        // The Details tab renders the packaged README in a webview (an overlay outside the editor's DOM).
+        const readme = page
+          .locator('iframe.webview')
+          .first()
+          .contentFrame()
+          .locator('#active-frame')
+          .contentFrame();
+        await readme.locator('h1', { hasText: 'MicroDataWarehouse' }).first().waitFor();
         await page.screenshot({ path: path.join(screens, 'installed-extension.png') });
       }));
 
