@@ -96,8 +96,9 @@ describe(
           await new Promise((r) => setTimeout(r, 500));
           libs = mappedDuckDBLibraries();
         }
-        const expected = fs.realpathSync(
-          path.join(installed!, 'node_modules/@duckdb/node-bindings-linux-x64'),
+        const expected = path.join(
+          fs.realpathSync(installed!),
+          'node_modules/@duckdb/node-bindings-linux-x64',
         );
         assert.deepEqual(libs, [path.join(expected, 'duckdb.node'), path.join(expected, 'libduckdb.so')]);
       }));
