@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -95,10 +96,26 @@ export function zipEntries(file) {
   for (let i = 0; i < count; i++) {
     if (b.readUInt32LE(p) !== 0x02014b50) throw new Error(`${file}: bad central directory`);
     const nameLen = b.readUInt16LE(p + 28);
-    entries.push({ name: b.toString('utf8', p + 46, p + 46 + nameLen), size: b.readUInt32LE(p + 24) });
+    entries.push({
+      name: b.toString('utf8', p + 46, p + 46 + nameLen),
+      size: b.readUInt32LE(p + 24),
+      method: b.readUInt16LE(p + 10),
+      compressedSize: b.readUInt32LE(p + 20),
+      offset: b.readUInt32LE(p + 42),
+    });
     p += 46 + nameLen + b.readUInt16LE(p + 30) + b.readUInt16LE(p + 32);
   }
   return entries;
+}
+
+/** The text of one stored or deflated zip entry. */
+export function zipEntryText(file, name) {
+  const entry = zipEntries(file).find((e) => e.name === name);
+  if (!entry) throw new Error(`${file} has no ${name}`);
+  const b = fs.readFileSync(file);
+  const start = entry.offset + 30 + b.readUInt16LE(entry.offset + 26) + b.readUInt16LE(entry.offset + 28);
+  const data = b.subarray(start, start + entry.compressedSize);
+  return (entry.method === 8 ? zlib.inflateRawSync(data) : data).toString('utf8');
 }
 
 /** Problems with a .vsix's contents for `target`; empty when it holds exactly what it should. */
@@ -239,6 +256,9 @@ function packageStaged(stage, { targets, out, pkg, version, tarballs }) {
     });
     const entries = zipEntries(file);
     const problems = checkVsix(entries, target);
+    // VS Code installs a targeted package only on its platform, and offers the right one by this tag.
+    if (!zipEntryText(file, 'extension.vsixmanifest').includes(`TargetPlatform="${target}"`))
+      problems.push(`extension.vsixmanifest does not say TargetPlatform="${target}"`);
     if (problems.length) throw new Error(`${path.basename(file)}:\n  ${problems.join('\n  ')}`);
     const result = { target, file, bytes: fs.statSync(file).size, files: entries.length - 2 };
     results.push(result);
@@ -247,7 +267,7 @@ function packageStaged(stage, { targets, out, pkg, version, tarballs }) {
   return results;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const { values } = parseArgs({
     options: { target: { type: 'string', multiple: true }, out: { type: 'string' } },
   });
