@@ -3,8 +3,6 @@ import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
-// scripts/package.mjs builds into its staging folder so a release build never overwrites dist/.
-const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) ?? 'dist';
 
 /** DuckDB's native binding is loaded at run time from node_modules, never bundled. */
 const nodeExternal = ['vscode', '@duckdb/node-bindings', '@duckdb/node-bindings-*'];
@@ -20,7 +18,7 @@ const builds = [
   {
     ...common,
     entryPoints: { extension: 'src/extension.ts' },
-    outdir,
+    outdir: 'dist',
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -29,7 +27,7 @@ const builds = [
   {
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
-    outdir,
+    outdir: 'dist',
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -38,13 +36,17 @@ const builds = [
   {
     ...common,
     entryPoints: { 'webview/grid': 'webview-ui/src/main.ts' },
-    outdir,
+    outdir: 'dist',
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
     loader: { '.css': 'css', '.ttf': 'file' },
   },
 ];
+
+// scripts/package.mjs builds into its staging folder (--outdir=…), so a release build never touches dist/.
+const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length);
+if (outdir) for (const b of builds) b.outdir = b.outdir.replace(/^dist(?=\/|$)/, outdir);
 
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
