@@ -35,7 +35,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { 'webview/grid': 'webview-ui/src/main.ts' },
+    entryPoints: { 'webview/grid': 'webview-ui/src/main.ts', 'webview/plan': 'webview-ui/src/plan/main.ts' },
     outdir: 'dist',
     platform: 'browser',
     format: 'iife',

@@ -118,6 +118,19 @@ export function zipEntryText(file, name) {
   return (entry.method === 8 ? zlib.inflateRawSync(data) : data).toString('utf8');
 }
 
+/** Files the manifest names (main, icon, grammars, language configurations, view icons…). */
+export function manifestFiles(manifest) {
+  const found = new Set();
+  const walk = (v) => {
+    if (typeof v === 'string') {
+      if (/^(\.\/)?[\w@-][\w./@-]*\.\w+$/.test(v) && /^(\.\/|dist\/|media\/|syntaxes\/)/.test(v))
+        found.add(path.posix.normalize(v));
+    } else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk({ main: manifest.main, icon: manifest.icon, contributes: manifest.contributes });
+  return [...found].sort();
+}
+
 /** Problems with a .vsix's contents for `target`; empty when it holds exactly what it should. */
 export function checkVsix(entries, target) {
   const { binding } = TARGETS[target];
@@ -256,7 +269,11 @@ function packageStaged(stage, { targets, out, pkg, version, tarballs }) {
     });
     const entries = zipEntries(file);
     const problems = checkVsix(entries, target);
-    // VS Code installs a targeted package only on its platform, and offers the right one by this tag.
+    const names = new Set(entries.map((e) => e.name));
+    for (const f of manifestFiles(pkg)) {
+      if (!names.has(`extension/${f}`)) problems.push(`package.json names ${f}, which is not in the package`);
+    }
+    // A marketplace offers each platform the package whose manifest carries its tag.
     if (!zipEntryText(file, 'extension.vsixmanifest').includes(`TargetPlatform="${target}"`))
       problems.push(`extension.vsixmanifest does not say TargetPlatform="${target}"`);
     if (problems.length) throw new Error(`${path.basename(file)}:\n  ${problems.join('\n  ')}`);

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { Logger } from './host/logger.js';
+import { registerLanguageFeatures, type LanguageFeatures } from './host/language/languageFeatures.js';
 import { QueryRunner } from './host/queryRunner.js';
-import { SqlFormatter } from './host/sqlFormat.js';
 import { SessionStatusBar } from './host/statusBar.js';
 import { WarehouseService } from './host/warehouseService.js';
 import { CatalogCommands } from './views/catalog/catalogCommands.js';
@@ -24,6 +24,7 @@ export interface MicroDataWarehouseApi {
     runner: QueryRunner;
     results: ResultsViewProvider;
     statusBar: SessionStatusBar;
+    language: LanguageFeatures;
   };
 }
 
@@ -51,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     warehouse,
   );
   const catalogCommands = CatalogCommands.register(context, logger, warehouse, runner, databases);
-  SqlFormatter.register(context, logger);
+  const language = registerLanguageFeatures(context, logger, warehouse, runner);
   const statusBar = SessionStatusBar.register(context, warehouse);
 
   const activationMs = performance.now() - started;
@@ -68,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
       runner,
       results,
       statusBar,
+      language,
     },
   };
 }

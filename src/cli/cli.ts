@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { databaseKeyOptions, parseEncryptionMode, type EncryptionMode } from '../engine/encryption.js';
 import { EngineError, errorMessage } from '../engine/errors.js';
 import type { Account } from '../engine/store/account.js';
 import type { MetadataStore } from '../engine/store/metadataStore.js';
@@ -19,12 +20,18 @@ export interface CliIo {
 const GLOBAL_OPTIONS = {
   warehouse: { type: 'string' },
   'read-only': { type: 'boolean' },
+  encryption: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const GLOBAL_HELP = `  --warehouse DIR   the warehouse folder (default: $MDW_WAREHOUSE, else the per-user data folder)
   --read-only       open every database read-only
+  --encryption MODE encryption of new databases: required, when-available (default) or off
+                    (default: $MDW_ENCRYPTION); see "mdw db encryption --help"
   -h, --help        show help`;
+
+/** Global options that take a value: their value is not a command word. */
+const VALUE_OPTIONS = new Set(['--warehouse', '--encryption']);
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -62,7 +69,7 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
   const words = argv.filter((a) => !a.startsWith('-'));
   const group = words[0];
   const found = findCommand(
-    argv.filter((a, i) => !a.startsWith('-') && (i === 0 || argv[i - 1] !== '--warehouse')),
+    argv.filter((a, i) => !a.startsWith('-') && (i === 0 || !VALUE_OPTIONS.has(argv[i - 1] ?? ''))),
   );
   if (!found) {
     const wantsHelp = argv.includes('--help') || argv.includes('-h') || argv.length === 0;
@@ -101,6 +108,18 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
   const warehouseDir =
     typeof parsed.values.warehouse === 'string' ? parsed.values.warehouse : defaultWarehouseDir(io.env);
   const readOnly = parsed.values['read-only'] === true;
+  const encryptionSetting =
+    typeof parsed.values.encryption === 'string'
+      ? parsed.values.encryption
+      : io.env.MDW_ENCRYPTION || undefined;
+  let encryption: EncryptionMode;
+  try {
+    encryption = parseEncryptionMode(encryptionSetting ?? 'whenAvailable');
+  } catch (e) {
+    const from = typeof parsed.values.encryption === 'string' ? '--encryption' : '$MDW_ENCRYPTION';
+    stderr.write(`mdw ${command.name}: ${from}: ${errorMessage(e)}\nusage: ${command.usage}\n`);
+    return 2;
+  }
   let warehouse: Warehouse | undefined;
   let store: MetadataStore | undefined;
   let account: Account | undefined;
@@ -109,6 +128,7 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     positionals: positionalsAfter,
     warehouseDir,
     readOnly,
+    encryption,
     env: io.env,
     stdout,
     stderr,
@@ -123,8 +143,13 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     },
     openWarehouse: async () => {
       if (!warehouse) {
-        const { space } = await ctx.account();
-        warehouse = await Warehouse.open(warehouseDir, { readOnly, space });
+        const signedIn = await ctx.account();
+        warehouse = await Warehouse.open(warehouseDir, {
+          readOnly,
+          space: signedIn.space,
+          encryption,
+          ...databaseKeyOptions(signedIn),
+        });
       }
       return warehouse;
     },

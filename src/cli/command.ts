@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import type { EncryptionMode } from '../engine/encryption.js';
 import type { Account } from '../engine/store/account.js';
 import type { MetadataStore } from '../engine/store/metadataStore.js';
 import type { Warehouse } from '../engine/warehouse.js';
@@ -14,6 +15,8 @@ export interface CommandContext {
   positionals: string[];
   warehouseDir: string;
   readOnly: boolean;
+  /** The encryption setting (--encryption, else $MDW_ENCRYPTION, else whenAvailable). */
+  encryption: EncryptionMode;
   env: NodeJS.ProcessEnv;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;

@@ -2,6 +2,7 @@ import type { Command } from './command.js';
 import { authCommands } from './commands/auth.js';
 import { catalogCommand } from './commands/catalog.js';
 import { dbCommands } from './commands/db.js';
+import { demoCommand } from './commands/demo.js';
 import { importCommand } from './commands/import.js';
 import { exportCommand, queryCommand } from './commands/query.js';
 import { wsCommands } from './commands/ws.js';
@@ -14,5 +15,6 @@ export const commands: Command[] = [
   importCommand,
   exportCommand,
   catalogCommand,
+  demoCommand,
   ...wsCommands,
 ];

@@ -1,4 +1,5 @@
 import type { Cell, ResultColumn } from '../shared/results.js';
+import { textWidth } from '../shared/textWidth.js';
 
 /** Output formats of `mdw query` and `mdw catalog`. */
 export type OutputFormat = 'table' | 'csv' | 'json' | 'ndjson';
@@ -22,41 +23,18 @@ function tableText(cell: Cell): string {
     .replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Width of a string in terminal columns (wide East Asian characters count as 2). */
-function displayWidth(s: string): number {
-  let width = 0;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (cp >= 0x300 && cp <= 0x36f) continue;
-    width +=
-      cp >= 0x1100 &&
-      (cp <= 0x115f ||
-        (cp >= 0x2e80 && cp <= 0xa4cf) ||
-        (cp >= 0xac00 && cp <= 0xd7a3) ||
-        (cp >= 0xf900 && cp <= 0xfaff) ||
-        (cp >= 0xfe30 && cp <= 0xfe4f) ||
-        (cp >= 0xff00 && cp <= 0xff60) ||
-        (cp >= 0xffe0 && cp <= 0xffe6) ||
-        (cp >= 0x1f300 && cp <= 0x1faff) ||
-        (cp >= 0x20000 && cp <= 0x3fffd))
-        ? 2
-        : 1;
-  }
-  return width;
-}
-
 function truncate(s: string, max: number): string {
-  if (displayWidth(s) <= max) return s;
+  if (textWidth(s) <= max) return s;
   let out = '';
   for (const ch of s) {
-    if (displayWidth(out + ch) > max - 1) break;
+    if (textWidth(out + ch) > max - 1) break;
     out += ch;
   }
   return out + '…';
 }
 
 function pad(s: string, width: number, right: boolean): string {
-  const fill = ' '.repeat(Math.max(0, width - displayWidth(s)));
+  const fill = ' '.repeat(Math.max(0, width - textWidth(s)));
   return right ? fill + s : s + fill;
 }
 
@@ -66,9 +44,7 @@ const NUMERIC = new Set(['integer', 'decimal', 'float']);
 export function formatTable(columns: ResultColumn[], rows: Cell[][], maxWidth = 60): string {
   const header = columns.map((c) => truncate(c.name, maxWidth));
   const body = rows.map((r) => r.map((cell) => truncate(tableText(cell), maxWidth)));
-  const widths = header.map((h, i) =>
-    Math.max(displayWidth(h), ...body.map((r) => displayWidth(r[i] ?? ''))),
-  );
+  const widths = header.map((h, i) => Math.max(textWidth(h), ...body.map((r) => textWidth(r[i] ?? ''))));
   const right = columns.map((c) => NUMERIC.has(c.kind));
   const line = (cells: string[]) =>
     cells

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { EngineError, errorMessage } from './errors.js';
 import { INTERNAL_PREFIX, quoteQualified } from './names.js';
 import type { CatalogChange, Warehouse } from './warehouse.js';
@@ -9,6 +10,8 @@ export interface CatalogDatabase {
   path: string | null;
   readOnly: boolean;
   encrypted: boolean;
+  /** For the warehouse's own databases: why it is plain or read-only (see `Warehouse.encryptionNote`). */
+  encryptionNote?: string;
   comment: string | null;
 }
 
@@ -162,7 +165,11 @@ export class Catalog {
         encrypted: r.encrypted === true,
         comment: r.comment === null ? null : String(r.comment),
       }))
-      .filter((d) => !isHiddenDatabase(d.name, d.path));
+      .filter((d) => !isHiddenDatabase(d.name, d.path))
+      .map((d) => {
+        const note = this.ownNote(d.path);
+        return note === undefined ? d : { ...d, encryptionNote: note };
+      });
     if (epoch === this.epoch) this.databaseList = list;
     return list;
   }
@@ -307,6 +314,11 @@ export class Catalog {
   dispose(): void {
     this.subscription.dispose();
     this.listeners.clear();
+  }
+
+  private ownNote(file: string | null): string | undefined {
+    if (file === null || path.dirname(file) !== this.warehouse.databasesDir) return undefined;
+    return this.warehouse.encryptionNote(path.basename(file, '.duckdb'));
   }
 
   private async resolveDatabase(name: string): Promise<string> {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { isEncryptedDatabaseFile } from './encryption.js';
 import { EngineError, errorMessage } from './errors.js';
 import { checkDatabaseName, INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
 import type { Warehouse } from './warehouse.js';
@@ -17,6 +18,21 @@ export interface DatabaseInfo {
   attached: boolean;
   /** Whether it is attached read-only. */
   readOnly: boolean;
+  /** Whether its file is encrypted with DuckDB's encryption (its key sealed in the account's store). */
+  encrypted: boolean;
+  /**
+   * Set when the user should know something about its encryption: created or kept unencrypted and why, opened
+   * read-only because DuckDB cannot write encrypted files here, or not attached because its key is missing or wrong.
+   */
+  encryptionNote?: string;
+}
+
+/** How a database file is attached: with its key when it is encrypted, read-only when it must be. */
+export interface AttachOptions {
+  /** DuckDB encryption key; never logged. */
+  key?: string;
+  /** Attach read-only even in a writable warehouse. */
+  readOnly?: boolean;
 }
 
 /** Options for {@link dropDatabase}. */
@@ -30,9 +46,109 @@ const RELEASE_WAIT_MS = 1000;
 const locks = new WeakMap<Warehouse, Promise<unknown>>();
 
 /** The ATTACH statement for database `name` of the warehouse, optionally under another alias. */
-export function attachSql(w: Warehouse, name: string, alias: string = name): string {
-  const mode = w.readOnly ? ' (READ_ONLY)' : '';
+export function attachSql(
+  w: Warehouse,
+  name: string,
+  alias: string = name,
+  options: AttachOptions = {},
+): string {
+  const parts: string[] = [];
+  if (options.key !== undefined) parts.push(`ENCRYPTION_KEY ${quoteString(options.key)}`);
+  if (w.readOnly || options.readOnly === true) parts.push('READ_ONLY');
+  const mode = parts.length > 0 ? ` (${parts.join(', ')})` : '';
   return `ATTACH ${quoteString(w.databaseFile(name))} AS ${quoteIdent(alias)}${mode}`;
+}
+
+/**
+ * How the existing file of database `name` must be attached: an encrypted file needs its key (KEY_MISSING when
+ * the key source has none) and is read-only while DuckDB cannot write encrypted files.
+ */
+export async function attachOptions(w: Warehouse, name: string): Promise<AttachOptions> {
+  if (!isEncryptedDatabaseFile(w.databaseFile(name))) return {};
+  const source = w.options.databaseKey;
+  const key = source ? await source(name, false) : undefined;
+  if (key === undefined) {
+    throw new EngineError(
+      'KEY_MISSING',
+      source
+        ? `Database "${name}" is encrypted, but this account has no key for it (it was made by another account or its key was lost). It stays unattached; nothing was changed.`
+        : `Database "${name}" is encrypted, but the warehouse was opened without a key source. It stays unattached; nothing was changed.`,
+    );
+  }
+  return { key, readOnly: !w.encryption.available };
+}
+
+/**
+ * Attaches the existing database `name` under `alias` with its key when encrypted. A missing or wrong key gives
+ * KEY_MISSING or KEY_WRONG and changes nothing; other DuckDB errors are passed on unchanged.
+ */
+export async function attachDatabase(
+  w: Warehouse,
+  c: DuckDBConnection,
+  name: string,
+  alias: string = name,
+  options?: AttachOptions,
+): Promise<void> {
+  const resolved = options ?? (await attachOptions(w, name));
+  try {
+    await c.run(attachSql(w, name, alias, resolved));
+  } catch (e) {
+    throw keyError(e, name) ?? e;
+  }
+}
+
+function keyError(e: unknown, name: string): EngineError | undefined {
+  const message = errorMessage(e);
+  if (/Wrong encryption key/i.test(message)) {
+    return new EngineError(
+      'KEY_WRONG',
+      `The key kept for database "${name}" does not open its file (it was replaced or belongs to another database). It stays unattached; nothing was changed.`,
+      undefined,
+      { cause: e },
+    );
+  }
+  if (/Cannot open encrypted database .* without a key/i.test(message)) {
+    return new EngineError(
+      'KEY_MISSING',
+      `Database "${name}" is encrypted and no key was given for it. It stays unattached; nothing was changed.`,
+      undefined,
+      { cause: e },
+    );
+  }
+  return undefined;
+}
+
+/** What {@link createDatabase} will do about encryption: a key, or a plain file and why (or refuse). */
+async function creationKey(w: Warehouse, name: string): Promise<{ key?: string; note?: string }> {
+  const status = w.encryption;
+  if (status.mode === 'off') return {};
+  const reason = !status.available
+    ? status.detail
+    : w.options.databaseKey === undefined
+      ? 'the warehouse was opened without a key source.'
+      : undefined;
+  if (reason !== undefined) {
+    if (status.mode === 'required') {
+      throw new EngineError(
+        'ENCRYPTION_UNAVAILABLE',
+        `Database "${name}" was not created: encryption is required, but ${lowerFirst(reason)} To enable encryption, ${w.installHint}.`,
+      );
+    }
+    return {
+      note: `"${name}" was created unencrypted: ${lowerFirst(reason)} To encrypt new databases, ${w.installHint}.`,
+    };
+  }
+  // A key left under this name by an earlier database of the same name must not be reused for a new file.
+  await w.options.forgetDatabaseKey?.(name);
+  const key = await w.options.databaseKey!(name, true);
+  if (key === undefined) {
+    throw new EngineError('KEY_MISSING', `The key source made no key for the new database "${name}".`);
+  }
+  return { key };
+}
+
+function lowerFirst(text: string): string {
+  return text.startsWith('DuckDB') ? text : text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 /** Creates an empty database file and attaches it under `name`. */
@@ -54,12 +170,14 @@ export async function createDatabase(w: Warehouse, name: string): Promise<Databa
         `A leftover write-ahead log ${file}.wal exists without its database; move it away before creating "${name}".`,
       );
     }
+    const { key, note } = await creationKey(w, name);
     await w.withConnection(async (c) => {
       try {
-        await c.run(attachSql(w, name));
+        await c.run(attachSql(w, name, name, { key }));
       } catch (e) {
         removeQuietly(file);
         removeQuietly(`${file}.wal`);
+        if (key !== undefined) await w.options.forgetDatabaseKey?.(name).catch(() => undefined);
         if (/already exists/i.test(errorMessage(e))) {
           throw new EngineError(
             'DATABASE_EXISTS',
@@ -79,7 +197,33 @@ export async function createDatabase(w: Warehouse, name: string): Promise<Databa
       }
     });
     w.notifyCatalogChanged({ databases: [name] });
-    return databaseInfo(w, name, await attachedNames(w));
+    const info = databaseInfo(w, name, await attachedNames(w));
+    return note === undefined ? info : { ...info, encryptionNote: note };
+  });
+}
+
+/**
+ * Attaches an existing database that is not attached (its key was missing at open, or SQL detached it).
+ * Throws KEY_MISSING or KEY_WRONG when its key does not open it.
+ */
+export async function reattachDatabase(w: Warehouse, name: string): Promise<DatabaseInfo> {
+  w.assertOpen();
+  return exclusive(w, async () => {
+    const actual = requireDatabase(w, name);
+    const attached = await attachedNames(w);
+    if (!attached.has(w.databaseFile(actual))) {
+      try {
+        await w.withConnection((c) => attachDatabase(w, c, actual));
+        w.noteAttachFailure(actual, undefined);
+      } catch (e) {
+        if (e instanceof EngineError && (e.code === 'KEY_MISSING' || e.code === 'KEY_WRONG')) {
+          w.noteAttachFailure(actual, e);
+        }
+        throw e;
+      }
+      w.notifyCatalogChanged({ databases: [actual] });
+    }
+    return databaseInfo(w, actual, await attachedNames(w));
   });
 }
 
@@ -108,12 +252,24 @@ export async function renameDatabase(w: Warehouse, oldName: string, newName: str
     if (actual === newName) return databaseInfo(w, actual, await attachedNames(w));
     const from = w.databaseFile(actual);
     const to = w.databaseFile(newName);
+    const encrypted = isEncryptedDatabaseFile(from);
+    const moveKey = w.options.moveDatabaseKey;
+    if (encrypted && moveKey === undefined && actual.toLowerCase() !== newName.toLowerCase()) {
+      throw new EngineError(
+        'KEY_MISSING',
+        `Database "${actual}" is encrypted and its key cannot be moved to a new name with this key source; it keeps its name.`,
+      );
+    }
+    const options = await attachOptions(w, actual);
     await w.withConnection(async (c) => {
-      const alias = await release(w, c, actual);
+      const alias = await release(w, c, actual, options);
+      const restore = async (): Promise<void> => {
+        if (alias !== undefined) await attachDatabase(w, c, actual, alias, options);
+      };
       try {
         moveFiles(from, to);
       } catch (e) {
-        if (alias !== undefined) await c.run(attachSql(w, actual, alias));
+        await restore();
         throw new EngineError(
           'SQL_ERROR',
           `Could not rename the file of "${actual}": ${errorMessage(e)}`,
@@ -124,10 +280,18 @@ export async function renameDatabase(w: Warehouse, oldName: string, newName: str
         );
       }
       try {
-        await c.run(attachSql(w, newName));
+        await moveKey?.(actual, newName);
       } catch (e) {
         moveFiles(to, from);
-        if (alias !== undefined) await c.run(attachSql(w, actual, alias));
+        await restore();
+        throw e;
+      }
+      try {
+        await attachDatabase(w, c, newName, newName, options);
+      } catch (e) {
+        await moveKey?.(newName, actual).catch(() => undefined);
+        moveFiles(to, from);
+        await restore();
         throw new EngineError(
           'SQL_ERROR',
           `Could not attach "${actual}" as "${newName}"; it keeps its old name: ${errorMessage(e)}`,
@@ -157,13 +321,15 @@ export async function dropDatabase(
   await exclusive(w, async () => {
     const actual = requireDatabase(w, name);
     const file = w.databaseFile(actual);
+    // A database whose key is missing or wrong cannot be attached, so no session holds it: drop it as it is.
+    const options = await attachOptions(w, actual).catch(passKeyErrors);
     await w.withConnection(async (c) => {
-      const alias = await release(w, c, actual);
+      const alias = options ? await release(w, c, actual, options).catch(passKeyErrors) : undefined;
       try {
         fs.rmSync(file, { force: true });
         fs.rmSync(`${file}.wal`, { force: true });
       } catch (e) {
-        if (fs.existsSync(file) && alias !== undefined) await c.run(attachSql(w, actual, alias));
+        if (fs.existsSync(file) && alias !== undefined) await attachDatabase(w, c, actual, alias, options);
         throw new EngineError(
           'SQL_ERROR',
           `Could not delete the file of "${actual}": ${errorMessage(e)}`,
@@ -174,8 +340,16 @@ export async function dropDatabase(
         );
       }
     });
+    w.noteAttachFailure(actual, undefined);
+    // The file is gone: a key left behind (the store busy) opens nothing and is replaced on the next create.
+    await w.options.forgetDatabaseKey?.(actual).catch(() => undefined);
     w.notifyCatalogChanged({ databases: [actual] });
   });
+}
+
+function passKeyErrors(e: unknown): undefined {
+  if (e instanceof EngineError && (e.code === 'KEY_MISSING' || e.code === 'KEY_WRONG')) return undefined;
+  throw e;
 }
 
 async function exclusive<T>(w: Warehouse, fn: () => Promise<T>): Promise<T> {
@@ -251,13 +425,16 @@ function databaseInfo(
 ): DatabaseInfo {
   const file = w.databaseFile(name);
   const entry = attached.get(file);
-  return {
+  const info: DatabaseInfo = {
     name,
     path: file,
     sizeBytes: fileSize(file) + fileSize(`${file}.wal`),
     attached: entry !== undefined,
     readOnly: entry?.readOnly ?? w.readOnly,
+    encrypted: isEncryptedDatabaseFile(file),
   };
+  const note = w.encryptionNote(name);
+  return note === undefined ? info : { ...info, encryptionNote: note };
 }
 
 function fileSize(file: string): number {
@@ -289,7 +466,12 @@ function removeQuietly(file: string): void {
  * short wait this refuses with DATABASE_IN_USE and re-attaches the database once it is released.
  * Returns the alias to re-attach under if the caller's file operation fails.
  */
-async function release(w: Warehouse, c: DuckDBConnection, name: string): Promise<string | undefined> {
+async function release(
+  w: Warehouse,
+  c: DuckDBConnection,
+  name: string,
+  options: AttachOptions,
+): Promise<string | undefined> {
   const file = w.databaseFile(name);
   const attached = await attachedAs(c, file);
   const restoreAs = attached ?? cancelPendingReattach(w, name);
@@ -298,12 +480,14 @@ async function release(w: Warehouse, c: DuckDBConnection, name: string): Promise
   const deadline = Date.now() + RELEASE_WAIT_MS;
   for (;;) {
     try {
-      await c.run(attachSql(w, name, probe));
+      await attachDatabase(w, c, name, probe, options);
       await c.run(`DETACH DATABASE ${quoteIdent(probe)}`);
       return restoreAs;
     } catch (e) {
       if (!/Unique file handle conflict/i.test(errorMessage(e))) {
-        if (restoreAs !== undefined) await c.run(attachSql(w, name, restoreAs)).catch(() => undefined);
+        if (restoreAs !== undefined) {
+          await attachDatabase(w, c, name, restoreAs, options).catch(() => undefined);
+        }
         throw e;
       }
     }
@@ -339,7 +523,7 @@ function reattachWhenReleased(w: Warehouse, name: string, alias: string): void {
     // ATTACH would create a missing file: never attach one that is gone.
     if (w.isClosed || !fs.existsSync(file)) return stop();
     try {
-      await w.withConnection((c) => c.run(attachSql(w, name, alias)));
+      await w.withConnection((c) => attachDatabase(w, c, name, alias));
       stop();
       w.notifyCatalogChanged({ databases: [alias] });
     } catch (e) {

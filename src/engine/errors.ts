@@ -28,6 +28,8 @@ export type EngineErrorCode =
   | 'FILE_NOT_FOUND'
   | 'INTERNAL_FILE_REFUSED'
   | 'EXTENSION_MISSING'
+  | 'EXTENSION_INSTALL_FAILED'
+  | 'ENCRYPTION_UNAVAILABLE'
   | 'NATIVE_LOAD_FAILED'
   | 'KEY_MISSING'
   | 'KEY_WRONG'
@@ -45,7 +47,8 @@ export type EngineErrorCode =
   | 'NAME_TAKEN'
   | 'NOT_FOUND'
   | 'MOVE_INVALID'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  | 'FORMAT_FAILED';
 
 /** Where in the submitted script an error happened (1-based line and column). */
 export interface SourcePosition {

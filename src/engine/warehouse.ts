@@ -3,21 +3,40 @@ import * as path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Catalog } from './catalog.js';
 import {
-  attachSql,
+  attachDatabase,
   createDatabase,
   dropDatabase,
   listDatabases,
+  reattachDatabase,
   renameDatabase,
   type DatabaseInfo,
   type DropDatabaseOptions,
 } from './databases.js';
 import { duckdb } from './duckdb.js';
+import {
+  DEFAULT_INSTALL_HINT,
+  instanceConfig,
+  isEncryptedDatabaseFile,
+  loadCrypto,
+  parseEncryptionMode,
+  type CryptoStatus,
+  type DatabaseKeyOptions,
+  type EncryptionMode,
+  type EncryptionStatus,
+} from './encryption.js';
 import { EngineError, errorMessage } from './errors.js';
 import { importFile, type ImportOptions, type ImportResult, type ImportTarget } from './import.js';
 import { checkDatabaseName, INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
 
 /** Options for {@link Warehouse.open}. */
-export interface WarehouseOptions {
+export interface WarehouseOptions extends DatabaseKeyOptions {
+  /**
+   * Encryption of user databases (default whenAvailable): `required` refuses to create a database DuckDB cannot
+   * encrypt; `whenAvailable` then creates it plain and says so; `off` creates plain ones (encrypted ones still open).
+   */
+  encryption?: EncryptionMode;
+  /** How to enable encryption, for messages (default: the `mdw` command). */
+  encryptionInstallHint?: string;
   /** Open every database read-only; works beside other read-only openers of the same folder. */
   readOnly?: boolean;
   /** DuckDB memory limit, e.g. "4GB" or "512MiB". Default: DuckDB's (80% of RAM). */
@@ -40,6 +59,11 @@ export const RESULTS_DB = `${INTERNAL_PREFIX}results`;
 /** Name under which a read-only opener attaches the writer's results file, only to hold a shared lock. */
 export const LOCK_DB = `${INTERNAL_PREFIX}lock`;
 
+/**
+ * Not exported: only test/support reaches it (through Symbol.for), so no setting or flag can turn on DuckDB's
+ * insecure crypto.
+ */
+const UNSAFE_TEST_CRYPTO = Symbol.for('microdatawarehouse.test.forceMbedtlsUnsafe');
 const SPACE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 /** Spaces open in this process: a second instance over the same files would lose writes (FACTS). */
@@ -55,6 +79,9 @@ export class Warehouse {
   private readonly catalogListeners = new Set<(change: CatalogChange) => void>();
   private readonly closeHooks = new Set<() => void>();
   private ignored: string[] = [];
+  private crypto: CryptoStatus = { available: false, detail: 'Encryption support was not checked yet.' };
+  /** Databases (lower-case name) that could not be attached at open for want of a working key. */
+  private readonly attachFailures = new Map<string, EngineError>();
   /** Lazily loaded, cached tree of databases > schemas > tables and views > columns. */
   readonly catalog: Catalog;
 
@@ -81,6 +108,7 @@ export class Warehouse {
       );
     }
     const config = Warehouse.config(root, path.join(root, 'spaces', space), options);
+    const encryption = parseEncryptionMode(options.encryption ?? 'whenAvailable');
     const spaceDir = path.join(root, 'spaces', space);
     const readOnly = options.readOnly === true;
     if (openSpaces.has(spaceDir)) {
@@ -102,8 +130,9 @@ export class Warehouse {
       openSpaces.delete(spaceDir);
       throw Warehouse.openError(e, root);
     }
-    const warehouse = new Warehouse(root, spaceDir, { ...options, space }, instance);
+    const warehouse = new Warehouse(root, spaceDir, { ...options, space, encryption }, instance);
     try {
+      await warehouse.prepareEncryption();
       if (readOnly) await warehouse.prepareReadOnly();
       else await warehouse.discardOldResults();
       await warehouse.attachAll();
@@ -127,6 +156,40 @@ export class Warehouse {
   /** True when opened with `readOnly`: no database, schema or table can be changed. */
   get readOnly(): boolean {
     return this.options.readOnly === true;
+  }
+
+  /** The encryption setting, whether DuckDB can write encrypted databases here, and whether keys were given. */
+  get encryption(): EncryptionStatus {
+    return {
+      mode: this.options.encryption ?? 'whenAvailable',
+      keys: this.options.databaseKey !== undefined,
+      ...this.crypto,
+    };
+  }
+
+  /** How to enable encryption, as a phrase for messages. */
+  get installHint(): string {
+    return this.options.encryptionInstallHint ?? DEFAULT_INSTALL_HINT;
+  }
+
+  /**
+   * What the user should know about database `name`'s encryption, or undefined: its key is missing or wrong (not
+   * attached), or it is encrypted but read-only because DuckDB cannot write encrypted files here.
+   */
+  encryptionNote(name: string): string | undefined {
+    const failure = this.attachFailures.get(name.toLowerCase());
+    if (failure) return failure.message;
+    const encrypted = isEncryptedDatabaseFile(this.databaseFile(name));
+    if (encrypted && !this.crypto.available && !this.readOnly) {
+      return `"${name}" is encrypted and opened read-only: ${this.crypto.detail} To write to it, ${this.installHint}, then reopen the warehouse.`;
+    }
+    return undefined;
+  }
+
+  /** @internal Records (or with undefined, clears) why database `name` could not be attached. */
+  noteAttachFailure(name: string, error: EngineError | undefined): void {
+    if (error) this.attachFailures.set(name.toLowerCase(), error);
+    else this.attachFailures.delete(name.toLowerCase());
   }
 
   /** True after {@link close}. */
@@ -187,6 +250,11 @@ export class Warehouse {
   /** Creates an empty database file and attaches it under `name`. */
   createDatabase(name: string): Promise<DatabaseInfo> {
     return createDatabase(this, name);
+  }
+
+  /** Attaches an existing database that is not attached (e.g. after its key problem was fixed). */
+  attachDatabase(name: string): Promise<DatabaseInfo> {
+    return reattachDatabase(this, name);
   }
 
   /** The space's databases (files in the databases folder) with size and path. */
@@ -287,17 +355,44 @@ export class Warehouse {
           continue;
         }
         seen.add(name.toLowerCase());
-        await c.run(attachSql(this, name));
+        try {
+          await attachDatabase(this, c, name);
+          this.attachFailures.delete(name.toLowerCase());
+        } catch (e) {
+          // One database without a working key must not keep the others from opening.
+          if (!(e instanceof EngineError) || (e.code !== 'KEY_MISSING' && e.code !== 'KEY_WRONG')) throw e;
+          this.attachFailures.set(name.toLowerCase(), e);
+        }
       }
     });
     this.ignored = ignored;
   }
 
+  /**
+   * Loads DuckDB's OpenSSL crypto (httpfs) from the warehouse's extension folder, never from the network. With
+   * it, spilled temporary files are encrypted too. Without it, DuckDB's built-in crypto can only read.
+   */
+  private async prepareEncryption(): Promise<void> {
+    const unsafe = (this.options as Record<symbol, unknown>)[UNSAFE_TEST_CRYPTO] === true;
+    await this.withConnection(async (c) => {
+      if (unsafe) {
+        // Tests only (no setting or flag reaches this): DuckDB's maintainers call this insecure (weak nonces).
+        await c.run(`SET force_mbedtls_unsafe = 'true'`);
+        this.crypto = { available: true, detail: 'Test-only insecure crypto (force_mbedtls_unsafe).' };
+      } else {
+        // A cached DuckDB instance may keep settings from an earlier open in this process.
+        await c.run(`SET force_mbedtls_unsafe = 'false'`);
+        this.crypto = await loadCrypto(c, this.extensionsDir);
+      }
+      if (this.crypto.available && this.encryption.mode !== 'off') {
+        await c.run('SET temp_file_encryption = true');
+      }
+    });
+  }
+
   private static config(root: string, spaceDir: string, options: WarehouseOptions): Record<string, string> {
     const config: Record<string, string> = {
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
-      extension_directory: path.join(root, 'extensions'),
+      ...instanceConfig(path.join(root, 'extensions')),
       temp_directory: path.join(spaceDir, 'system', 'tmp'),
     };
     if (options.memoryLimit !== undefined) {

@@ -447,19 +447,33 @@ test('resizes a column by dragging its header edge', async () => {
   const page = h.page;
   await page.getByRole('tab', { name: 'Result 2' }).click();
   await home(page);
-  const handle = page.locator('regular-table thead th:has(.col-head[data-column="1"]) .rt-column-resize');
-  const before = (await page.locator('regular-table td[data-row="0"][data-column="1"]').boundingBox())!.width;
-  const box = (await handle.boundingBox())!;
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(box.x + 120, box.y + box.height / 2, { steps: 5 });
-  await page.mouse.up();
-  await page.waitForFunction(
-    (w) =>
-      document.querySelector('regular-table td[data-row="0"][data-column="1"]')!.getBoundingClientRect()
-        .width >
-      w + 60,
-    before,
-  );
+  await page.waitForFunction(() => document.querySelectorAll('regular-table td.loading').length === 0);
+  const cell = () => page.locator('regular-table td[data-row="0"][data-column="1"]');
+  const before = (await cell().boundingBox())!.width;
+  // On a loaded 2-core machine a redraw can land mid-drag and drop the gesture: drag again, at most
+  // three times; the assertion stays that the column ends up wider by the distance dragged.
+  let width = before;
+  for (let attempt = 0; attempt < 3 && width <= before + 60; attempt++) {
+    const handle = page.locator('regular-table thead th:has(.col-head[data-column="1"]) .rt-column-resize');
+    const box = (await handle.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 120, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page
+      .waitForFunction(
+        (w) =>
+          document.querySelector('regular-table td[data-row="0"][data-column="1"]')!.getBoundingClientRect()
+            .width >
+          w + 60,
+        before,
+        {
+          timeout: 5000,
+        },
+      )
+      .catch(() => undefined);
+    width = (await cell().boundingBox())!.width;
+  }
+  assert.ok(width > before + 60, `column width ${before} -> ${width}`);
   await h.screenshot('13-resized');
 });

@@ -199,10 +199,12 @@ export class KeptResult implements ResultSource {
     const { where, params } = this.whereClause(view.filters ?? []);
     const columns = this.columns.map((_, i) => quoteIdent(`c${i}`)).join(', ');
     const rows = await this.read(async (c) => {
-      const reader = await c.runAndReadAll(
-        `SELECT ${columns} FROM ${source}${where} LIMIT ${limit} OFFSET ${offset}`,
-        params,
-      );
+      // Kept tables and sorted copies are written in order and never deleted from, so their rowids are
+      // 0..n-1 in view order: a rowid range skips straight to the page (OFFSET scans up to it).
+      const sql = where
+        ? `SELECT ${columns} FROM ${source}${where} LIMIT ${limit} OFFSET ${offset}`
+        : `SELECT ${columns} FROM ${source} WHERE rowid >= ${offset} AND rowid < ${offset + limit} ORDER BY rowid`;
+      const reader = await c.runAndReadAll(sql, params);
       return reader.getRows();
     });
     const totalRows =

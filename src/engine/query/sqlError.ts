@@ -1,4 +1,5 @@
 import { EngineError, errorMessage, type EngineErrorCode, type SourcePosition } from '../errors.js';
+import { codePointWidth } from '../../shared/textWidth.js';
 import { lineColumn } from './split.js';
 
 const CODES: [RegExp, EngineErrorCode][] = [
@@ -69,27 +70,8 @@ function locate(statement: string, line: number, context: string, caretWidth: nu
   let i = from;
   while (width > 0 && i < text.length) {
     const cp = text.codePointAt(i)!;
-    width -= displayWidth(cp);
+    width -= codePointWidth(cp);
     i += cp > 0xffff ? 2 : 1;
   }
   return lineStart + Math.min(i, text.length);
-}
-
-/** Terminal display width of a code point, as DuckDB's utf8proc counts it (wide East Asian and emoji: 2). */
-function displayWidth(cp: number): number {
-  if ((cp >= 0x300 && cp <= 0x36f) || cp === 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f)) return 0;
-  if (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0xa4cf) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1faff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  ) {
-    return 2;
-  }
-  return 1;
 }

@@ -107,6 +107,27 @@ export class Account implements AccountScope {
     await this.write((tx) => tx.delete(T.dbkey, slot));
   }
 
+  /**
+   * Moves a database's key to its new name (after a rename), in one write: `to` gets `from`'s key, or none when
+   * `from` has none; `from` keeps none. A rename that only changes case is a no-op.
+   */
+  async moveDatabaseKey(from: string, to: string): Promise<void> {
+    const source = this.databaseSlot(from);
+    const target = this.databaseSlot(to);
+    if (source === target) return;
+    await this.write((tx) => {
+      const record = tx.get(T.dbkey, source) as DatabaseKeyRecord | undefined;
+      tx.delete(T.dbkey, target);
+      if (!record) return;
+      const key = openJson<string>(this.key, record.key, ad.dbkey(this.accountId, source));
+      tx.put(T.dbkey, target, {
+        account: this.accountId,
+        key: sealJson(this.key, key, ad.dbkey(this.accountId, target)),
+      } satisfies DatabaseKeyRecord);
+      tx.delete(T.dbkey, source);
+    });
+  }
+
   private databaseSlot(database: string): string {
     if (typeof database !== 'string' || database.length === 0) {
       throw new EngineError('INVALID_ARGUMENT', 'A database name is needed.');

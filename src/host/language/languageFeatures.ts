@@ -1,0 +1,40 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../logger.js';
+import type { QueryRunner } from '../queryRunner.js';
+import type { WarehouseService } from '../warehouseService.js';
+import { SqlCompletionProvider } from './completionProvider.js';
+import { ExplainCommands } from './explainCommands.js';
+import { SqlHoverProvider } from './hoverProvider.js';
+import { LanguageServices } from './languageServices.js';
+import { SqlDiagnostics } from './sqlDiagnostics.js';
+import { SqlFormattingProvider } from './sqlFormatting.js';
+import { SqlSignatureHelpProvider } from './signatureHelpProvider.js';
+import { StatementCodeLensProvider } from './statementCodeLens.js';
+import { StatementFoldingProvider } from './statementFolding.js';
+
+/** The DuckDB SQL language features, as registered (for tests). */
+export interface LanguageFeatures {
+  services: LanguageServices;
+  diagnostics: SqlDiagnostics;
+  explain: ExplainCommands;
+}
+
+/** Registers every language provider and the plan commands; nothing loads DuckDB until a provider needs it. */
+export function registerLanguageFeatures(
+  context: vscode.ExtensionContext,
+  logger: Logger,
+  warehouse: WarehouseService,
+  runner: QueryRunner,
+): LanguageFeatures {
+  const services = new LanguageServices(warehouse, logger.component('language'));
+  context.subscriptions.push(services);
+  SqlCompletionProvider.register(context, services);
+  SqlHoverProvider.register(context, services);
+  SqlSignatureHelpProvider.register(context, services);
+  StatementCodeLensProvider.register(context);
+  StatementFoldingProvider.register(context);
+  SqlFormattingProvider.register(context, logger);
+  const diagnostics = SqlDiagnostics.register(context, services);
+  const explain = ExplainCommands.register(context, logger, warehouse, runner);
+  return { services, diagnostics, explain };
+}
