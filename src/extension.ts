@@ -1,18 +1,33 @@
 import * as vscode from 'vscode';
 import { Logger } from './host/logger.js';
+import { QueryRunner } from './host/queryRunner.js';
+import { SqlFormatter } from './host/sqlFormat.js';
+import { SessionStatusBar } from './host/statusBar.js';
+import { WarehouseService } from './host/warehouseService.js';
+import { CatalogCommands } from './views/catalog/catalogCommands.js';
+import { CatalogTreeProvider } from './views/catalog/catalogTreeProvider.js';
+import { ResultsViewProvider } from './views/results/resultsViewProvider.js';
 
-/** Views declared in package.json; each shows its welcome text until its real provider lands. */
-const PLACEHOLDER_VIEWS = [
-  'microDataWarehouse.databases',
-  'microDataWarehouse.worksheets',
-  'microDataWarehouse.history',
-];
+/** Views declared in package.json whose providers come with the accounts layer; welcome text until then. */
+const PLACEHOLDER_VIEWS = ['microDataWarehouse.worksheets', 'microDataWarehouse.history'];
 
 /** What activate() hands to tests and to other extensions. */
 export interface MicroDataWarehouseApi {
   /** Milliseconds spent in activate(), measured by the extension itself. */
   readonly activationMs: number;
+  /** The extension's parts, for integration tests. */
+  readonly parts: {
+    warehouse: WarehouseService;
+    databases: CatalogTreeProvider;
+    databasesView: vscode.TreeView<unknown>;
+    catalogCommands: CatalogCommands;
+    runner: QueryRunner;
+    results: ResultsViewProvider;
+    statusBar: SessionStatusBar;
+  };
 }
+
+let service: WarehouseService | undefined;
 
 export function activate(context: vscode.ExtensionContext): MicroDataWarehouseApi {
   const started = performance.now();
@@ -25,11 +40,40 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     context.subscriptions.push(vscode.window.createTreeView(id, { treeDataProvider: empty }));
   }
 
+  // Nothing here opens the warehouse: DuckDB loads when a view or command first needs it.
+  const warehouse = WarehouseService.register(context, logger);
+  service = warehouse;
+  const results = ResultsViewProvider.register(context, logger);
+  const runner = QueryRunner.register(context, logger, warehouse, results);
+  const { provider: databases, view: databasesView } = CatalogTreeProvider.register(
+    context,
+    logger,
+    warehouse,
+  );
+  const catalogCommands = CatalogCommands.register(context, logger, warehouse, runner, databases);
+  SqlFormatter.register(context, logger);
+  const statusBar = SessionStatusBar.register(context, warehouse);
+
   const activationMs = performance.now() - started;
   log.info(
     `activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version}, Node ${process.version}, ${vscode.env.appHost})`,
   );
-  return { activationMs };
+  return {
+    activationMs,
+    parts: {
+      warehouse,
+      databases,
+      databasesView: databasesView as vscode.TreeView<unknown>,
+      catalogCommands,
+      runner,
+      results,
+      statusBar,
+    },
+  };
 }
 
-export function deactivate(): void {}
+/** Closes the sessions and the warehouse so DuckDB checkpoints and lets go of its files. */
+export async function deactivate(): Promise<void> {
+  await service?.close();
+  service = undefined;
+}

@@ -46,7 +46,7 @@ export function freePort() {
  * Starts code-server with user data, extensions, XDG folders and TMPDIR inside `stateDir`, opening
  * `workspace`. Resolves once /healthz answers. `stop()` ends code-server and all its children.
  */
-export async function startCodeServer({ stateDir, workspace, port }) {
+export async function startCodeServer({ stateDir, workspace, port, smokeTestDriver = true }) {
   for (const f of [NODE24, CODE_SERVER]) {
     if (!fs.existsSync(f)) throw new Error(`${f} is missing: run scripts/vscode/install.sh`);
   }
@@ -84,7 +84,7 @@ export async function startCodeServer({ stateDir, workspace, port }) {
         ],
         ...['--user-data-dir', dirs[0].replace(/\/User$/, ''), '--extensions-dir', dirs[1]],
         // Makes the workbench honour the URL payload's extensionDevelopmentPath / extensionTestsPath.
-        ...['--vscode-option', 'enable-smoke-test-driver'],
+        ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
         workspace,
       ],
       // Own process group, so stop() reaches the extension host and every other child too.

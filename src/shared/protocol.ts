@@ -82,7 +82,9 @@ export type WebviewMessage =
   | { type: 'ready' }
   | GridRequest
   /** The webview no longer needs the answer (e.g. a page scrolled past); the host may skip the work. */
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** The user picked an error's position in the Messages tab: the host moves the editor's cursor there. */
+  | { type: 'reveal'; line: number; column: number };
 
 /** Error carried by a failed response: a stable code and a message fit for the user. */
 export interface ProtocolError {
@@ -124,6 +126,10 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
       return true;
     case 'cancel':
       return typeof m.id === 'number';
+    case 'reveal': {
+      const r = value as { line?: unknown; column?: unknown };
+      return Number.isInteger(r.line) && Number.isInteger(r.column);
+    }
     case 'request':
       return (
         typeof m.id === 'number' &&

@@ -32,6 +32,8 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ARGS,
     viewport: { width: 1400, height: 900 },
+    // Chromium's crash handler and caches would otherwise write under ~/.config and ~/.cache.
+    env: { ...process.env, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {

@@ -151,10 +151,13 @@ export class App {
       scrollLeft: 0,
       columnSizes: {},
     }));
+    const hasError = run.messages.some((m) => m.kind === 'error');
     const restored =
-      saved.active !== undefined && saved.active <= this.tabs.length ? saved.active : undefined;
+      saved.runId === run.runId && saved.active !== undefined && saved.active <= this.tabs.length
+        ? saved.active
+        : undefined;
     this.renderMessages();
-    await this.activate(restored ?? 0);
+    await this.activate(restored ?? (this.tabs.length === 0 || hasError ? this.tabs.length : 0));
   }
 
   private renderTabs(): void {
@@ -205,9 +208,14 @@ export class App {
       const parts: string[] = [];
       if (m.rows !== undefined) parts.push(plural(m.rows, 'row'));
       if (m.elapsedMs !== undefined) parts.push(duration(m.elapsedMs));
-      if (m.line !== undefined)
-        parts.push(`line ${m.line}${m.column !== undefined ? `, column ${m.column}` : ''}`);
       head.append(el('span', 'message-text', m.text), el('span', 'message-meta', parts.join(' · ')));
+      if (m.line !== undefined) {
+        const { line, column = 1 } = m;
+        const at = el('button', 'message-position', `line ${line}, column ${column}`);
+        at.title = 'Show in the editor';
+        at.addEventListener('click', () => this.vscode.postMessage({ type: 'reveal', line, column }));
+        head.append(at);
+      }
       item.append(head, el('pre', 'message-sql', m.statement));
       list.append(item);
     }

@@ -19,6 +19,8 @@ export interface GridRunEntry {
 }
 
 export interface GridRun {
+  /** Stable id of the run, so the webview restores its tab and view state when shown again. */
+  id?: string;
   results: GridRunEntry[];
   messages: RunMessage[];
 }
@@ -31,6 +33,8 @@ export interface GridHostOptions {
     format: ExportFormat,
     view: ResultView,
   ): Promise<{ saved: boolean; target?: string }>;
+  /** Moves the cursor of the run's editor to a 1-based line and column (an error's position). */
+  reveal?(line: number, column: number): void;
   /** Most rows one copy request formats (the clipboard is not a file). */
   maxCopyRows?: number;
   /** Page requests run at once; the rest wait in a queue where cancels drop them. */
@@ -107,6 +111,9 @@ export class GridHost {
       case 'request':
         this.request(message);
         return;
+      case 'reveal':
+        this.options.reveal?.(message.line, message.column);
+        return;
     }
   }
 
@@ -119,7 +126,7 @@ export class GridHost {
   private postRun(): void {
     const run = this.run!;
     const info: RunInfo = {
-      runId: `run-${++this.runCounter}`,
+      runId: run.id ?? `run-${++this.runCounter}`,
       results: run.results.map((e) => {
         const summary = e.source.summary();
         return { resultId: summary.resultId, title: e.title, summary };
