@@ -217,8 +217,12 @@ export type WorksheetHostMessage =
   | { type: 'ack'; version: number }
   /** The edit was based on an older version; a `changed` for the newer one was sent before this. */
   | { type: 'reject'; version: number }
-  /** The document is `text` at `version`; the webview's edit in flight is settled (applied or not). */
-  | { type: 'reset'; version: number; text: string }
+  /**
+   * The document is `text` at `version` after changes from elsewhere raced the webview's edit in flight.
+   * `retry`: the edit was not applied and should be sent again (transformed); otherwise it is settled
+   * (in `text`, or refused for good).
+   */
+  | { type: 'reset'; version: number; text: string; retry: boolean }
   | { type: 'runState'; running: boolean; startedAt?: number; elapsedMs?: number }
   | { type: 'session'; session: WorksheetSession }
   | { type: 'markers'; markers: WorksheetMarker[] }

@@ -23,7 +23,10 @@ import { GridHost, type GridHostOptions, type GridRun } from '../grid/gridHost.j
 export interface WorksheetDocument {
   text(): string;
   version(): number;
-  /** Applies `changes` (offsets into text()) as one edit; resolves false when the edit was refused. */
+  /**
+   * Applies `changes` (offsets into text()) as one edit; resolves false when the edit was refused, as
+   * when the document changed between the call and the edit (VS Code's "model changed in the meantime").
+   */
   apply(changes: TextChange[]): Promise<boolean>;
 }
 
@@ -182,7 +185,7 @@ export class WorksheetHost {
     }
     const length = this.text.length;
     if (changes.some((c) => c.to > length)) {
-      this.post({ type: 'reset', version: document.version(), text: this.text });
+      this.post({ type: 'reset', version: document.version(), text: this.text, retry: false });
       return;
     }
     const own: OwnEdit = {
@@ -205,7 +208,10 @@ export class WorksheetHost {
       return;
     }
     this.text = document.text();
-    this.post({ type: 'reset', version: document.version(), text: this.text });
+    // Not applied because something else changed the document first: the webview transforms its edit
+    // over that change and sends it again. Refused with no other change: it is dropped for good.
+    const retry = !own.sawOwn && own.sawForeign;
+    this.post({ type: 'reset', version: document.version(), text: this.text, retry });
   }
 
   private async format(): Promise<void> {

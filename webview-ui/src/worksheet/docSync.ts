@@ -86,13 +86,19 @@ export class DocSync {
     this.version = version;
   }
 
-  /** The document is `text`: the edit in flight is settled; what was typed since is kept. */
-  reset(version: number, text: string): void {
-    const base = this.inflight ? this.inflight.apply(this.confirmed) : this.confirmed;
-    this.confirmed = base;
-    this.inflight = undefined;
-    this.integrate(ChangeSet.of(diffText(base.toString(), text), base.length));
+  /**
+   * The document is `text` after a change from elsewhere raced the edit in flight. With `retry` the
+   * edit was not applied: it is transformed over that change and sent again. Either way, what was typed
+   * since is kept.
+   */
+  reset(version: number, text: string, retry: boolean): void {
+    if (!retry && this.inflight) {
+      this.confirmed = this.inflight.apply(this.confirmed);
+      this.inflight = undefined;
+    }
+    this.integrate(ChangeSet.of(diffText(this.confirmed.toString(), text), this.confirmed.length));
     this.version = version;
+    if (this.inflight) this.post({ type: 'edit', base: this.version, changes: toChanges(this.inflight) });
     this.flush();
     this.settle();
   }

@@ -134,11 +134,12 @@ const theme = EditorView.theme({
   '.cm-tooltip': {
     backgroundColor: 'var(--vscode-editorSuggestWidget-background, var(--vscode-editorWidget-background))',
     color: 'var(--vscode-editorSuggestWidget-foreground, var(--vscode-editorWidget-foreground))',
-    border: '1px solid var(--vscode-editorSuggestWidget-border, var(--vscode-editorWidget-border))',
+    border: '1px solid var(--vscode-editorSuggestWidget-border, var(--vscode-editorWidget-border, #454545))',
+    boxShadow: '0 2px 8px var(--vscode-widget-shadow, rgba(0, 0, 0, 0.36))',
   },
   '.cm-tooltip-autocomplete > ul > li[aria-selected]': {
     backgroundColor:
-      'var(--vscode-editorSuggestWidget-selectedBackground, var(--vscode-list-activeSelectionBackground))',
+      'var(--vscode-editorSuggestWidget-selectedBackground, var(--vscode-list-activeSelectionBackground, #04395e))',
     color:
       'var(--vscode-editorSuggestWidget-selectedForeground, var(--vscode-list-activeSelectionForeground))',
   },
@@ -214,6 +215,16 @@ export class Worksheet {
     new App(this.results, gridApi);
   }
 
+  /** The document version the editor is based on (-1 until the host sent the document). */
+  get syncVersion(): number {
+    return this.sync.version;
+  }
+
+  /** True when every keystroke is in the host's document. */
+  get synced(): boolean {
+    return this.sync.idle;
+  }
+
   private persist(): void {
     this.vscode.setState(this.state);
   }
@@ -271,10 +282,9 @@ export class Worksheet {
     });
   }
 
-  private button(b: HTMLElement, label: string, title: string, icon: string, run: () => void): void {
+  private button(b: HTMLElement, label: string, title: string, run: () => void): void {
     b.textContent = label;
     b.title = title;
-    b.setAttribute('icon', icon);
     b.addEventListener('click', run);
   }
 
@@ -286,7 +296,6 @@ export class Worksheet {
       this.runButton,
       'Run',
       `Run the statement at the cursor or the selection (${mod}+Enter)`,
-      'play',
       () => void this.execute('statement'),
     );
     this.runButton.className = 'ws-run';
@@ -294,20 +303,17 @@ export class Worksheet {
       this.runAllButton,
       'Run All',
       `Run every statement (${mod}+Shift+Enter)`,
-      'run-all',
       () => void this.execute('all'),
     );
     this.runAllButton.className = 'ws-run-all';
     this.runAllButton.setAttribute('secondary', '');
-    this.button(this.cancelButton, 'Cancel', 'Cancel the running query', 'debug-stop', () =>
+    this.button(this.cancelButton, 'Cancel', 'Cancel the running query', () =>
       this.vscode.postMessage({ type: 'cancelRun' }),
     );
     this.cancelButton.className = 'ws-cancel';
     this.cancelButton.setAttribute('secondary', '');
     this.cancelButton.setAttribute('disabled', '');
-    this.button(this.formatButton, 'Format', 'Format the SQL (Shift+Alt+F)', 'list-flat', () =>
-      this.format(),
-    );
+    this.button(this.formatButton, 'Format', 'Format the SQL (Shift+Alt+F)', () => this.format());
     this.formatButton.className = 'ws-format';
     this.formatButton.setAttribute('secondary', '');
     this.databasePicker.className = 'ws-database';
@@ -390,7 +396,7 @@ export class Worksheet {
         this.sync.reject(message.version);
         return;
       case 'reset':
-        this.sync.reset(message.version, message.text);
+        this.sync.reset(message.version, message.text, message.retry);
         return;
       case 'runState':
         this.setRunning(message.running, message.startedAt, message.elapsedMs);
