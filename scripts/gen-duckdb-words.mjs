@@ -10,9 +10,7 @@ const instance = await DuckDBInstance.create(':memory:', {
 });
 const c = await instance.connect();
 const words = async (sql) => (await c.runAndReadAll(sql)).getRows().map((r) => String(r[0]));
-const keywords = await words(
-  `SELECT DISTINCT lower(keyword_name) FROM duckdb_keywords() ORDER BY 1`,
-);
+const keywords = await words(`SELECT DISTINCT lower(keyword_name) FROM duckdb_keywords() ORDER BY 1`);
 const types = await words(
   `SELECT DISTINCT lower(type_name) FROM duckdb_types() WHERE type_name SIMILAR TO '[A-Za-z_][A-Za-z0-9_]*' ORDER BY 1`,
 );

@@ -7,6 +7,7 @@ import { WarehouseService } from './host/warehouseService.js';
 import { CatalogCommands } from './views/catalog/catalogCommands.js';
 import { CatalogTreeProvider } from './views/catalog/catalogTreeProvider.js';
 import { ResultsViewProvider } from './views/results/resultsViewProvider.js';
+import { WorksheetEditorProvider } from './views/worksheetEditor/worksheetEditorProvider.js';
 
 /** Views declared in package.json whose providers come with the accounts layer; welcome text until then. */
 const PLACEHOLDER_VIEWS = ['microDataWarehouse.worksheets', 'microDataWarehouse.history'];
@@ -24,6 +25,7 @@ export interface MicroDataWarehouseApi {
     runner: QueryRunner;
     results: ResultsViewProvider;
     statusBar: SessionStatusBar;
+    worksheets: WorksheetEditorProvider;
   };
 }
 
@@ -53,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
   const catalogCommands = CatalogCommands.register(context, logger, warehouse, runner, databases);
   SqlFormatter.register(context, logger);
   const statusBar = SessionStatusBar.register(context, warehouse);
+  const worksheets = WorksheetEditorProvider.register(context, logger, warehouse);
 
   const activationMs = performance.now() - started;
   log.info(
@@ -68,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
       runner,
       results,
       statusBar,
+      worksheets,
     },
   };
 }
