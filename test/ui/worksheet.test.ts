@@ -2,6 +2,7 @@
 // for two tabs; a bad statement marks its line. Run by scripts/vscode/run-tests.mjs.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -21,6 +22,14 @@ describe(
 
     before(async () => {
       fs.writeFileSync(path.join(workspace!, 'first.mdw.sql'), '');
+      // A warehouse of this window's own: code-server keeps the earlier UI test's window (and its lock on
+      // the default warehouse) alive for a while.
+      fs.mkdirSync(path.join(workspace!, '.vscode'), { recursive: true });
+      const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-ui-ws-'));
+      fs.writeFileSync(
+        path.join(workspace!, '.vscode', 'settings.json'),
+        JSON.stringify({ 'microDataWarehouse.warehouse.folder': folder }),
+      );
       browser = await launchBrowser();
       page = browser.page;
       page.setDefaultTimeout(60_000);
@@ -51,7 +60,10 @@ describe(
     async function typeSql(text: string): Promise<void> {
       const content = sheet.locator('.cm-content');
       await content.click();
-      await page.keyboard.press('Control+A');
+      // Not Ctrl+A: VS Code answers it a moment later with a select-all of its own inside the webview,
+      // which would select what was typed meanwhile (no human types that fast).
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Control+Shift+Home');
       await page.keyboard.press('Delete');
       await page.keyboard.type(text);
     }
@@ -76,7 +88,7 @@ describe(
       await page.keyboard.press('Control+Enter');
       const cell = sheet.locator('regular-table tbody td', { hasText: '42' }).first();
       await cell.waitFor();
-      assert.equal(await sheet.locator('.tabs .tab').first().textContent(), "SELECT 42 AS answer, 'hel…");
+      assert.equal(await sheet.locator('.tabs .tab').first().textContent(), "SELECT 42 AS answer, 'hello…");
       // The document behind the editor got every keystroke and is dirty.
       await page.locator('.tab.active.dirty').waitFor();
       await shot('worksheet-rows');

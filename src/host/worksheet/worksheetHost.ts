@@ -54,12 +54,19 @@ interface OwnEdit {
   sawOwn: boolean;
   sawForeign: boolean;
   version: number;
+  /** Called when a change event for the document arrives. */
+  seen?: () => void;
 }
+
+/** How long an applied edit's change event may lag behind applyEdit's answer. */
+const OWN_EVENT_WAIT_MS = 2000;
 
 export class WorksheetHost {
   readonly grid: GridHost;
   private text: string;
   private queue: Promise<void> = Promise.resolve();
+  /** One user of the session at a time: a run, the state read after it, a USE. */
+  private sessionLock: Promise<unknown> = Promise.resolve();
   private own: OwnEdit | undefined;
   private running = false;
   private runCounter = 0;
@@ -103,12 +110,14 @@ export class WorksheetHost {
       own.sawOwn = true;
       own.version = version;
       this.text = text;
+      own.seen?.();
       return;
     }
     if (own) {
       // Settled with a reset once the own edit's apply() returns.
       own.sawForeign = true;
       this.text = text;
+      own.seen?.();
       return;
     }
     const changes = diffText(this.text, text);
@@ -137,6 +146,12 @@ export class WorksheetHost {
 
   private post(message: HostMessage | WorksheetHostMessage): void {
     if (!this.disposed) this.options.post(message);
+  }
+
+  private withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    const next = this.sessionLock.then(async () => work(await this.options.session()));
+    this.sessionLock = next.catch(() => undefined);
+    return next;
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
@@ -180,6 +195,9 @@ export class WorksheetHost {
   private async edit(base: number, changes: TextChange[]): Promise<void> {
     const document = this.options.document;
     if (document.version() !== base) {
+      this.options.log?.(
+        `worksheet: edit on version ${base} rejected: the document is at ${document.version()}`,
+      );
       this.post({ type: 'reject', version: document.version() });
       return;
     }
@@ -198,6 +216,17 @@ export class WorksheetHost {
     let applied = false;
     try {
       applied = await document.apply(changes);
+      // The document's change event may come after applyEdit's answer: the next edit must not start
+      // from a document the host has not seen yet.
+      if (applied && !own.sawOwn && !own.sawForeign) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, OWN_EVENT_WAIT_MS);
+          own.seen = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
     } catch (e) {
       this.options.log?.(`worksheet: edit refused: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -211,6 +240,9 @@ export class WorksheetHost {
     // Not applied because something else changed the document first: the webview transforms its edit
     // over that change and sends it again. Refused with no other change: it is dropped for good.
     const retry = !own.sawOwn && own.sawForeign;
+    this.options.log?.(
+      `worksheet: edit on version ${base} ${applied ? 'raced' : 'refused'} (own ${own.sawOwn}, other ${own.sawForeign}): reset to ${document.version()}`,
+    );
     this.post({ type: 'reset', version: document.version(), text: this.text, retry });
   }
 
@@ -231,12 +263,10 @@ export class WorksheetHost {
 
   private async use(database: string, schema?: string): Promise<void> {
     try {
-      const session = await this.options.session();
-      await session.use(database, schema);
+      await this.withSession((session) => session.use(database, schema));
     } catch (e) {
       this.options.showError?.(e instanceof Error ? e.message : String(e));
     }
-    await this.options.sessionChanged?.();
     await this.postSession();
   }
 
@@ -285,18 +315,19 @@ export class WorksheetHost {
     let shown = false;
     let failure: RunMessage | undefined;
     try {
-      const session = await this.options.session();
-      for await (const outcome of session.runIter(script, range ? { range } : {})) {
-        outcomes.push(outcome);
-        if (outcome.status === 'rows') {
-          run.results.push({ title: tabTitle(outcome.sql, run.results.length), source: outcome.result });
-          this.watch(outcome.result);
+      await this.withSession(async (session) => {
+        for await (const outcome of session.runIter(script, range ? { range } : {})) {
+          outcomes.push(outcome);
+          if (outcome.status === 'rows') {
+            run.results.push({ title: tabTitle(outcome.sql, run.results.length), source: outcome.result });
+            this.watch(outcome.result);
+          }
+          if (outcome.status === 'rows' && !shown) {
+            shown = true;
+            this.grid.showRun({ ...run, results: [...run.results], messages: outcomes.map(runMessage) });
+          }
         }
-        if (outcome.status === 'rows' && !shown) {
-          shown = true;
-          this.grid.showRun({ ...run, results: [...run.results], messages: outcomes.map(runMessage) });
-        }
-      }
+      });
     } catch (e) {
       failure = { kind: 'error', statement: '', text: e instanceof Error ? e.message : String(e) };
     } finally {
@@ -312,7 +343,6 @@ export class WorksheetHost {
     }
     this.post({ type: 'markers', markers });
     this.post({ type: 'runState', running: false, elapsedMs: Date.now() - startedAt });
-    await this.options.sessionChanged?.();
     await this.postSession();
   }
 
@@ -334,20 +364,30 @@ export class WorksheetHost {
     this.watchers = [];
   }
 
+  /** Tells the extension (status bar) and the toolbar the session's database, schema and transaction. */
   private async postSession(): Promise<void> {
     try {
-      const session = await this.options.session();
-      if (session.busy || session.isClosed) return;
-      const current = await session.current();
-      this.current = current;
+      const state = await this.withSession(async (session) => {
+        await this.options.sessionChanged?.();
+        if (session.isClosed) return undefined;
+        const current = await session.current();
+        return { current, transaction: session.transaction };
+      });
+      if (!state) return;
+      this.current = state.current;
       const catalog = await this.options.catalog();
       const databases = (await catalog.databases()).map((d) => d.name);
       const schemas = await catalog
-        .schemas(current.database)
+        .schemas(state.current.database)
         .then((s) => s.map((x) => x.name))
-        .catch(() => [current.schema]);
-      const state: WorksheetSession = { ...current, transaction: session.transaction, databases, schemas };
-      this.post({ type: 'session', session: state });
+        .catch(() => [state.current.schema]);
+      const session: WorksheetSession = {
+        ...state.current,
+        transaction: state.transaction,
+        databases,
+        schemas,
+      };
+      this.post({ type: 'session', session });
     } catch (e) {
       this.options.log?.(`worksheet: session state not read: ${e instanceof Error ? e.message : String(e)}`);
     }

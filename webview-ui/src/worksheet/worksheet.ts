@@ -498,24 +498,20 @@ export class Worksheet {
         for (const v of values) {
           const option = document.createElement('vscode-option');
           option.setAttribute('value', v);
-          option.textContent = v;
+          option.textContent = v || '(none)';
           select.append(option);
         }
       }
       select.value = current;
     };
+    // The session may sit in the warehouse's own results database when there is no database yet.
+    const known = session.databases.includes(session.database);
     fill(
       this.databasePicker,
-      session.databases.includes(session.database)
-        ? session.databases
-        : [session.database, ...session.databases],
-      session.database,
+      known ? session.databases : ['', ...session.databases],
+      known ? session.database : '',
     );
-    fill(
-      this.schemaPicker,
-      session.schemas.includes(session.schema) ? session.schemas : [session.schema, ...session.schemas],
-      session.schema,
-    );
+    fill(this.schemaPicker, known ? session.schemas : [''], known ? session.schema : '');
     const tx = session.transaction;
     this.badge.hidden = !tx.open;
     this.badge.textContent = tx.aborted ? 'Transaction aborted' : 'Transaction open';
