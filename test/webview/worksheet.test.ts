@@ -121,6 +121,11 @@ test('fast typing while the document lags and changes elsewhere loses nothing an
   // No change came back to the editor twice: its text has exactly one copy of what was typed.
   assert.equal(text.split(typed).length, 2);
   assert.deepEqual(h.problems, []);
+  // The races did happen: edits refused or rejected because the document had moved on.
+  assert.ok(
+    h.hostLog.some((l) => / (refused|raced|rejected)/.test(l)),
+    `no race was exercised: ${h.hostLog.join('\n')}`,
+  );
 });
 
 test('Ctrl+Enter runs the statement at the cursor; a selection runs just the selection', async () => {

@@ -154,13 +154,13 @@ export class App {
       scrollLeft: 0,
       columnSizes: {},
     }));
-    const hasError = run.messages.some((m) => m.kind === 'error');
     const restored =
       saved.runId === run.runId && saved.active !== undefined && saved.active <= this.tabs.length
         ? saved.active
         : undefined;
     this.renderMessages();
-    await this.activate(restored ?? (this.tabs.length === 0 || hasError ? this.tabs.length : 0));
+    // A run without results opens on Messages; with results, its first tab (Messages shows a dot on errors).
+    await this.activate(restored ?? (this.tabs.length === 0 ? this.tabs.length : 0));
   }
 
   private renderTabs(): void {

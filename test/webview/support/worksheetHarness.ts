@@ -67,6 +67,8 @@ export interface WorksheetHarness {
   /** Every message the webview posted, in order. */
   received: { type: string; [key: string]: unknown }[];
   problems: string[];
+  /** What the host logged (races it settled, failures). */
+  hostLog: string[];
   /** The editor's text as CodeMirror holds it. */
   editorText(): Promise<string>;
   screenshot(name: string): Promise<string>;
@@ -179,6 +181,7 @@ export async function openWorksheet(
   const page = context.pages()[0] ?? (await context.newPage());
   const received: WorksheetHarness['received'] = [];
   const problems: string[] = [];
+  const hostLog: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
@@ -193,7 +196,7 @@ export async function openWorksheet(
     session: () => Promise.resolve(db.session),
     catalog: () => Promise.resolve(db.warehouse.catalog),
     format: async (sql) => (await import('sql-formatter')).format(sql, { language: 'duckdb' }),
-    log: (line) => problems.push(`host: ${line}`),
+    log: (line) => hostLog.push(line),
   });
   document.onChange = () => host.documentChanged();
   await page.exposeBinding('__mdwPost', (_source, message: WorksheetHarness['received'][number]) => {
@@ -211,6 +214,7 @@ export async function openWorksheet(
     document,
     received,
     problems,
+    hostLog,
     editorText: () =>
       page.evaluate(() =>
         (
