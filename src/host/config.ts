@@ -37,7 +37,8 @@ export function readSettings(): Settings {
 
 /** True when `event` touches one of the settings that shape how the warehouse is opened. */
 export function affectsWarehouse(event: vscode.ConfigurationChangeEvent): boolean {
-  return [SETTINGS.warehouseFolder, SETTINGS.memoryLimit, SETTINGS.threads, SETTINGS.pageSize].some((k) =>
+  // pageSize is read when a session opens, so it needs no reopen.
+  return [SETTINGS.warehouseFolder, SETTINGS.memoryLimit, SETTINGS.threads].some((k) =>
     event.affectsConfiguration(`${SECTION}.${k}`),
   );
 }

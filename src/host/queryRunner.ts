@@ -51,7 +51,7 @@ export class QueryRunner implements vscode.Disposable {
     command(COMMANDS.commit, () => runner.transaction('COMMIT', 'Transaction committed.'));
     command(COMMANDS.rollback, () => runner.transaction('ROLLBACK', 'Transaction rolled back.'));
     command(COMMANDS.use, () => runner.useDatabase());
-    command(COMMANDS.exportResults, () => runner.exportResults());
+    command(COMMANDS.exportResults, (to?: vscode.Uri, index?: number) => runner.exportResults(to, index));
     return runner;
   }
 
@@ -107,7 +107,13 @@ export class QueryRunner implements vscode.Disposable {
             // The first rows show while DuckDB keeps producing the rest and later statements run.
             if (outcome.status === 'rows' && !shown) {
               shown = true;
-              await this.results.show({ ...run, results: [...run.results], messages: [...run.messages] });
+              // Its own id: the webview restores tab state per run id, and the final run may open on Messages.
+              await this.results.show({
+                ...run,
+                id: `${run.id}-first`,
+                results: [...run.results],
+                messages: [...run.messages],
+              });
             }
           }
         },
@@ -201,23 +207,29 @@ export class QueryRunner implements vscode.Disposable {
     await this.service.refreshState(key);
   }
 
-  /** Exports a result of the run on show through a save dialog. */
-  async exportResults(): Promise<void> {
+  /**
+   * Exports a result of the run on show (the `index`th, else one picked) to `to`, else to a file
+   * picked in a save dialog. The format follows the file's extension (.csv, .parquet, .json).
+   */
+  async exportResults(to?: vscode.Uri, index?: number): Promise<{ saved: boolean; target?: string }> {
     const entries = this.results.run?.results ?? [];
     if (entries.length === 0) {
       void vscode.window.showInformationMessage('There are no results to export: run a query first.');
-      return;
+      return { saved: false };
     }
     const entry =
-      entries.length === 1
-        ? entries[0]
-        : (
-            await vscode.window.showQuickPick(
-              entries.map((e) => ({ label: e.title, description: `${e.result.rowCount} rows`, entry: e })),
-              { title: 'Export which result?' },
-            )
-          )?.entry;
-    if (entry) await this.results.exportResult(entry.result);
+      index !== undefined
+        ? entries[index]
+        : entries.length === 1
+          ? entries[0]
+          : (
+              await vscode.window.showQuickPick(
+                entries.map((e) => ({ label: e.title, description: `${e.result.rowCount} rows`, entry: e })),
+                { title: 'Export which result?' },
+              )
+            )?.entry;
+    if (!entry) return { saved: false };
+    return this.results.exportResult(entry.result, undefined, {}, to);
   }
 
   dispose(): void {

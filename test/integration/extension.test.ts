@@ -211,6 +211,55 @@ suite('Databases view, runs and the Results view', () => {
     assert.equal(posted.messages[0]!.rows, 2);
   });
 
+  test('Export Results… writes the shown result as CSV, Parquet and JSON', async () => {
+    const editor = await openSql(`SELECT id, amount FROM ${dbA}.sales.orders ORDER BY id;\n`);
+    cursorAt(editor, 0);
+    await run('statement');
+    for (const ext of ['csv', 'parquet', 'json']) {
+      const file = vscode.Uri.file(path.join(scratch, `export.${ext}`));
+      const saved = (await vscode.commands.executeCommand('microDataWarehouse.results.export', file)) as {
+        saved: boolean;
+        target?: string;
+      };
+      assert.deepEqual(saved, { saved: true, target: file.fsPath });
+      assert.ok(fs.statSync(file.fsPath).size > 0);
+    }
+    assert.equal(fs.readFileSync(path.join(scratch, 'export.csv'), 'utf8'), 'id,amount\n1,9.50\n2,20.00\n');
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(scratch, 'export.json'), 'utf8')), [
+      { id: 1, amount: 9.5 },
+      { id: 2, amount: 20 },
+    ]);
+    // Read the Parquet file back through the warehouse itself.
+    const check = await openSql(
+      `SELECT count(*) AS n, sum(amount) AS total FROM '${path.join(scratch, 'export.parquet')}';\n`,
+    );
+    cursorAt(check, 0);
+    assert.deepEqual(await rows(await run('statement')), [['2', '29.50']]);
+  });
+
+  test('a warehouse that cannot open is an error node; Refresh retries', async () => {
+    const config = vscode.workspace.getConfiguration('microDataWarehouse');
+    const good = config.get<string>('warehouse.folder');
+    const notAFolder = path.join(scratch, 'not-a-folder');
+    fs.writeFileSync(notAFolder, 'plain file');
+    await config.update('warehouse.folder', notAFolder, vscode.ConfigurationTarget.Workspace);
+    // Closed after the change: the visible tree may reopen the warehouse at any moment.
+    await parts.warehouse.close();
+    try {
+      const [node, ...rest] = await parts.databases.getChildren();
+      assert.equal(rest.length, 0);
+      assert.equal(node?.kind, 'error');
+      const item = parts.databases.getTreeItem(node);
+      assert.match(String(item.description), /is a file, not a warehouse folder/);
+      assert.equal(item.command?.command, 'microDataWarehouse.databases.refresh');
+    } finally {
+      await config.update('warehouse.folder', good, vscode.ConfigurationTarget.Workspace);
+      await parts.warehouse.close();
+    }
+    await vscode.commands.executeCommand('microDataWarehouse.databases.refresh');
+    await child(undefined, dbA);
+  });
+
   test('a transaction spans two runs in one editor and stays invisible to another', async () => {
     const editor = await openSql(
       `INSERT INTO ${dbA}.sales.orders VALUES (3, 1.25);\nSELECT count(*) AS n FROM ${dbA}.sales.orders;\n`,

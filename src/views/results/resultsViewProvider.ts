@@ -115,22 +115,25 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
     }
   }
 
-  /** Exports one of the shown results through a save dialog (`Export Results…`). */
+  /** Exports one of the shown results to `to`, else to a file picked in a save dialog (`Export Results…`). */
   async exportResult(
     source: ResultSource,
     format?: ExportFormat,
     view: ResultView = {},
+    to?: vscode.Uri,
   ): Promise<{ saved: boolean; target?: string }> {
     const entry = this.current?.results.find((e) => e.result.id === source.summary().resultId);
     if (!entry) throw new Error('This result is no longer available. Run the query again.');
     const filters = format ? EXPORT_FILTERS[format] : { CSV: ['csv'], Parquet: ['parquet'], JSON: ['json'] };
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const name = `${entry.title.replace(/[^\w-]+/g, '_').slice(0, 40) || 'result'}.${format ?? 'csv'}`;
-    const target = await vscode.window.showSaveDialog({
-      title: `Export ${entry.title}`,
-      filters,
-      ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
-    });
+    const target =
+      to ??
+      (await vscode.window.showSaveDialog({
+        title: `Export ${entry.title}`,
+        filters,
+        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
+      }));
     if (!target) return { saved: false };
     let file = target.fsPath;
     if (format && path.extname(file).toLowerCase() !== `.${format}`) file += `.${format}`;
