@@ -35,7 +35,11 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { 'webview/grid': 'webview-ui/src/main.ts', 'webview/plan': 'webview-ui/src/plan/main.ts' },
+    entryPoints: {
+      'webview/grid': 'webview-ui/src/main.ts',
+      'webview/plan': 'webview-ui/src/plan/main.ts',
+      'webview/worksheet': 'webview-ui/src/worksheet/main.ts',
+    },
     outdir: 'dist',
     platform: 'browser',
     format: 'iife',

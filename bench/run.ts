@@ -7,6 +7,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Warehouse } from '../src/engine/warehouse.js';
 import { Session, type KeptResult } from '../src/engine/query/index.js';
 import type { ResultView } from '../src/shared/results.js';
+import { benchGrid } from './grid.js';
 import { markdown, median, report, tempDir, timed } from './util.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
@@ -274,6 +275,8 @@ async function main(): Promise<void> {
       process.stdout.write(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB\n`);
       await s.close();
     });
+
+    await bench('7 grid', () => benchGrid(w, N10M, Math.round(100_000 * SCALE)));
   } finally {
     rawDb.c.closeSync();
     rawDb.instance.closeSync();

@@ -14,6 +14,7 @@ import { CatalogTreeProvider } from './views/catalog/catalogTreeProvider.js';
 import { HistoryCommands } from './views/history/historyCommands.js';
 import { HistoryTreeProvider } from './views/history/historyTreeProvider.js';
 import { ResultsViewProvider } from './views/results/resultsViewProvider.js';
+import { WorksheetEditorProvider } from './views/worksheetEditor/worksheetEditorProvider.js';
 import { WorksheetCommands } from './views/worksheets/worksheetCommands.js';
 import { WorksheetFileSystem } from './views/worksheets/worksheetFileSystem.js';
 import { WorksheetTreeProvider } from './views/worksheets/worksheetTreeProvider.js';
@@ -41,6 +42,7 @@ export interface MicroDataWarehouseApi {
     history: HistoryTreeProvider;
     historyCommands: HistoryCommands;
     demo: DemoCommands;
+    worksheetEditor: WorksheetEditorProvider;
   };
 }
 
@@ -78,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     databases.refresh();
     worksheets.refresh();
   });
+  const worksheetEditor = WorksheetEditorProvider.register(context, logger, warehouse);
 
   const activationMs = performance.now() - started;
   log.info(
@@ -103,6 +106,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
       history,
       historyCommands,
       demo,
+      worksheetEditor,
     },
   };
 }

@@ -83,6 +83,7 @@ function ui() {
       skipWelcome: 'true',
     }),
     MDW_SCREENS_DIR: screens,
+    MDW_UI_WORKSPACE: workspace,
   };
   const dir = path.join(ROOT, 'out/test/ui');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.test.js'));

@@ -141,3 +141,135 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
       return false;
   }
 }
+
+/** A replacement of [from, to) by `insert`, in offsets of the text it applies to (`\n` line breaks). */
+export interface TextChange {
+  from: number;
+  to: number;
+  insert: string;
+}
+
+/** What the worksheet toolbar shows of its session. */
+export interface WorksheetSession {
+  database: string;
+  schema: string;
+  transaction: { open: boolean; aborted: boolean };
+  /** Databases and the current database's schemas, for the pickers. */
+  databases: string[];
+  schemas: string[];
+}
+
+/** One completion candidate from the catalog. */
+export interface CatalogItem {
+  label: string;
+  kind: 'database' | 'schema' | 'table' | 'view' | 'column';
+  /** Column type, or the qualified parent name. */
+  detail?: string;
+}
+
+/** An error marker in the worksheet text. */
+export interface WorksheetMarker {
+  from: number;
+  to: number;
+  message: string;
+}
+
+/** Requests the worksheet webview sends (besides the grid's), each answered once by `wsResponse`. */
+export interface WorksheetRequests {
+  /**
+   * Children of a dotted name in the catalog: `[]` lists databases, the current database's schemas
+   * and the current schema's tables; `[db]` that database's schemas; `[x, y]` tables of db.schema or
+   * columns of schema.table; `[db, schema, table]` its columns.
+   */
+  complete: { params: { path: string[] }; result: { items: CatalogItem[] } };
+  /** Schemas of a database, for the schema picker. */
+  schemas: { params: { database: string }; result: { schemas: string[] } };
+}
+
+/** Name of a worksheet request method. */
+export type WorksheetMethod = keyof WorksheetRequests;
+
+/** Messages from the worksheet webview to the host, besides the grid's {@link WebviewMessage}s. */
+export type WorksheetWebviewMessage =
+  /** Local edits based on document `base` (the last version the webview knows). */
+  | { type: 'edit'; base: number; changes: TextChange[] }
+  /** Run the selection [from, to), or the statement at `from` when empty (`statement`), or everything. */
+  | { type: 'execute'; mode: 'statement' | 'all'; from: number; to: number }
+  | { type: 'cancelRun' }
+  | { type: 'format' }
+  | { type: 'use'; database: string; schema?: string }
+  | {
+      [K in WorksheetMethod]: {
+        type: 'wsRequest';
+        id: number;
+        method: K;
+        params: WorksheetRequests[K]['params'];
+      };
+    }[WorksheetMethod];
+
+/** Messages from the host to the worksheet webview, besides the grid's {@link HostMessage}s. */
+export type WorksheetHostMessage =
+  /** The document's text and version when the webview (re)starts. */
+  | { type: 'init'; text: string; version: number }
+  /** Someone else changed the document (undo, another editor, format): changes apply to the last version sent. */
+  | { type: 'changed'; version: number; changes: TextChange[] }
+  /** The webview's edit became document `version`. */
+  | { type: 'ack'; version: number }
+  /** The edit was based on an older version; a `changed` for the newer one was sent before this. */
+  | { type: 'reject'; version: number }
+  /**
+   * The document is `text` at `version` after changes from elsewhere raced the webview's edit in flight.
+   * `retry`: the edit was not applied and should be sent again (transformed); otherwise it is settled
+   * (in `text`, or refused for good).
+   */
+  | { type: 'reset'; version: number; text: string; retry: boolean }
+  | { type: 'runState'; running: boolean; startedAt?: number; elapsedMs?: number }
+  | { type: 'session'; session: WorksheetSession }
+  | { type: 'markers'; markers: WorksheetMarker[] }
+  /** Move the cursor to a 1-based line and column (an error position picked in Messages). */
+  | { type: 'select'; line: number; column: number }
+  | { type: 'wsResponse'; id: number; ok: true; result: unknown }
+  | { type: 'wsResponse'; id: number; ok: false; error: ProtocolError };
+
+/** Narrows an unknown posted value to a worksheet message (shape check of the fields the host relies on). */
+export function isWorksheetMessage(value: unknown): value is WorksheetWebviewMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  const offset = (x: unknown): boolean => Number.isInteger(x) && (x as number) >= 0;
+  switch (m['type']) {
+    case 'edit':
+      return (
+        Number.isInteger(m['base']) &&
+        Array.isArray(m['changes']) &&
+        (m['changes'] as unknown[]).every((c) => {
+          const t = c as Record<string, unknown> | null;
+          return (
+            typeof t === 'object' &&
+            t !== null &&
+            offset(t['from']) &&
+            offset(t['to']) &&
+            (t['to'] as number) >= (t['from'] as number) &&
+            typeof t['insert'] === 'string'
+          );
+        })
+      );
+    case 'execute':
+      return (m['mode'] === 'statement' || m['mode'] === 'all') && offset(m['from']) && offset(m['to']);
+    case 'cancelRun':
+    case 'format':
+      return true;
+    case 'use':
+      return (
+        typeof m['database'] === 'string' && (m['schema'] === undefined || typeof m['schema'] === 'string')
+      );
+    case 'wsRequest':
+      return (
+        Number.isInteger(m['id']) &&
+        (m['method'] === 'complete' || m['method'] === 'schemas') &&
+        typeof m['params'] === 'object' &&
+        m['params'] !== null
+      );
+    default:
+      return false;
+  }
+}

@@ -7,7 +7,8 @@
 export type Cell = null | boolean | number | string | Cell[] | { [key: string]: Cell };
 
 /** Coarse family of a DuckDB type, for alignment, sorting UI and filters. */
-export type ColumnKind = 'integer' | 'decimal' | 'float' | 'boolean' | 'text' | 'temporal' | 'binary' | 'nested' | 'other';
+export type ColumnKind =
+  'integer' | 'decimal' | 'float' | 'boolean' | 'text' | 'temporal' | 'binary' | 'nested' | 'other';
 
 /** One column of a result: name, DuckDB type text (e.g. "DECIMAL(18,3)") and its family. */
 export interface ResultColumn {

@@ -19,17 +19,34 @@ test('the engine, shared and cli folders may not import vscode', async () => {
 });
 
 test('src/shared may not import node modules or other folders', async () => {
-  assert.ok((await lint('src/shared/x.ts', "import * as fs from 'node:fs';\nexport const x = fs;\n")).includes('no-restricted-imports'));
-  assert.ok((await lint('src/shared/x.ts', "import { x as y } from '../engine/errors.js';\nexport const x = y;\n")).includes('no-restricted-imports'));
+  assert.ok(
+    (await lint('src/shared/x.ts', "import * as fs from 'node:fs';\nexport const x = fs;\n")).includes(
+      'no-restricted-imports',
+    ),
+  );
+  assert.ok(
+    (
+      await lint('src/shared/x.ts', "import { x as y } from '../engine/errors.js';\nexport const x = y;\n")
+    ).includes('no-restricted-imports'),
+  );
 });
 
 test('the webview imports only itself and src/shared', async () => {
-  const bad = await lint('webview-ui/src/x.ts', "import { Warehouse } from '../../src/engine/warehouse.js';\nexport const x = Warehouse;\n");
+  const bad = await lint(
+    'webview-ui/src/x.ts',
+    "import { Warehouse } from '../../src/engine/warehouse.js';\nexport const x = Warehouse;\n",
+  );
   assert.ok(bad.includes('no-restricted-imports'), bad.join(', '));
-  const good = await lint('webview-ui/src/x.ts', "import type { Cell } from '../../src/shared/results.js';\nexport type X = Cell;\n");
+  const good = await lint(
+    'webview-ui/src/x.ts',
+    "import type { Cell } from '../../src/shared/results.js';\nexport type X = Cell;\n",
+  );
   assert.deepEqual(good, []);
 });
 
 test('the extension itself may import vscode', async () => {
-  assert.deepEqual(await lint('src/host/x.ts', "import * as vscode from 'vscode';\nexport const x = vscode;\n"), []);
+  assert.deepEqual(
+    await lint('src/host/x.ts', "import * as vscode from 'vscode';\nexport const x = vscode;\n"),
+    [],
+  );
 });

@@ -23,7 +23,8 @@ interface SavedState {
   views?: Record<string, ResultView>;
 }
 
-interface VsCodeApi {
+/** The webview side of VS Code's API (acquired once per webview). */
+export interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
   getState(): unknown;
   setState(state: unknown): void;
@@ -51,7 +52,7 @@ function duration(ms: number): string {
 }
 
 export class App {
-  private readonly vscode = acquireVsCodeApi();
+  private readonly vscode: VsCodeApi;
   private readonly rpc = new Rpc((m) => this.vscode.postMessage(m));
   private readonly grid: Grid;
   private run: RunInfo | undefined;
@@ -72,7 +73,9 @@ export class App {
   private statsRequest: number | undefined;
   private busy = '';
 
-  constructor(root: HTMLElement) {
+  /** `api` lets a page that embeds the grid (the worksheet) share its one VS Code API object. */
+  constructor(root: HTMLElement, api?: VsCodeApi) {
+    this.vscode = api ?? acquireVsCodeApi();
     this.tabBar.setAttribute('role', 'tablist');
     this.status.setAttribute('role', 'status');
     this.statsPanel.setAttribute('aria-label', 'Column summary');
@@ -156,7 +159,8 @@ export class App {
         ? saved.active
         : undefined;
     this.renderMessages();
-    await this.activate(restored ?? 0);
+    // A run without results opens on Messages; with results, its first tab (Messages shows a dot on errors).
+    await this.activate(restored ?? (this.tabs.length === 0 ? this.tabs.length : 0));
   }
 
   private renderTabs(): void {

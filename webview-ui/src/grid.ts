@@ -170,6 +170,8 @@ export class Grid {
 
   /** The result grew (or finished): redraw with the new row count. */
   async refresh(): Promise<void> {
+    // A summary can arrive while a tab is still loading: drawing before the data listener is set throws.
+    if (!this.listening) return;
     const tab = this.tab;
     if (tab?.cache && !tab.view.filters?.length) tab.cache.totalRows = tab.result.summary.rowCount;
     await this.table.draw();

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExportFormat, TextChange } from '../../shared/protocol.js';
+import { toLf } from '../../shared/textSync.js';
+import type { ResultSource, ResultView } from '../../shared/results.js';
+import { WorksheetHost, type WorksheetDocument } from '../../host/worksheet/worksheetHost.js';
+import { formatSql } from '../../host/sqlFormat.js';
+import type { ComponentLogger, Logger } from '../../host/logger.js';
+import { documentKey, type WarehouseService } from '../../host/warehouseService.js';
+
+const EXPORT_FILTERS: Record<ExportFormat, Record<string, string[]>> = {
+  csv: { CSV: ['csv'] },
+  parquet: { Parquet: ['parquet'] },
+  json: { JSON: ['json'] },
+};
+
+/** What tests see of an open worksheet editor. */
+export interface WorksheetEditorHandle {
+  readonly document: vscode.TextDocument;
+  readonly host: WorksheetHost;
+  readonly panel: vscode.WebviewPanel;
+  /** Every message the host posted to the webview, in order. */
+  readonly posted: { type: string }[];
+}
+
+/** The document as WorksheetHost sees it: LF text, and edits that map LF offsets to positions. */
+class VsCodeDocument implements WorksheetDocument {
+  constructor(private readonly document: vscode.TextDocument) {}
+
+  text(): string {
+    return toLf(this.document.getText());
+  }
+
+  version(): number {
+    return this.document.version;
+  }
+
+  async apply(changes: TextChange[]): Promise<boolean> {
+    // Lines and characters are the same in the LF text and the document, whatever its line ends.
+    const text = this.text();
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    const position = (offset: number): vscode.Position => {
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      return new vscode.Position(lo, offset - starts[lo]!);
+    };
+    const edit = new vscode.WorkspaceEdit();
+    for (const c of changes)
+      edit.replace(this.document.uri, new vscode.Range(position(c.from), position(c.to)), c.insert);
+    return vscode.workspace.applyEdit(edit);
+  }
+}
+
+/**
+ * The worksheet editor: a CustomTextEditorProvider whose webview (dist/webview/worksheet.js) shows a
+ * CodeMirror SQL editor over the TextDocument and the results grid below. VS Code keeps undo, redo,
+ * dirty state, save and hot exit, because the TextDocument stays the model.
+ */
+export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider {
+  static readonly viewType = 'microDataWarehouse.worksheet';
+  private readonly editors = new Map<string, WorksheetEditorHandle>();
+
+  private constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly service: WarehouseService,
+    private readonly log: ComponentLogger,
+  ) {}
+
+  static register(
+    context: vscode.ExtensionContext,
+    logger: Logger,
+    service: WarehouseService,
+  ): WorksheetEditorProvider {
+    const provider = new WorksheetEditorProvider(
+      context.extensionUri,
+      service,
+      logger.component('worksheet'),
+    );
+    context.subscriptions.push(
+      vscode.window.registerCustomEditorProvider(WorksheetEditorProvider.viewType, provider, {
+        supportsMultipleEditorsPerDocument: true,
+      }),
+    );
+    return provider;
+  }
+
+  /** The open worksheet editors of a document (tests drive them through this). */
+  editorsOf(uri: vscode.Uri): WorksheetEditorHandle[] {
+    return [...this.editors.values()].filter((e) => e.document.uri.toString() === uri.toString());
+  }
+
+  resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
+    const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
+    panel.webview.html = this.html(panel.webview, root);
+    const key = documentKey(document);
+    const posted: { type: string }[] = [];
+    const host = new WorksheetHost({
+      document: new VsCodeDocument(document),
+      post: (message) => {
+        posted.push(message);
+        if (posted.length > 2000) posted.splice(0, 1000);
+        void panel.webview.postMessage(message);
+      },
+      session: () => this.service.session(key),
+      catalog: async () => (await this.service.warehouse()).catalog,
+      format: (text) => {
+        const options = vscode.window.activeTextEditor?.options;
+        const tabSize = typeof options?.tabSize === 'number' ? options.tabSize : 2;
+        return formatSql(text, tabSize, options?.insertSpaces !== false);
+      },
+      sessionChanged: () => this.service.refreshState(key),
+      exportResult: (source, format, view) => this.exportResult(key, source, format, view),
+      showError: (message) => void vscode.window.showErrorMessage(message),
+      log: (line) => this.log.warn(line),
+    });
+    const id = randomUUID();
+    this.editors.set(id, { document, host, panel, posted });
+    const subscriptions = [
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document === document && e.contentChanges.length > 0) host.documentChanged();
+      }),
+      panel.webview.onDidReceiveMessage((message: unknown) => host.handle(message)),
+      panel.onDidDispose(() => {
+        host.dispose();
+        this.editors.delete(id);
+        for (const s of subscriptions) s.dispose();
+      }),
+    ];
+  }
+
+  private async exportResult(
+    key: string,
+    source: ResultSource,
+    format: ExportFormat,
+    view: ResultView,
+  ): Promise<{ saved: boolean; target?: string }> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      title: 'Export the result',
+      filters: EXPORT_FILTERS[format],
+      ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `result.${format}`) } : {}),
+    });
+    if (!target) return { saved: false };
+    let file = target.fsPath;
+    if (path.extname(file).toLowerCase() !== `.${format}`) file += `.${format}`;
+    const session = await this.service.session(key);
+    const written = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Exporting the result…' },
+      () => session.export(source.summary().resultId, file, view),
+    );
+    this.log.info(`exported ${written.rows} row(s) as ${path.extname(file)}`);
+    return { saved: true, target: written.file };
+  }
+
+  private html(webview: vscode.Webview, root: vscode.Uri): string {
+    const nonce = randomUUID().replaceAll('-', '');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'worksheet.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'worksheet.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" nonce="${nonce}" href="${style.toString()}">
+<title>Worksheet</title>
+</head>
+<body>
+<div id="worksheet"></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+}

@@ -1,0 +1,538 @@
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import {
+  autocompletion,
+  closeBrackets,
+  closeBracketsKeymap,
+  completionKeymap,
+} from '@codemirror/autocomplete';
+import { defaultKeymap, indentWithTab } from '@codemirror/commands';
+import { sql } from '@codemirror/lang-sql';
+import {
+  bracketMatching,
+  foldGutter,
+  HighlightStyle,
+  indentOnInput,
+  syntaxHighlighting,
+} from '@codemirror/language';
+import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
+import { highlightSelectionMatches, search, searchKeymap } from '@codemirror/search';
+import { Compartment, EditorSelection, EditorState } from '@codemirror/state';
+import {
+  crosshairCursor,
+  drawSelection,
+  dropCursor,
+  EditorView,
+  highlightActiveLine,
+  highlightActiveLineGutter,
+  highlightSpecialChars,
+  keymap,
+  lineNumbers,
+  rectangularSelection,
+} from '@codemirror/view';
+import { tags } from '@lezer/highlight';
+import type {
+  CatalogItem,
+  HostMessage,
+  WebviewMessage,
+  WorksheetHostMessage,
+  WorksheetMarker,
+  WorksheetRequests,
+  WorksheetSession,
+  WorksheetWebviewMessage,
+} from '../../../src/shared/protocol.js';
+import { App, type VsCodeApi } from '../app.js';
+import { DocSync, fromHost } from './docSync.js';
+import { catalogSource, DuckDBDialect, keywordSource } from './sqlLanguage.js';
+
+interface WorksheetState {
+  /** Share of the height the editor takes (0.1–0.9). */
+  split?: number;
+  /** The results grid's own state. */
+  grid?: unknown;
+}
+
+declare function acquireVsCodeApi(): {
+  postMessage(message: WebviewMessage | WorksheetWebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+};
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+const highlight = HighlightStyle.define([
+  {
+    tag: tags.keyword,
+    color: 'var(--vscode-debugTokenExpression-name, var(--vscode-symbolIcon-keywordForeground, #569cd6))',
+  },
+  { tag: [tags.typeName], color: 'var(--vscode-symbolIcon-typeParameterForeground, #4ec9b0)' },
+  { tag: [tags.standard(tags.name)], color: 'var(--vscode-symbolIcon-functionForeground, #dcdcaa)' },
+  {
+    tag: [tags.string, tags.special(tags.string)],
+    color: 'var(--vscode-debugTokenExpression-string, #ce9178)',
+  },
+  { tag: [tags.number, tags.bool, tags.null], color: 'var(--vscode-debugTokenExpression-number, #b5cea8)' },
+  {
+    tag: [tags.lineComment, tags.blockComment],
+    color: 'var(--vscode-descriptionForeground, #6a9955)',
+    fontStyle: 'italic',
+  },
+  { tag: tags.operator, color: 'var(--vscode-editor-foreground)' },
+]);
+
+const theme = EditorView.theme({
+  '&': {
+    height: '100%',
+    color: 'var(--vscode-editor-foreground)',
+    backgroundColor: 'var(--vscode-editor-background)',
+    fontSize: 'var(--vscode-editor-font-size, 13px)',
+  },
+  '.cm-scroller': { fontFamily: 'var(--vscode-editor-font-family, monospace)', lineHeight: '1.5' },
+  '.cm-content': { caretColor: 'var(--vscode-editorCursor-foreground)' },
+  '.cm-cursor, .cm-dropCursor': { borderLeftColor: 'var(--vscode-editorCursor-foreground)' },
+  '&.cm-focused': { outline: 'none' },
+  '&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection': {
+    backgroundColor: 'var(--vscode-editor-selectionBackground) !important',
+  },
+  '.cm-activeLine': { backgroundColor: 'var(--vscode-editor-lineHighlightBackground, transparent)' },
+  '.cm-gutters': {
+    backgroundColor: 'var(--vscode-editorGutter-background, var(--vscode-editor-background))',
+    color: 'var(--vscode-editorLineNumber-foreground)',
+    border: 'none',
+  },
+  '.cm-activeLineGutter': {
+    backgroundColor: 'transparent',
+    color: 'var(--vscode-editorLineNumber-activeForeground)',
+  },
+  '.cm-matchingBracket, &.cm-focused .cm-matchingBracket': {
+    backgroundColor: 'var(--vscode-editorBracketMatch-background)',
+    outline: '1px solid var(--vscode-editorBracketMatch-border)',
+  },
+  '.cm-searchMatch': { backgroundColor: 'var(--vscode-editor-findMatchHighlightBackground)' },
+  '.cm-searchMatch-selected': { backgroundColor: 'var(--vscode-editor-findMatchBackground)' },
+  '.cm-selectionMatch': { backgroundColor: 'var(--vscode-editor-selectionHighlightBackground)' },
+  '.cm-panels': {
+    backgroundColor: 'var(--vscode-editorWidget-background)',
+    color: 'var(--vscode-editorWidget-foreground)',
+  },
+  '.cm-panels input, .cm-panels button': { font: 'inherit', color: 'inherit' },
+  '.cm-tooltip': {
+    backgroundColor: 'var(--vscode-editorSuggestWidget-background, var(--vscode-editorWidget-background))',
+    color: 'var(--vscode-editorSuggestWidget-foreground, var(--vscode-editorWidget-foreground))',
+    border: '1px solid var(--vscode-editorSuggestWidget-border, var(--vscode-editorWidget-border, #454545))',
+    boxShadow: '0 2px 8px var(--vscode-widget-shadow, rgba(0, 0, 0, 0.36))',
+  },
+  '.cm-tooltip-autocomplete > ul > li[aria-selected]': {
+    backgroundColor:
+      'var(--vscode-editorSuggestWidget-selectedBackground, var(--vscode-list-activeSelectionBackground, #04395e))',
+    color:
+      'var(--vscode-editorSuggestWidget-selectedForeground, var(--vscode-list-activeSelectionForeground))',
+  },
+  '.cm-lintRange-error': {
+    backgroundImage: 'none',
+    textDecoration: 'underline wavy var(--vscode-editorError-foreground, #f14c4c)',
+    textUnderlineOffset: '3px',
+  },
+  '.cm-diagnostic-error': { borderLeftColor: 'var(--vscode-editorError-foreground, #f14c4c)' },
+});
+
+/** The worksheet webview: toolbar, SQL editor, a resizable split and the results grid below. */
+export class Worksheet {
+  private readonly vscode = acquireVsCodeApi();
+  private readonly sync: DocSync;
+  readonly view: EditorView;
+  private readonly editable = new Compartment();
+  private readonly toolbar = el('div', 'ws-toolbar');
+  private readonly editorBox = el('div', 'ws-editor');
+  private readonly splitter = el('div', 'ws-splitter');
+  private readonly results = el('div', 'ws-results');
+  private readonly runButton = document.createElement('vscode-button');
+  private readonly runAllButton = document.createElement('vscode-button');
+  private readonly cancelButton = document.createElement('vscode-button');
+  private readonly formatButton = document.createElement('vscode-button');
+  private readonly databasePicker = document.createElement('vscode-single-select');
+  private readonly schemaPicker = document.createElement('vscode-single-select');
+  private readonly badge = document.createElement('vscode-badge');
+  private readonly elapsed = el('span', 'ws-elapsed');
+  private state: WorksheetState;
+  private running = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private session: WorksheetSession | undefined;
+  private nextRequest = 1;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly completions = new Map<string, Promise<CatalogItem[]>>();
+
+  constructor(root: HTMLElement) {
+    this.state = (this.vscode.getState() as WorksheetState | undefined) ?? {};
+    this.sync = new DocSync(
+      () => this.view,
+      (m) => this.vscode.postMessage(m),
+    );
+    this.buildToolbar();
+    this.splitter.setAttribute('role', 'separator');
+    this.splitter.setAttribute('aria-orientation', 'horizontal');
+    this.splitter.setAttribute('aria-label', 'Resize the editor and the results');
+    this.splitter.tabIndex = 0;
+    this.results.setAttribute('aria-label', 'Results');
+    root.append(this.toolbar, this.editorBox, this.splitter, this.results);
+    this.view = this.createEditor();
+    this.applySplit(this.state.split ?? 0.45);
+    this.wireSplitter();
+    window.addEventListener('message', (e: MessageEvent<HostMessage | WorksheetHostMessage>) =>
+      this.receive(e.data),
+    );
+    document.addEventListener('keydown', (e) => {
+      // Run keys work from anywhere in the worksheet, not only inside the editor.
+      if ((e.ctrlKey || e.metaKey) && e.key === 'Enter' && !this.view.hasFocus) {
+        e.preventDefault();
+        void this.execute(e.shiftKey ? 'all' : 'statement');
+      }
+    });
+    // The grid posts `ready` for both: by then this page listens for the document.
+    const gridApi: VsCodeApi = {
+      postMessage: (m) => this.vscode.postMessage(m),
+      getState: () => this.state.grid,
+      setState: (s) => {
+        this.state.grid = s;
+        this.persist();
+      },
+    };
+    new App(this.results, gridApi);
+  }
+
+  /** The document version the editor is based on (-1 until the host sent the document). */
+  get syncVersion(): number {
+    return this.sync.version;
+  }
+
+  /** True when every keystroke is in the host's document. */
+  get synced(): boolean {
+    return this.sync.idle;
+  }
+
+  private persist(): void {
+    this.vscode.setState(this.state);
+  }
+
+  private createEditor(): EditorView {
+    const nonce = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
+    return new EditorView({
+      parent: this.editorBox,
+      state: EditorState.create({
+        doc: '',
+        extensions: [
+          lineNumbers(),
+          highlightActiveLineGutter(),
+          highlightSpecialChars(),
+          foldGutter(),
+          drawSelection(),
+          dropCursor(),
+          EditorState.allowMultipleSelections.of(true),
+          indentOnInput(),
+          syntaxHighlighting(highlight),
+          bracketMatching(),
+          closeBrackets(),
+          rectangularSelection(),
+          crosshairCursor(),
+          highlightActiveLine(),
+          highlightSelectionMatches(),
+          search({ top: true }),
+          lintGutter(),
+          sql({ dialect: DuckDBDialect }),
+          autocompletion({
+            override: [catalogSource((path) => this.complete(path)), keywordSource],
+            icons: false,
+          }),
+          keymap.of([
+            { key: 'Mod-Enter', run: () => (void this.execute('statement'), true), preventDefault: true },
+            { key: 'Shift-Mod-Enter', run: () => (void this.execute('all'), true), preventDefault: true },
+            { key: 'Shift-Alt-f', run: () => (this.format(), true) },
+            ...closeBracketsKeymap,
+            ...searchKeymap,
+            ...completionKeymap,
+            ...defaultKeymap,
+            indentWithTab,
+          ]),
+          this.editable.of([EditorState.readOnly.of(true)]),
+          theme,
+          EditorView.contentAttributes.of({ 'aria-label': 'SQL' }),
+          ...(nonce ? [EditorView.cspNonce.of(nonce)] : []),
+          EditorView.updateListener.of((update) => {
+            for (const tr of update.transactions) {
+              if (tr.docChanged && !tr.annotation(fromHost)) this.sync.local(tr.changes);
+            }
+          }),
+        ],
+      }),
+    });
+  }
+
+  private button(b: HTMLElement, label: string, title: string, run: () => void): void {
+    b.textContent = label;
+    b.title = title;
+    b.addEventListener('click', run);
+  }
+
+  private buildToolbar(): void {
+    this.toolbar.setAttribute('role', 'toolbar');
+    this.toolbar.setAttribute('aria-label', 'Worksheet');
+    const mod = /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl';
+    this.button(
+      this.runButton,
+      'Run',
+      `Run the statement at the cursor or the selection (${mod}+Enter)`,
+      () => void this.execute('statement'),
+    );
+    this.runButton.className = 'ws-run';
+    this.button(
+      this.runAllButton,
+      'Run All',
+      `Run every statement (${mod}+Shift+Enter)`,
+      () => void this.execute('all'),
+    );
+    this.runAllButton.className = 'ws-run-all';
+    this.runAllButton.setAttribute('secondary', '');
+    this.button(this.cancelButton, 'Cancel', 'Cancel the running query', () =>
+      this.vscode.postMessage({ type: 'cancelRun' }),
+    );
+    this.cancelButton.className = 'ws-cancel';
+    this.cancelButton.setAttribute('secondary', '');
+    this.cancelButton.setAttribute('disabled', '');
+    this.button(this.formatButton, 'Format', 'Format the SQL (Shift+Alt+F)', () => this.format());
+    this.formatButton.className = 'ws-format';
+    this.formatButton.setAttribute('secondary', '');
+    this.databasePicker.className = 'ws-database';
+    this.databasePicker.setAttribute('aria-label', 'Database');
+    this.databasePicker.title = 'Database for unqualified names';
+    this.schemaPicker.className = 'ws-schema';
+    this.schemaPicker.setAttribute('aria-label', 'Schema');
+    this.schemaPicker.title = 'Schema for unqualified names';
+    this.databasePicker.addEventListener('change', () => {
+      const database = this.databasePicker.value;
+      if (database && database !== this.session?.database) this.vscode.postMessage({ type: 'use', database });
+    });
+    this.schemaPicker.addEventListener('change', () => {
+      const schema = this.schemaPicker.value;
+      if (this.session && schema && schema !== this.session.schema)
+        this.vscode.postMessage({ type: 'use', database: this.session.database, schema });
+    });
+    this.badge.className = 'ws-transaction';
+    this.badge.hidden = true;
+    this.elapsed.setAttribute('role', 'status');
+    const group = el('span', 'ws-group');
+    group.append(this.runButton, this.runAllButton, this.cancelButton, this.formatButton);
+    const pickers = el('span', 'ws-group');
+    pickers.append(this.databasePicker, this.schemaPicker);
+    this.toolbar.append(group, pickers, this.badge, this.elapsed);
+  }
+
+  private applySplit(share: number): void {
+    const s = Math.min(0.9, Math.max(0.1, share));
+    this.state.split = s;
+    this.editorBox.style.flexBasis = `${(s * 100).toFixed(2)}%`;
+    this.splitter.setAttribute('aria-valuenow', String(Math.round(s * 100)));
+    this.splitter.setAttribute('aria-valuemin', '10');
+    this.splitter.setAttribute('aria-valuemax', '90');
+  }
+
+  private wireSplitter(): void {
+    const area = (): DOMRect => {
+      const top = this.editorBox.getBoundingClientRect();
+      const bottom = this.results.getBoundingClientRect();
+      return new DOMRect(0, top.top, 0, bottom.bottom - top.top);
+    };
+    this.splitter.addEventListener('pointerdown', (e) => {
+      e.preventDefault();
+      this.splitter.setPointerCapture(e.pointerId);
+      const box = area();
+      const move = (ev: PointerEvent): void => this.applySplit((ev.clientY - box.top) / box.height);
+      const up = (): void => {
+        this.splitter.removeEventListener('pointermove', move);
+        this.splitter.removeEventListener('pointerup', up);
+        this.persist();
+        window.dispatchEvent(new Event('resize'));
+      };
+      this.splitter.addEventListener('pointermove', move);
+      this.splitter.addEventListener('pointerup', up);
+    });
+    this.splitter.addEventListener('keydown', (e) => {
+      const step = e.key === 'ArrowUp' ? -0.05 : e.key === 'ArrowDown' ? 0.05 : 0;
+      if (!step) return;
+      e.preventDefault();
+      this.applySplit((this.state.split ?? 0.45) + step);
+      this.persist();
+      window.dispatchEvent(new Event('resize'));
+    });
+  }
+
+  private receive(message: HostMessage | WorksheetHostMessage): void {
+    switch (message.type) {
+      case 'init':
+        this.view.dispatch({ effects: this.editable.reconfigure([]) });
+        this.sync.init(message.text, message.version);
+        return;
+      case 'changed':
+        this.sync.changed(message.version, message.changes);
+        return;
+      case 'ack':
+        this.sync.ack(message.version);
+        return;
+      case 'reject':
+        this.sync.reject(message.version);
+        return;
+      case 'reset':
+        this.sync.reset(message.version, message.text, message.retry);
+        return;
+      case 'runState':
+        this.setRunning(message.running, message.startedAt, message.elapsedMs);
+        return;
+      case 'session':
+        this.showSession(message.session);
+        return;
+      case 'markers':
+        this.showMarkers(message.markers);
+        return;
+      case 'select': {
+        const doc = this.view.state.doc;
+        const line = doc.line(Math.min(Math.max(1, message.line), doc.lines));
+        const pos = Math.min(line.to, line.from + Math.max(0, message.column - 1));
+        this.view.dispatch({ selection: EditorSelection.cursor(pos), scrollIntoView: true });
+        this.view.focus();
+        return;
+      }
+      case 'wsResponse': {
+        const waiter = this.waiting.get(message.id);
+        if (!waiter) return;
+        this.waiting.delete(message.id);
+        if (message.ok) waiter.resolve(message.result);
+        else waiter.reject(new Error(message.error.message));
+        return;
+      }
+      case 'run':
+        // New results: old completions may be stale after DDL.
+        this.completions.clear();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private request<K extends keyof WorksheetRequests>(
+    method: K,
+    params: WorksheetRequests[K]['params'],
+  ): Promise<WorksheetRequests[K]['result']> {
+    const id = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.vscode.postMessage({ type: 'wsRequest', id, method, params } as WorksheetWebviewMessage);
+    });
+  }
+
+  private complete(path: string[]): Promise<CatalogItem[]> {
+    const key = JSON.stringify(path.map((p) => p.toLowerCase()));
+    let items = this.completions.get(key);
+    if (!items) {
+      items = this.request('complete', { path })
+        .then((r) => r.items)
+        .catch(() => {
+          this.completions.delete(key);
+          return [];
+        });
+      this.completions.set(key, items);
+    }
+    return items;
+  }
+
+  /** Sends the run once every keystroke is in the document, so the host runs what is on screen. */
+  private async execute(mode: 'statement' | 'all'): Promise<void> {
+    if (this.running || this.sync.version < 0) return;
+    await this.sync.settled();
+    const { from, to } = this.view.state.selection.main;
+    this.vscode.postMessage({ type: 'execute', mode, from, to });
+  }
+
+  private format(): void {
+    void this.sync.settled().then(() => this.vscode.postMessage({ type: 'format' }));
+  }
+
+  private setRunning(running: boolean, startedAt?: number, elapsedMs?: number): void {
+    this.running = running;
+    this.toolbar.classList.toggle('running', running);
+    for (const b of [this.runButton, this.runAllButton]) b.toggleAttribute('disabled', running);
+    this.cancelButton.toggleAttribute('disabled', !running);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (running) {
+      const start = performance.now() - (startedAt ? Math.max(0, Date.now() - startedAt) : 0);
+      const tick = (): void => {
+        this.elapsed.textContent = `Running… ${seconds(performance.now() - start)}`;
+      };
+      tick();
+      this.timer = setInterval(tick, 100);
+    } else if (elapsedMs !== undefined) {
+      this.elapsed.textContent = `Ran in ${seconds(elapsedMs)}`;
+    }
+  }
+
+  private showSession(session: WorksheetSession): void {
+    this.session = session;
+    const fill = (select: HTMLElement & { value: string }, values: string[], current: string): void => {
+      const existing = [...select.querySelectorAll('vscode-option')].map((o) => o.getAttribute('value'));
+      if (existing.join('\u0000') !== values.join('\u0000')) {
+        select.textContent = '';
+        for (const v of values) {
+          const option = document.createElement('vscode-option');
+          option.setAttribute('value', v);
+          option.textContent = v || '(none)';
+          select.append(option);
+        }
+      }
+      select.value = current;
+    };
+    // The session may sit in the warehouse's own results database when there is no database yet.
+    const known = session.databases.includes(session.database);
+    fill(
+      this.databasePicker,
+      known ? session.databases : ['', ...session.databases],
+      known ? session.database : '',
+    );
+    fill(this.schemaPicker, known ? session.schemas : [''], known ? session.schema : '');
+    const tx = session.transaction;
+    this.badge.hidden = !tx.open;
+    this.badge.textContent = tx.aborted ? 'Transaction aborted' : 'Transaction open';
+    this.badge.classList.toggle('aborted', tx.aborted);
+    this.badge.title = tx.aborted
+      ? 'A statement failed inside the transaction: only ROLLBACK works now.'
+      : 'A transaction is open in this worksheet: COMMIT or ROLLBACK it.';
+    this.completions.clear();
+  }
+
+  private showMarkers(markers: WorksheetMarker[]): void {
+    const length = this.view.state.doc.length;
+    const diagnostics: Diagnostic[] = markers.map((m) => ({
+      from: Math.min(m.from, length),
+      to: Math.min(Math.max(m.to, m.from), length),
+      severity: 'error',
+      message: m.message,
+      source: 'DuckDB',
+    }));
+    this.view.dispatch(setDiagnostics(this.view.state, diagnostics));
+    const first = diagnostics[0];
+    if (first) this.view.dispatch({ selection: EditorSelection.cursor(first.from), scrollIntoView: true });
+  }
+}
