@@ -87,7 +87,8 @@ export class SqlFormattingProvider
 
 type EditorOptions = { tabSize?: number | string; insertSpaces?: boolean | string };
 
-function formatOptions(options: EditorOptions): FormatOptions {
+/** Format options from the settings, falling back to the editor's indentation. */
+export function formatOptions(options: EditorOptions): FormatOptions {
   const settings = readLanguageSettings();
   const tabSize = typeof options.tabSize === 'number' ? options.tabSize : 2;
   return {

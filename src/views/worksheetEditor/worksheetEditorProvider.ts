@@ -5,7 +5,8 @@ import type { ExportFormat, TextChange } from '../../shared/protocol.js';
 import { toLf } from '../../shared/textSync.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
 import { WorksheetHost, type WorksheetDocument } from '../../host/worksheet/worksheetHost.js';
-import { formatSql } from '../../host/sqlFormat.js';
+import { formatSql } from '../../engine/language/format.js';
+import { formatOptions } from '../../host/language/sqlFormatting.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import { documentKey, type WarehouseService } from '../../host/warehouseService.js';
 
@@ -111,11 +112,7 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
       },
       session: () => this.service.session(key),
       catalog: async () => (await this.service.warehouse()).catalog,
-      format: (text) => {
-        const options = vscode.window.activeTextEditor?.options;
-        const tabSize = typeof options?.tabSize === 'number' ? options.tabSize : 2;
-        return formatSql(text, tabSize, options?.insertSpaces !== false);
-      },
+      format: (text) => formatSql(text, formatOptions(vscode.window.activeTextEditor?.options ?? {})),
       sessionChanged: () => this.service.refreshState(key),
       exportResult: (source, format, view) => this.exportResult(key, source, format, view),
       showError: (message) => void vscode.window.showErrorMessage(message),
