@@ -7,7 +7,7 @@ import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { RunInfo, TextChange } from '../../src/shared/protocol.js';
 import { applyChanges } from '../../src/shared/textSync.js';
 import type { WorksheetEditorHandle } from '../../src/views/worksheetEditor/worksheetEditorProvider.js';
-import { extension, note } from './support.js';
+import { extension, note, signIn, stopTestSmtp } from './support.js';
 
 async function until<T>(what: string, check: () => T | undefined | false, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -30,10 +30,13 @@ suite('Worksheet editor', () => {
       .getConfiguration('microDataWarehouse')
       .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
     parts = ((await extension().activate()) as MicroDataWarehouseApi).parts;
+    // Worksheets run in an account's databases.
+    await signIn(`worksheet-editor-${Date.now()}@example.test`);
   });
 
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await stopTestSmtp();
   });
 
   /** The worksheet editor of `uri` once its webview has started and been sent the document. */

@@ -53,10 +53,18 @@ suite('Accounts, Worksheets and History', () => {
       'the new folder to be taken up',
       async () => (await parts.accounts.ready()) === undefined && parts.warehouse.folder.startsWith(scratch),
     );
+    // This suite edits worksheets as text documents (the file system's behaviour); the worksheet
+    // editor, their default, has its own suite.
+    await vscode.workspace
+      .getConfiguration('workbench')
+      .update('editorAssociations', { '*.mdw.sql': 'default' }, vscode.ConfigurationTarget.Workspace);
   });
 
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.workspace
+      .getConfiguration('workbench')
+      .update('editorAssociations', undefined, vscode.ConfigurationTarget.Workspace);
     await vscode.commands.executeCommand('microDataWarehouse.account.signOut');
     await stopTestSmtp();
   });

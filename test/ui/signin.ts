@@ -3,11 +3,22 @@ import type { Page } from 'playwright-core';
 
 /** Runs a command from the command palette by its full title. */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('>' + title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  // Right after a window loads, the palette may open before the extension's contributions are
+  // registered, and an open palette does not pick them up: close it and look again.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('>' + title);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    try {
+      await row.waitFor({ timeout: attempt < 4 ? 10_000 : 60_000 });
+      break;
+    } catch (e) {
+      if (attempt >= 4) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
   await page.keyboard.press('Enter');
 }
 

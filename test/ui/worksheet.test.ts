@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './browser.js';
+import { signInFromPalette } from './signin.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const workspace = process.env.MDW_UI_WORKSPACE;
@@ -35,6 +36,13 @@ describe(
       page.setDefaultTimeout(60_000);
       await page.goto(url!);
       await page.locator('.monaco-workbench').waitFor();
+      // Worksheets run in an account's databases: sign in as a user would.
+      await signInFromPalette(page, `worksheet-ui-${Date.now().toString(36)}@example.test`).catch(
+        async (e: unknown) => {
+          await page.screenshot({ path: path.join(screens, 'worksheet-signin-failure.png') });
+          throw e;
+        },
+      );
     });
 
     after(async () => {

@@ -33,6 +33,9 @@ describe(
       settings['microDataWarehouse.warehouse.folder'] = fs.mkdtempSync(
         path.join(os.tmpdir(), 'mdw-ui-warehouse-'),
       );
+      // This test types into worksheets as text documents; the worksheet editor (their default) has
+      // its own UI test.
+      settings['workbench.editorAssociations'] = { '*.mdw.sql': 'default' };
       fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
       fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
       browser = await launchBrowser();

@@ -168,6 +168,9 @@ export class AccountManager implements vscode.Disposable {
           this.signedIn.account.id === account.id &&
           this.signedIn.sessionId === sessionIdOf(token)
         ) {
+          // Same session: still make sure the warehouse service follows it (a restore for another
+          // folder may have run in between and signed the service out).
+          await this.service.setSpace(account.space, databaseKeyOptions(account));
           return this.signedIn;
         }
         this.log.info(`session resumed (${why})`);
