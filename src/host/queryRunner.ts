@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { EngineError } from '../engine/errors.js';
 import { statementAt, type StatementOutcome } from '../engine/query/index.js';
-import type { RunMessage } from '../shared/protocol.js';
 import type { ResultsRun, ResultsViewProvider } from '../views/results/resultsViewProvider.js';
 import { COMMANDS, registerCommand } from './commands.js';
+import { runMessage, tabTitle } from './grid/runMessages.js';
 import type { ComponentLogger, Logger } from './logger.js';
 import { documentKey, type WarehouseService } from './warehouseService.js';
 
@@ -28,8 +28,6 @@ export interface FinishedRun {
 
 /** Session key of runs started from the Databases view (Preview Rows, Describe). */
 export const CATALOG_SESSION = 'microDataWarehouse:catalog';
-
-const MAX_STATEMENT_TEXT = 2000;
 
 /** Runs SQL from editors and views into the Results view; owns the run, transaction and session commands. */
 export class QueryRunner implements vscode.Disposable {
@@ -118,7 +116,7 @@ export class QueryRunner implements vscode.Disposable {
                 session,
               });
             }
-            run.messages = outcomes.map(message);
+            run.messages = outcomes.map(runMessage);
             // The first rows show while DuckDB keeps producing the rest and later statements run.
             if (outcome.status === 'rows' && !shown) {
               shown = true;
@@ -136,7 +134,7 @@ export class QueryRunner implements vscode.Disposable {
     } finally {
       await this.service.refreshState(target.key);
     }
-    run.messages = outcomes.map(message);
+    run.messages = outcomes.map(runMessage);
     this.finished.fire({
       key: target.key,
       ...(target.document ? { document: target.document.uri } : {}),
@@ -302,57 +300,4 @@ function sqlEditor(): vscode.TextEditor {
 /** A document runs as SQL when VS Code calls it SQL or its name ends in .sql. */
 export function isSql(document: vscode.TextDocument): boolean {
   return document.languageId === 'sql' || document.uri.path.toLowerCase().endsWith('.sql');
-}
-
-function tabTitle(sql: string, index: number): string {
-  const words = sql.replace(/\s+/g, ' ').trim();
-  const short = words.length > 28 ? `${words.slice(0, 27)}…` : words;
-  return short || `Result ${index + 1}`;
-}
-
-function message(outcome: StatementOutcome): RunMessage {
-  const statement =
-    outcome.sql.length > MAX_STATEMENT_TEXT ? `${outcome.sql.slice(0, MAX_STATEMENT_TEXT)}…` : outcome.sql;
-  switch (outcome.status) {
-    case 'rows': {
-      const summary = outcome.result.summary();
-      const note = outcome.result.cancelled
-        ? ' (cancelled: rows kept so far)'
-        : outcome.result.complete
-          ? ''
-          : ' so far';
-      return {
-        kind: 'info',
-        statement,
-        text: `Returned rows${note}`,
-        rows: summary.rowCount,
-        elapsedMs: summary.elapsedMs,
-      };
-    }
-    case 'changes':
-      return {
-        kind: 'info',
-        statement,
-        text: 'Changed rows',
-        rows: outcome.changes,
-        elapsedMs: outcome.elapsedMs,
-      };
-    case 'ok':
-      return { kind: 'info', statement, text: 'Done', elapsedMs: outcome.elapsedMs };
-    case 'error':
-      return {
-        kind: 'error',
-        statement,
-        text: outcome.error.code === 'INTERRUPTED' ? 'Cancelled.' : outcome.error.message,
-        ...(outcome.error.position
-          ? { line: outcome.error.position.line, column: outcome.error.position.column }
-          : {}),
-      };
-    case 'notRun':
-      return {
-        kind: 'info',
-        statement,
-        text: 'Not run: an earlier statement failed or the run was cancelled.',
-      };
-  }
 }

@@ -18,6 +18,7 @@ import {
 } from '../../shared/protocol.js';
 import { applyChanges, diffText } from '../../shared/textSync.js';
 import { GridHost, type GridHostOptions, type GridRun } from '../grid/gridHost.js';
+import { runMessage, tabTitle } from '../grid/runMessages.js';
 
 /** The worksheet's text document as the host sees it: LF line breaks, a version that grows on change. */
 export interface WorksheetDocument {
@@ -46,7 +47,6 @@ export interface WorksheetHostOptions {
   log?(line: string): void;
 }
 
-const MAX_STATEMENT_TEXT = 2000;
 const SUMMARY_REFRESH_MS = 500;
 
 interface OwnEdit {
@@ -491,61 +491,6 @@ export class WorksheetHost {
     if (!schema) return items;
     const table = (await objectsOf(db, schema)).find((o) => same(o.label, c));
     return table ? columnsOf(db, schema, table.label) : items;
-  }
-}
-
-/** Tab title of a result: its statement's first words. */
-export function tabTitle(sql: string, index: number): string {
-  const words = sql.replace(/\s+/g, ' ').trim();
-  const short = words.length > 28 ? `${words.slice(0, 27)}…` : words;
-  return short || `Result ${index + 1}`;
-}
-
-/** One Messages line for a statement's outcome. */
-export function runMessage(outcome: StatementOutcome): RunMessage {
-  const statement =
-    outcome.sql.length > MAX_STATEMENT_TEXT ? `${outcome.sql.slice(0, MAX_STATEMENT_TEXT)}…` : outcome.sql;
-  switch (outcome.status) {
-    case 'rows': {
-      const summary = outcome.result.summary();
-      const note = outcome.result.cancelled
-        ? ' (cancelled: rows kept so far)'
-        : outcome.result.complete
-          ? ''
-          : ' so far';
-      return {
-        kind: 'info',
-        statement,
-        text: `Returned rows${note}`,
-        rows: summary.rowCount,
-        elapsedMs: summary.elapsedMs,
-      };
-    }
-    case 'changes':
-      return {
-        kind: 'info',
-        statement,
-        text: 'Changed rows',
-        rows: outcome.changes,
-        elapsedMs: outcome.elapsedMs,
-      };
-    case 'ok':
-      return { kind: 'info', statement, text: 'Done', elapsedMs: outcome.elapsedMs };
-    case 'error':
-      return {
-        kind: 'error',
-        statement,
-        text: outcome.error.code === 'INTERRUPTED' ? 'Cancelled.' : outcome.error.message,
-        ...(outcome.error.position
-          ? { line: outcome.error.position.line, column: outcome.error.position.column }
-          : {}),
-      };
-    case 'notRun':
-      return {
-        kind: 'info',
-        statement,
-        text: 'Not run: an earlier statement failed or the run was cancelled.',
-      };
   }
 }
 
