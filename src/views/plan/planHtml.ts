@@ -1,3 +1,5 @@
+import { webviewPage } from '../webviewPage.js';
+
 /** Where the plan page loads its bundle from, and the source its CSP allows. */
 export interface PlanPageSources {
   nonce: string;
@@ -7,27 +9,7 @@ export interface PlanPageSources {
   styleUri: string;
 }
 
-/** The plan webview's HTML: nothing runs but the nonce'd bundle; styles and fonts only from the bundle's folder. */
+/** The plan webview's HTML (see {@link webviewPage}). */
 export function planHtml(s: PlanPageSources): string {
-  const csp = [
-    "default-src 'none'",
-    `style-src ${s.cspSource}`,
-    `font-src ${s.cspSource}`,
-    `img-src ${s.cspSource} data:`,
-    `script-src 'nonce-${s.nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${s.styleUri}">
-<title>Query Plan</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${s.nonce}" src="${s.scriptUri}"></script>
-</body>
-</html>`;
+  return webviewPage({ ...s, title: 'Query Plan', rootId: 'app' });
 }

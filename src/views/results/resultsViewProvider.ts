@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { bundlePage } from '../bundlePage.js';
 import type { KeptResult, Session } from '../../engine/query/index.js';
 import type { ExportFormat, HostMessage, RunInfo, RunMessage } from '../../shared/protocol.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
@@ -192,30 +192,7 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
-    const nonce = randomUUID().replaceAll('-', '');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'grid.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'grid.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" nonce="${nonce}" href="${style.toString()}">
-<title>Results</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return bundlePage(webview, root, 'grid', 'Results', 'app');
   }
 }
 

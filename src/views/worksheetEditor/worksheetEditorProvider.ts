@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { bundlePage } from '../bundlePage.js';
 import type { ExportFormat, TextChange } from '../../shared/protocol.js';
 import { toLf } from '../../shared/textSync.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
@@ -158,29 +159,6 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
-    const nonce = randomUUID().replaceAll('-', '');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'worksheet.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(root, 'worksheet.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" nonce="${nonce}" href="${style.toString()}">
-<title>Worksheet</title>
-</head>
-<body>
-<div id="worksheet"></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return bundlePage(webview, root, 'worksheet', 'Worksheet', 'worksheet');
   }
 }
