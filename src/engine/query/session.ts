@@ -485,10 +485,11 @@ export class Session {
     const definition = types
       .map((t, i) => `${quoteIdent(`c${i}`)} ${t.typeId === 36 ? 'INTEGER' : t.toString()}`)
       .join(', ');
-    // The results table is made on the writer connection while the first chunks arrive on the session's
-    // own; the first page is shown before anything is appended (issue 2: first page at once).
-    const created = this.store.writer
-      .run(`CREATE TABLE ${this.store.qualified(table)} (${definition})`)
+    // The first page is converted and shown before the results table exists: creating it (a catalog
+    // commit on the writer connection) starts only once the first page is out (issue 2: first page at once).
+    let startCreate!: () => void;
+    const created = new Promise<void>((resolve) => (startCreate = resolve))
+      .then(() => this.store.writer.run(`CREATE TABLE ${this.store.qualified(table)} (${definition})`))
       .then(() => this.store.writer.createAppender(table, this.store.schema, this.store.catalog));
     created.catch(() => undefined);
     const firstPage: Cell[][] = [];
@@ -533,6 +534,7 @@ export class Session {
       return appender;
     });
     kept_.waitForTable(firstFlush);
+    setImmediate(startCreate);
     this.keeping = (async (): Promise<EngineError | undefined> => {
       let appender: DuckDBAppender | undefined;
       let chunks = 0;
