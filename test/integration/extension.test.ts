@@ -6,24 +6,9 @@ import * as vscode from 'vscode';
 import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { CatalogNode } from '../../src/views/catalog/catalogNodes.js';
 import type { ResultsRun } from '../../src/views/results/resultsViewProvider.js';
-import { extension, note, signIn, stopTestSmtp } from './support.js';
+import { extension, note, signIn, stopTestSmtp, until } from './support.js';
 
 type Parts = MicroDataWarehouseApi['parts'];
-
-/** Polls `check` until it returns a value other than undefined/false, or fails after `ms`. */
-async function until<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 suite('Databases view, runs and the Results view', () => {
   let parts: Parts;

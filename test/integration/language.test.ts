@@ -5,23 +5,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { QueryPlan } from '../../src/shared/plan.js';
-import { extension, note, signIn, stopTestSmtp } from './support.js';
+import { extension, note, signIn, stopTestSmtp, until } from './support.js';
 
 type Parts = MicroDataWarehouseApi['parts'];
-
-async function until<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 suite('DuckDB SQL language features', () => {
   let parts: Parts;

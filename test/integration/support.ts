@@ -89,3 +89,18 @@ export async function signIn(email: string): Promise<string> {
   assert.equal(account?.email, email, 'the sign-in prompt closed with the account');
   return code;
 }
+
+/** Polls `check` every 50 ms until it returns something other than undefined/false; fails after `ms`. */
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 30_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -7,17 +7,7 @@ import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { RunInfo, TextChange } from '../../src/shared/protocol.js';
 import { applyChanges } from '../../src/shared/textSync.js';
 import type { WorksheetEditorHandle } from '../../src/views/worksheetEditor/worksheetEditorProvider.js';
-import { extension, note, signIn, stopTestSmtp } from './support.js';
-
-async function until<T>(what: string, check: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { extension, note, signIn, stopTestSmtp, until } from './support.js';
 
 suite('Worksheet editor', () => {
   let parts: MicroDataWarehouseApi['parts'];

@@ -6,27 +6,12 @@ import * as vscode from 'vscode';
 import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { WorksheetElement, WorksheetItem } from '../../src/views/worksheets/worksheetNodes.js';
 import { deadPort, codeIn } from '../support/smtp.js';
-import { extension, note, signIn, stopTestSmtp, testSmtp } from './support.js';
+import { extension, note, signIn, stopTestSmtp, testSmtp, until } from './support.js';
 
 type Parts = MicroDataWarehouseApi['parts'];
 
 const SIGN_IN = 'microDataWarehouse.account.signIn';
 const TREE_MIME = 'application/vnd.code.tree.microdatawarehouse.worksheets';
-
-/** Polls `check` until it returns something other than undefined/false, or fails after `ms`. */
-async function until<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 20_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
   await assert.rejects(promise, (e: { code?: string; message?: string }) => {

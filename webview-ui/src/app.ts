@@ -13,6 +13,7 @@ import type {
 import type { ColumnStats, FilterSpec, ResultView } from '../../src/shared/results.js';
 import { Grid, type TabState } from './grid.js';
 import { CancelledError, Rpc } from './rpc.js';
+import { el } from './dom.js';
 
 /** Rows a copy formats in the webview from cached pages; larger selections are formatted by the host. */
 const LOCAL_COPY_ROWS = 5_000;
@@ -31,17 +32,6 @@ export interface VsCodeApi {
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;

@@ -1,5 +1,6 @@
 import './plan.css';
 import type { PlanHostMessage, PlanNode, PlanWebviewMessage, QueryPlan } from '../../../src/shared/plan.js';
+import { el } from '../dom.js';
 
 interface VsCodeApi {
   postMessage(message: PlanWebviewMessage): void;
@@ -12,17 +13,6 @@ const vscode = acquireVsCodeApi();
 const root = document.getElementById('app') ?? document.body;
 let plan: QueryPlan | undefined;
 let mode: Mode = 'tree';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function rows(n: number): string {
   return n.toLocaleString('en-US');

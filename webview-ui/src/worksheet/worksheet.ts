@@ -46,6 +46,7 @@ import type {
 import { App, type VsCodeApi } from '../app.js';
 import { DocSync, fromHost } from './docSync.js';
 import { catalogSource, DuckDBDialect, keywordSource } from './sqlLanguage.js';
+import { el } from '../dom.js';
 
 interface WorksheetState {
   /** Share of the height the editor takes (0.1–0.9). */
@@ -59,17 +60,6 @@ declare function acquireVsCodeApi(): {
   getState(): unknown;
   setState(state: unknown): void;
 };
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
