@@ -446,17 +446,7 @@ export class Warehouse {
         `${root} is not a warehouse (no warehouse.json); it cannot be created read-only.`,
       );
     } else {
-      if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
-        throw new EngineError(
-          'WAREHOUSE_INVALID',
-          `${root} is not empty and is not a warehouse (no warehouse.json). Choose an empty or new folder.`,
-        );
-      }
-      fs.mkdirSync(root, { recursive: true });
-      fs.writeFileSync(
-        marker,
-        JSON.stringify({ format: WAREHOUSE_FORMAT, createdAt: new Date().toISOString() }, null, 2) + '\n',
-      );
+      createWarehouseFolder(root);
     }
     if (!readOnly) {
       for (const d of [
@@ -530,5 +520,37 @@ function isUsableName(name: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Makes `root` a warehouse (writes warehouse.json) when it is new or empty; a file or a non-empty folder is WAREHOUSE_INVALID. */
+export function createWarehouseFolder(root: string): void {
+  const marker = path.join(root, 'warehouse.json');
+  if (fs.existsSync(marker)) return;
+  try {
+    if (fs.existsSync(root)) {
+      if (!fs.statSync(root).isDirectory()) {
+        throw new EngineError('WAREHOUSE_INVALID', `${root} is a file, not a warehouse folder.`);
+      }
+      if (fs.readdirSync(root).length > 0) {
+        throw new EngineError(
+          'WAREHOUSE_INVALID',
+          `${root} is not empty and is not a warehouse (no warehouse.json). Choose an empty or new folder.`,
+        );
+      }
+    }
+    fs.mkdirSync(root, { recursive: true });
+    fs.writeFileSync(
+      marker,
+      JSON.stringify({ format: WAREHOUSE_FORMAT, createdAt: new Date().toISOString() }, null, 2) + '\n',
+    );
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
+    throw new EngineError(
+      'WAREHOUSE_INVALID',
+      `Could not create the warehouse ${root}: ${errorMessage(e)}`,
+      undefined,
+      { cause: e },
+    );
   }
 }

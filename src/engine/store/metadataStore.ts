@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EngineError, errorMessage } from '../errors.js';
+import { EngineError } from '../errors.js';
 import type { KeyProvider } from '../crypto/keys.js';
 import { KeyRing } from '../crypto/seal.js';
-import { WAREHOUSE_FORMAT } from '../warehouse.js';
+import { createWarehouseFolder } from '../warehouse.js';
 import { AccountIndex } from './accountIndex.js';
 import { Migration, MIGRATIONS } from './migrations.js';
 import { AccountRecord, SessionRecord, T } from './records.js';
@@ -85,7 +85,7 @@ export class MetadataStore {
     const dir = path.join(root, STORE_FOLDER);
     const file = path.join(dir, STORE_FILE);
     const exists = fs.existsSync(file);
-    if (!exists) prepareWarehouseFolder(root);
+    if (!exists) createWarehouseFolder(root);
     const master = await keys.getMasterKey({ create: !exists });
     let ring: KeyRing;
     try {
@@ -181,38 +181,6 @@ async function migrate(
     });
   }
   return latest;
-}
-
-/** Creates the warehouse marker when the folder is new or empty, as Warehouse.open does. */
-function prepareWarehouseFolder(root: string): void {
-  const marker = path.join(root, 'warehouse.json');
-  if (fs.existsSync(marker)) return;
-  try {
-    if (fs.existsSync(root)) {
-      if (!fs.statSync(root).isDirectory()) {
-        throw new EngineError('WAREHOUSE_INVALID', `${root} is a file, not a warehouse folder.`);
-      }
-      if (fs.readdirSync(root).length > 0) {
-        throw new EngineError(
-          'WAREHOUSE_INVALID',
-          `${root} is not empty and is not a warehouse (no warehouse.json). Choose an empty or new folder.`,
-        );
-      }
-    }
-    fs.mkdirSync(root, { recursive: true });
-    fs.writeFileSync(
-      marker,
-      JSON.stringify({ format: WAREHOUSE_FORMAT, createdAt: new Date().toISOString() }, null, 2) + '\n',
-    );
-  } catch (e) {
-    if (e instanceof EngineError) throw e;
-    throw new EngineError(
-      'WAREHOUSE_INVALID',
-      `Could not create the warehouse ${root}: ${errorMessage(e)}`,
-      undefined,
-      { cause: e },
-    );
-  }
 }
 
 function isInside(file: string, dir: string): boolean {
