@@ -9,14 +9,7 @@ import {
   completionKeymap,
 } from '@codemirror/autocomplete';
 import { defaultKeymap, indentWithTab } from '@codemirror/commands';
-import { sql } from '@codemirror/lang-sql';
-import {
-  bracketMatching,
-  foldGutter,
-  HighlightStyle,
-  indentOnInput,
-  syntaxHighlighting,
-} from '@codemirror/language';
+import { bracketMatching, foldGutter } from '@codemirror/language';
 import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
 import { highlightSelectionMatches, search, searchKeymap } from '@codemirror/search';
 import { Compartment, EditorSelection, EditorState } from '@codemirror/state';
@@ -32,7 +25,6 @@ import {
   lineNumbers,
   rectangularSelection,
 } from '@codemirror/view';
-import { tags } from '@lezer/highlight';
 import type {
   CatalogItem,
   HostMessage,
@@ -45,7 +37,8 @@ import type {
 } from '../../../src/shared/protocol.js';
 import { App, type VsCodeApi } from '../app.js';
 import { DocSync, fromHost } from './docSync.js';
-import { catalogSource, DuckDBDialect, keywordSource } from './sqlLanguage.js';
+import { catalogSource, keywordSource } from './catalogCompletion.js';
+import { duckdbSql, sqlTheme } from './sqlLanguage.js';
 import { el } from '../dom.js';
 
 interface WorksheetState {
@@ -65,27 +58,8 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-const highlight = HighlightStyle.define([
-  {
-    tag: tags.keyword,
-    color: 'var(--vscode-debugTokenExpression-name, var(--vscode-symbolIcon-keywordForeground, #569cd6))',
-  },
-  { tag: [tags.typeName], color: 'var(--vscode-symbolIcon-typeParameterForeground, #4ec9b0)' },
-  { tag: [tags.standard(tags.name)], color: 'var(--vscode-symbolIcon-functionForeground, #dcdcaa)' },
-  {
-    tag: [tags.string, tags.special(tags.string)],
-    color: 'var(--vscode-debugTokenExpression-string, #ce9178)',
-  },
-  { tag: [tags.number, tags.bool, tags.null], color: 'var(--vscode-debugTokenExpression-number, #b5cea8)' },
-  {
-    tag: [tags.lineComment, tags.blockComment],
-    color: 'var(--vscode-descriptionForeground, #6a9955)',
-    fontStyle: 'italic',
-  },
-  { tag: tags.operator, color: 'var(--vscode-editor-foreground)' },
-]);
-
 const theme = EditorView.theme({
+  ...sqlTheme,
   '&': {
     height: '100%',
     color: 'var(--vscode-editor-foreground)',
@@ -233,8 +207,6 @@ export class Worksheet {
           drawSelection(),
           dropCursor(),
           EditorState.allowMultipleSelections.of(true),
-          indentOnInput(),
-          syntaxHighlighting(highlight),
           bracketMatching(),
           closeBrackets(),
           rectangularSelection(),
@@ -243,7 +215,7 @@ export class Worksheet {
           highlightSelectionMatches(),
           search({ top: true }),
           lintGutter(),
-          sql({ dialect: DuckDBDialect }),
+          duckdbSql(),
           autocompletion({
             override: [catalogSource((path) => this.complete(path)), keywordSource],
             icons: false,
