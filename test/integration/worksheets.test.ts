@@ -106,7 +106,7 @@ suite('Accounts, Worksheets and History', () => {
     assert.equal(current.email, alice);
     assert.equal(parts.warehouse.space, current.account.space);
     assert.match(parts.accountStatusBar.text, new RegExp(alice.replace(/[.]/g, '\\.')));
-    await rejectsWith(parts.accounts.verifyCode(alice, codeIn(mail)), 'AUTH_CODE_USED');
+    await rejectsWith(parts.accounts.verifyCode(alice, codeIn(mail)), 'AUTH_CODE_EXPIRED');
     // A restore (what a reload does) finds the same session in SecretStorage.
     const restored = await parts.accounts.restore('test');
     assert.equal(restored?.sessionId, current.sessionId);
