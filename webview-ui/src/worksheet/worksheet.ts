@@ -405,6 +405,9 @@ export class Worksheet {
         this.view.focus();
         return;
       }
+      case 'selectionRequest':
+        void this.reportSelection(message.id);
+        return;
       case 'wsResponse': {
         const waiter = this.waiting.get(message.id);
         if (!waiter) return;
@@ -454,6 +457,13 @@ export class Worksheet {
     await this.sync.settled();
     const { from, to } = this.view.state.selection.main;
     this.vscode.postMessage({ type: 'execute', mode, from, to });
+  }
+
+  /** Answers a palette command: the selection once every keystroke before it is in the document. */
+  private async reportSelection(id: number): Promise<void> {
+    await this.sync.settled();
+    const { from, to } = this.view.state.selection.main;
+    this.vscode.postMessage({ type: 'selection', id, from, to });
   }
 
   private format(): void {
