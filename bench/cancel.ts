@@ -43,8 +43,7 @@ async function raw(c: DuckDBConnection, sql: string): Promise<number> {
   return ms;
 }
 
-const range = (xs: number[]): string =>
-  `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} ms`;
+const range = (xs: number[]): string => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} ms`;
 
 /** Cancel latency of a long scan, a large cross join and a large sort; samples alternate between them. */
 export async function benchCancel(w: Warehouse, c: DuckDBConnection): Promise<void> {

@@ -64,7 +64,8 @@ export class QueryRunner implements vscode.Disposable {
       runner,
       vscode.workspace.onDidCloseTextDocument((d) => runner.diagnostics.delete(d.uri)),
       runs.onDidStartRun((run) => {
-        if (run.document && !runs.isClaimed(run.key)) runner.diagnostics.delete(vscode.Uri.parse(run.document));
+        if (run.document && !runs.isClaimed(run.key))
+          runner.diagnostics.delete(vscode.Uri.parse(run.document));
       }),
       runs.onDidFinishRun((run) => runner.finished(run)),
     );
@@ -248,4 +249,3 @@ export class QueryRunner implements vscode.Disposable {
     }
   }
 }
-

@@ -198,7 +198,10 @@ export type WorksheetWebviewMessage =
   | { type: 'cancelRun' }
   | { type: 'format' }
   | { type: 'use'; database: string; schema?: string }
-  /** Answer to `selectionRequest`: the main selection [from, to) once every earlier edit was sent. */
+  /**
+   * Answer to `selectionRequest` (its id): the main selection [from, to) once every earlier edit was
+   * sent; id 0: the selection moved (sent unasked, a little after the move).
+   */
   | { type: 'selection'; id: number; from: number; to: number }
   | {
       [K in WorksheetMethod]: {

@@ -113,11 +113,15 @@ export class ExplainCommands implements vscode.Disposable {
       };
     const statement = statementAt(text, from);
     if (!statement) throw new Error('There is no SQL statement here.');
-    return { key: target.key, document: target.document, text, range: { start: statement.start, end: statement.end } };
+    return {
+      key: target.key,
+      document: target.document,
+      text,
+      range: { start: statement.start, end: statement.end },
+    };
   }
 
   dispose(): void {
     this.panel.dispose();
   }
 }
-

@@ -62,4 +62,3 @@ export function requireSqlTarget(worksheets: WorksheetEditorProvider): SqlTarget
   }
   return target;
 }
-

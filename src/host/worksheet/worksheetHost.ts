@@ -56,7 +56,7 @@ export interface WorksheetHostOptions {
 
 const SUMMARY_REFRESH_MS = 500;
 /** How long a palette command waits for the webview to report its selection. */
-const SELECTION_WAIT_MS = 3000;
+const SELECTION_WAIT_MS = 10_000;
 
 interface OwnEdit {
   expected: string;
@@ -82,6 +82,8 @@ export class WorksheetHost {
   /** Runs already shown with their first rows. */
   private shownFirst: string | undefined;
   private nextSelection = 1;
+  /** The selection the webview last reported unasked. */
+  private lastSelection = { from: 0, to: 0 };
   private readonly selections = new Map<number, (s: { from: number; to: number }) => void>();
   private sessionPosting: Promise<void> | undefined;
   private sessionAgain = false;
@@ -90,7 +92,9 @@ export class WorksheetHost {
     this.text = options.document.text();
     this.grid = new GridHost({
       post: (m) => this.post(m),
-      ...(options.exportResult ? { exportResult: (source, format, view) => this.export(source, format, view) } : {}),
+      ...(options.exportResult
+        ? { exportResult: (source, format, view) => this.export(source, format, view) }
+        : {}),
       reveal: (line, column) => this.post({ type: 'select', line, column }),
       ...(options.log ? { log: options.log } : {}),
     });
@@ -153,7 +157,7 @@ export class WorksheetHost {
 
   /**
    * The webview's selection (offsets into the document's LF text), once every keystroke before it is in
-   * the document. Without an answer in time (no webview yet), the start of the document.
+   * the document. Without an answer in time (no webview), the selection it last reported.
    */
   selection(): Promise<{ from: number; to: number }> {
     const id = this.nextSelection++;
@@ -161,7 +165,7 @@ export class WorksheetHost {
       const timer = setTimeout(() => {
         this.selections.delete(id);
         this.options.log?.('worksheet: the webview did not report its selection in time');
-        resolve({ from: 0, to: 0 });
+        resolve(this.lastSelection);
       }, SELECTION_WAIT_MS);
       this.selections.set(id, (s) => {
         clearTimeout(timer);
@@ -264,6 +268,10 @@ export class WorksheetHost {
         void this.enqueue(() => this.use(message.database, message.schema));
         return;
       case 'selection': {
+        if (message.id === 0) {
+          this.lastSelection = { from: message.from, to: message.to };
+          return;
+        }
         const resolve = this.selections.get(message.id);
         this.selections.delete(message.id);
         resolve?.({ from: message.from, to: message.to });
