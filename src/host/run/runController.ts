@@ -289,6 +289,9 @@ export class RunController {
           step = outcomes.next();
         }
         if (active.repeat) clearInterval(active.repeat);
+        // A cancel that landed before DuckDB started the statement: it was not run at all.
+        if (active.cancelled && !run.error && run.outcomes.some((o) => o.status === 'notRun'))
+          run.error = new EngineError('INTERRUPTED', 'Cancelled.');
         await this.refresh(request.key);
       });
     } catch (e) {
@@ -297,10 +300,6 @@ export class RunController {
         e instanceof EngineError
           ? e
           : new EngineError('SQL_ERROR', e instanceof Error ? e.message : String(e), undefined, { cause: e });
-      run.messages = [
-        ...run.outcomes.map(runMessage),
-        { kind: 'error', statement: '', text: run.error.message },
-      ];
     } finally {
       if (active.repeat) clearInterval(active.repeat);
       entry.active = undefined;
