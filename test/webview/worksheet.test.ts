@@ -344,3 +344,14 @@ test('light and high-contrast themes', async () => {
     }
   }
 });
+
+test('a palette command gets the selection once the keystrokes before it are in the document', async () => {
+  await setText('SELECT 1 AS one;\nSELECT 2 AS two;\n');
+  await place(20, 23);
+  assert.deepEqual(await h.host.selection(), { from: 20, to: 23 });
+  await place(h.document.text().length);
+  await h.page.keyboard.type('SELECT 3;');
+  const selection = await h.host.selection();
+  assert.equal(h.document.text(), 'SELECT 1 AS one;\nSELECT 2 AS two;\nSELECT 3;');
+  assert.deepEqual(selection, { from: h.document.text().length, to: h.document.text().length });
+});

@@ -614,7 +614,8 @@ export class Session {
         this.tx.open = false;
         this.tx.aborted = false;
         this.tx.touched = new Set();
-        if (keyword === 'ROLLBACK' || keyword === 'ABORT') this.notify(touched);
+        // Other connections (the Databases view) see the DDL of a transaction only once it ends.
+        this.notify(touched);
       }
       return;
     }

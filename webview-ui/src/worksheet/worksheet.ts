@@ -136,6 +136,7 @@ export class Worksheet {
   private state: WorksheetState;
   private running = false;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private selectionTimer: ReturnType<typeof setTimeout> | undefined;
   private session: WorksheetSession | undefined;
   private nextRequest = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -238,6 +239,7 @@ export class Worksheet {
             for (const tr of update.transactions) {
               if (tr.docChanged && !tr.annotation(fromHost)) this.sync.local(tr.changes);
             }
+            if (update.selectionSet) this.selectionMoved();
           }),
         ],
       }),
@@ -377,6 +379,9 @@ export class Worksheet {
         this.view.focus();
         return;
       }
+      case 'selectionRequest':
+        void this.reportSelection(message.id);
+        return;
       case 'wsResponse': {
         const waiter = this.waiting.get(message.id);
         if (!waiter) return;
@@ -426,6 +431,23 @@ export class Worksheet {
     await this.sync.settled();
     const { from, to } = this.view.state.selection.main;
     this.vscode.postMessage({ type: 'execute', mode, from, to });
+  }
+
+  /** Tells the host where the cursor is (id 0), so a palette command has it even if an answer is late. */
+  private selectionMoved(): void {
+    if (this.selectionTimer) clearTimeout(this.selectionTimer);
+    this.selectionTimer = setTimeout(() => {
+      this.selectionTimer = undefined;
+      const { from, to } = this.view.state.selection.main;
+      this.vscode.postMessage({ type: 'selection', id: 0, from, to });
+    }, 150);
+  }
+
+  /** Answers a palette command: the selection once every keystroke before it is in the document. */
+  private async reportSelection(id: number): Promise<void> {
+    await this.sync.settled();
+    const { from, to } = this.view.state.selection.main;
+    this.vscode.postMessage({ type: 'selection', id, from, to });
   }
 
   private format(): void {
