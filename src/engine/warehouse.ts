@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Catalog } from './catalog.js';
@@ -25,11 +27,12 @@ import {
   type EncryptionStatus,
 } from './encryption.js';
 import { EngineError, errorMessage } from './errors.js';
+import { FileAccess, type FileAccessOptions } from './fileAccess.js';
 import { importFile, type ImportOptions, type ImportResult, type ImportTarget } from './import.js';
 import { checkDatabaseName, INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
 
 /** Options for {@link Warehouse.open}. */
-export interface WarehouseOptions extends DatabaseKeyOptions {
+export interface WarehouseOptions extends DatabaseKeyOptions, FileAccessOptions {
   /**
    * Encryption of user databases (default whenAvailable): `required` refuses to create a database DuckDB cannot
    * encrypt; `whenAvailable` then creates it plain and says so; `off` creates plain ones (encrypted ones still open).
@@ -92,6 +95,10 @@ export class Warehouse {
     readonly spaceDir: string,
     readonly options: Readonly<WarehouseOptions>,
     private readonly instance: DuckDBInstance,
+    /** Which files the space's SQL may use (DuckDB's own sandbox, set when the warehouse opens). */
+    readonly fileAccess: FileAccess,
+    /** Where exports are written before the engine moves them to the user's file (an allowed folder). */
+    private readonly stagingDir: string,
   ) {
     // Created first so that its cache is invalidated before any other listener hears of a change.
     this.catalog = new Catalog(this);
@@ -119,8 +126,15 @@ export class Warehouse {
     }
     openSpaces.add(spaceDir);
     let instance: DuckDBInstance;
+    let fileAccess: FileAccess;
+    let stagingDir: string | undefined;
     try {
       Warehouse.prepareFolder(root, spaceDir, readOnly);
+      // A read-only opener may not write in the warehouse (it may be on a read-only mount): it stages elsewhere.
+      stagingDir = readOnly
+        ? fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-staging-'))
+        : path.join(spaceDir, 'system', 'staging');
+      fileAccess = FileAccess.create(root, spaceDir, options, readOnly ? [stagingDir] : []);
       const resultsFile = path.join(spaceDir, 'system', `${RESULTS_DB}.duckdb`);
       // Read-only openers keep results in memory: the results file belongs to the writer.
       instance = readOnly
@@ -128,14 +142,24 @@ export class Warehouse {
         : await duckdb().DuckDBInstance.fromCache(resultsFile, config);
     } catch (e) {
       openSpaces.delete(spaceDir);
+      if (readOnly && stagingDir !== undefined) fs.rmSync(stagingDir, { recursive: true, force: true });
       throw Warehouse.openError(e, root);
     }
-    const warehouse = new Warehouse(root, spaceDir, { ...options, space, encryption }, instance);
+    const warehouse = new Warehouse(
+      root,
+      spaceDir,
+      { ...options, space, encryption },
+      instance,
+      fileAccess,
+      stagingDir,
+    );
     try {
       await warehouse.prepareEncryption();
       if (readOnly) await warehouse.prepareReadOnly();
       else await warehouse.discardOldResults();
       await warehouse.attachAll();
+      // Last: from here on, no SQL on this instance (the engine's own included) reaches outside the allowed folders.
+      await warehouse.withConnection((c) => fileAccess.lock(c));
     } catch (e) {
       await warehouse.close();
       throw Warehouse.openError(e, root);
@@ -146,6 +170,11 @@ export class Warehouse {
   /** Folder holding the space's `.duckdb` database files. */
   get databasesDir(): string {
     return path.join(this.spaceDir, 'databases');
+  }
+
+  /** A fresh path (not created) in the staging folder, with extension `ext`; the caller removes the file. */
+  stagingFile(ext: string): string {
+    return path.join(this.stagingDir, `export-${randomUUID()}${ext}`);
   }
 
   /** Folder DuckDB installs and loads extensions from (never the user's home). */
@@ -322,6 +351,7 @@ export class Warehouse {
     } finally {
       this.instance.closeSync();
       openSpaces.delete(this.spaceDir);
+      if (this.readOnly) fs.rmSync(this.stagingDir, { recursive: true, force: true });
     }
   }
 
@@ -453,6 +483,7 @@ export class Warehouse {
         path.join(root, 'extensions'),
         path.join(spaceDir, 'databases'),
         path.join(spaceDir, 'system', 'tmp'),
+        path.join(spaceDir, 'system', 'staging'),
       ]) {
         fs.mkdirSync(d, { recursive: true });
       }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type {
   DuckDBAppender,
@@ -12,7 +13,6 @@ import { EngineError, errorMessage } from '../errors.js';
 import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
 import { columnKind, toCell, typeText } from '../values.js';
 import type { Warehouse } from '../warehouse.js';
-import { refuseInternalFiles } from './internalFiles.js';
 import { KeptResult, ResultStore, type KeptColumn } from './keptResult.js';
 import { identifiers, splitStatements, type StatementRange } from './split.js';
 import { sqlError } from './sqlError.js';
@@ -277,7 +277,7 @@ export class Session {
         } catch (e) {
           failed = true;
           const error =
-            e instanceof EngineError && e.position ? e : sqlError(e, script, range.text, range.start);
+            e instanceof EngineError && e.position ? e : this.sqlError(e, script, range.text, range.start);
           await this.afterError(error);
           yield { ...info, status: 'error', error };
           continue;
@@ -305,7 +305,10 @@ export class Session {
 
   /**
    * Writes a query's rows, or a kept result seen through `view`, to `file` with DuckDB's COPY (format
-   * from the extension: .csv, .parquet, .json, .ndjson/.jsonl). Rows never pass through JS.
+   * from the extension: .csv, .parquet, .json, .ndjson/.jsonl). Rows never pass through JS. The file is the
+   * user's own choice (a save dialog, a command-line argument), so it may lie outside the folders SQL may use:
+   * COPY writes into the space's staging folder and the engine moves the finished file there. Files of the
+   * warehouse itself, the key and config folders are refused.
    */
   async export(
     source: string | KeptResult,
@@ -321,8 +324,7 @@ export class Session {
         `Cannot tell the export format of ${target}: use a .csv, .parquet, .json, .ndjson or .jsonl file.`,
       );
     }
-    refuseInternalFiles(quoteString(target), this.warehouse.dir);
-    const copy = (query: string): string => `COPY (${query}) TO ${quoteString(target)} (${format})`;
+    this.warehouse.fileAccess.assertNotProtected(target, 'export to');
     const fail = (e: unknown): EngineError =>
       e instanceof EngineError
         ? e
@@ -332,33 +334,52 @@ export class Session {
             undefined,
             { cause: e },
           );
-    if (typeof source !== 'string') {
-      const query = await source.viewQuery(view);
-      return this.store.reads.run(async () => {
+    if (!isDirectory(path.dirname(target))) {
+      throw new EngineError(
+        'EXPORT_FAILED',
+        `Export to ${target} failed: the folder ${path.dirname(target)} does not exist.`,
+      );
+    }
+    const staged = this.warehouse.stagingFile(path.extname(target));
+    const copy = (query: string): string => `COPY (${query}) TO ${quoteString(staged)} (${format})`;
+    const deliver = (rows: number): { rows: number; file: string } => {
+      try {
+        moveFile(staged, target);
+      } catch (e) {
+        throw fail(e);
+      }
+      return { rows, file: target };
+    };
+    try {
+      if (typeof source !== 'string') {
+        const query = await source.viewQuery(view);
+        const rows = await this.store.reads.run(async () => {
+          try {
+            return (await this.store.reader.run(copy(query))).rowsChanged;
+          } catch (e) {
+            throw fail(e);
+          }
+        });
+        return deliver(rows);
+      }
+      const statements = splitStatements(source);
+      if (statements.length !== 1)
+        throw new EngineError(
+          'INVALID_ARGUMENT',
+          `Export takes exactly one query (got ${statements.length} statements).`,
+        );
+      const rows = await this.exclusive(async () => {
         try {
-          const r = await this.store.reader.run(copy(query));
-          return { rows: r.rowsChanged, file: target };
+          return (await this.connection.run(copy(statements[0]!.text))).rowsChanged;
         } catch (e) {
-          throw fail(e);
+          const error = this.sqlError(e, source, statements[0]!.text, statements[0]!.start);
+          throw error.code === 'SQL_ERROR' ? fail(e) : error;
         }
       });
+      return deliver(rows);
+    } finally {
+      fs.rmSync(staged, { force: true });
     }
-    const statements = splitStatements(source);
-    if (statements.length !== 1)
-      throw new EngineError(
-        'INVALID_ARGUMENT',
-        `Export takes exactly one query (got ${statements.length} statements).`,
-      );
-    refuseInternalFiles(statements[0]!.text, this.warehouse.dir);
-    return this.exclusive(async () => {
-      try {
-        const r = await this.connection.run(copy(statements[0]!.text));
-        return { rows: r.rowsChanged, file: target };
-      } catch (e) {
-        const error = sqlError(e, source, statements[0]!.text, statements[0]!.start);
-        throw error.code === 'SQL_ERROR' ? fail(e) : error;
-      }
-    });
   }
 
   /** Cancels what runs, drops every kept result and closes the session's connections. Idempotent. */
@@ -399,6 +420,11 @@ export class Session {
     }
   }
 
+  /** A DuckDB error as an EngineError: the sandbox's refusals first (they name the setting or flag to change). */
+  private sqlError(e: unknown, script: string, statement: string, statementStart: number): EngineError {
+    return this.warehouse.fileAccess.refusal(e) ?? sqlError(e, script, statement, statementStart);
+  }
+
   /** Kept results live in the warehouse's own database: SQL may not name it. */
   private refuseInternalDatabase(sql: string): void {
     const internal = identifiers(sql).find(
@@ -416,7 +442,6 @@ export class Session {
 
   private async execute(info: StatementInfo, script: string): Promise<StatementOutcome> {
     const { range } = info;
-    refuseInternalFiles(range.text, this.warehouse.dir);
     this.refuseInternalDatabase(range.text);
     const extracted = await this.connection.extractStatements(range.text);
     let last: StatementOutcome = { ...info, status: 'ok', elapsedMs: 0 };
@@ -562,7 +587,7 @@ export class Session {
           // the rows appended so far stay readable
         }
         kept_.progress(kept);
-        const error = sqlError(e, script, info.range.text, info.range.start);
+        const error = this.sqlError(e, script, info.range.text, info.range.start);
         kept_.end({ cancelled: error.code === 'INTERRUPTED', error });
         return error;
       } finally {
@@ -691,5 +716,24 @@ async function currentTimeZone(c: DuckDBConnection): Promise<string> {
     return zone;
   } catch {
     return 'UTC';
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Moves a finished file: a rename on the same file system, else a copy and a delete. */
+function moveFile(from: string, to: string): void {
+  try {
+    fs.renameSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    fs.copyFileSync(from, to);
+    fs.rmSync(from, { force: true });
   }
 }
