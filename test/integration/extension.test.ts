@@ -23,7 +23,7 @@ suite('Databases view, runs and the Results view', () => {
     // A warehouse of this workspace only: the UI test's window uses the default one at the same time.
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Global);
     parts = ((await extension().activate()) as MicroDataWarehouseApi).parts;
     assert.equal(parts.warehouse.isOpen, false, 'the warehouse opens on first use only');
     // Databases belong to an account: this suite works in its own.
@@ -230,7 +230,7 @@ suite('Databases view, runs and the Results view', () => {
     const good = config.get<string>('warehouse.folder');
     const notAFolder = path.join(scratch, 'not-a-folder');
     fs.writeFileSync(notAFolder, 'plain file');
-    await config.update('warehouse.folder', notAFolder, vscode.ConfigurationTarget.Workspace);
+    await config.update('warehouse.folder', notAFolder, vscode.ConfigurationTarget.Global);
     // Closed after the change: the visible tree may reopen the warehouse at any moment.
     await parts.warehouse.close();
     try {
@@ -243,7 +243,7 @@ suite('Databases view, runs and the Results view', () => {
         /is a file, not a warehouse folder/,
       );
     } finally {
-      await config.update('warehouse.folder', good, vscode.ConfigurationTarget.Workspace);
+      await config.update('warehouse.folder', good, vscode.ConfigurationTarget.Global);
       await parts.warehouse.close();
     }
     await vscode.commands.executeCommand('microDataWarehouse.databases.refresh');
