@@ -143,7 +143,9 @@ export class Session {
       made.push(reader);
       const id = randomUUID().replaceAll('-', '');
       const timeZone = await currentTimeZone(connection);
-      const store = await ResultStore.create(writer, reader, `s_${id}`, { timeZone });
+      const store = await ResultStore.create(writer, reader, warehouse.resultsDatabase, `s_${id}`, {
+        timeZone,
+      });
       const session = new Session(warehouse, connection, store, id, options);
       const database = options.database ?? (await defaultDatabase(connection));
       if (database) await session.use(database, options.schema);
@@ -422,7 +424,16 @@ export class Session {
 
   /** A DuckDB error as an EngineError: the sandbox's refusals first (they name the setting or flag to change). */
   private sqlError(e: unknown, script: string, statement: string, statementStart: number): EngineError {
-    return this.warehouse.fileAccess.refusal(e) ?? sqlError(e, script, statement, statementStart);
+    const w = this.warehouse;
+    if (!w.readOnly && w.resultsStorage === 'memory' && /^Out of Memory Error/.test(errorMessage(e))) {
+      return new EngineError(
+        'ENCRYPTION_UNAVAILABLE',
+        `This statement needs more memory than DuckDB may use, and nothing is written to disk in plain files: encryption is required, but ${w.encryption.detail} To let DuckDB keep results and spill to encrypted files, ${w.installHint}, then reopen the warehouse; or narrow the query.`,
+        undefined,
+        { cause: e },
+      );
+    }
+    return w.fileAccess.refusal(e) ?? sqlError(e, script, statement, statementStart);
   }
 
   /** Kept results live in the warehouse's own database: SQL may not name it. */
