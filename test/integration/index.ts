@@ -27,7 +27,7 @@ export async function run(): Promise<void> {
     mocha.addFile(path.join(__dirname, file));
   }
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
-  // Suites point warehouse.folder (a machine setting: no workspace may set it) at scratch folders in the user
+  // Suites point warehouse.folder (an application setting: no workspace may set it) at scratch folders in the user
   // settings; the UI tests that follow on the same code-server use the default.
   await vscode.workspace
     .getConfiguration('microDataWarehouse')

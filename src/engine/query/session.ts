@@ -9,6 +9,7 @@ import type {
   DuckDBResult,
 } from '@duckdb/node-api';
 import type { Cell, ResultView } from '../../shared/results.js';
+import { duckdb } from '../duckdb.js';
 import { EngineError, errorMessage } from '../errors.js';
 import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
 import { columnKind, toCell, typeText } from '../values.js';
@@ -17,24 +18,28 @@ import { KeptResult, ResultStore, type KeptColumn } from './keptResult.js';
 import { identifiers, splitStatements, type StatementRange } from './split.js';
 import { sqlError } from './sqlError.js';
 
-/** DuckDB statement types (duckdb_statement_type) the session tells apart. */
-const StatementKind = {
-  TRANSACTION: 10,
-  SET: 20,
-  VARIABLE_SET: 13,
-  CREATE: 7,
-  ALTER: 9,
-  DROP: 15,
-  CREATE_FUNC: 14,
-  ATTACH: 25,
-  DETACH: 26,
-  COPY_DATABASE: 28,
-  LOAD: 21,
-  IMPORT_EXPORT: 16,
-} as const;
-const CATALOG_CHANGING = new Set<number>([7, 9, 15, 14, 25, 26, 28, 16]);
-const QUERY_RESULT = 3;
-const CHANGED_ROWS = 1;
+/** DuckDB's statement and result types, from `@duckdb/node-api`: read once the native binding is loaded. */
+function duckdbEnums(): {
+  Statement: ReturnType<typeof duckdb>['StatementType'];
+  Result: ReturnType<typeof duckdb>['ResultReturnType'];
+  catalogChanging: ReadonlySet<number>;
+} {
+  const { StatementType: Statement, ResultReturnType: Result } = duckdb();
+  return {
+    Statement,
+    Result,
+    catalogChanging: new Set<number>([
+      Statement.CREATE,
+      Statement.ALTER,
+      Statement.DROP,
+      Statement.CREATE_FUNC,
+      Statement.ATTACH,
+      Statement.DETACH,
+      Statement.COPY_DATABASE,
+      Statement.EXPORT,
+    ]),
+  };
+}
 
 /** Default rows of a result converted at once. */
 export const DEFAULT_PAGE_SIZE = 1000;
@@ -459,10 +464,10 @@ export class Session {
     for (let i = 0; i < extracted.count; i++) {
       const started = Date.now();
       const prepared = await extracted.prepare(i);
-      const type = prepared.statementType as number;
+      const type: number = prepared.statementType;
       const keyword = /^\s*(\w+)/.exec(range.text)?.[1]?.toUpperCase() ?? '';
       if (
-        type === StatementKind.TRANSACTION &&
+        type === duckdbEnums().Statement.TRANSACTION &&
         (keyword === 'COMMIT' || keyword === 'END') &&
         this.tx.aborted
       ) {
@@ -481,7 +486,8 @@ export class Session {
     script: string,
   ): Promise<StatementOutcome> {
     const result = await prepared.stream();
-    if ((result.returnType as number) === QUERY_RESULT) {
+    const { Result } = duckdbEnums();
+    if (result.returnType === Result.QUERY_RESULT) {
       return {
         ...info,
         status: 'rows',
@@ -489,7 +495,7 @@ export class Session {
         elapsedMs: Date.now() - started,
       };
     }
-    if ((result.returnType as number) === CHANGED_ROWS) {
+    if (result.returnType === Result.CHANGED_ROWS) {
       return { ...info, status: 'changes', changes: result.rowsChanged, elapsedMs: Date.now() - started };
     }
     return { ...info, status: 'ok', elapsedMs: Date.now() - started };
@@ -618,7 +624,8 @@ export class Session {
   }
 
   private async afterSuccess(type: number, keyword: string, sql: string): Promise<void> {
-    if (type === StatementKind.TRANSACTION) {
+    const { Statement, catalogChanging } = duckdbEnums();
+    if (type === Statement.TRANSACTION) {
       if (keyword === 'BEGIN' || keyword === 'START') {
         this.tx.open = true;
         this.tx.aborted = false;
@@ -633,12 +640,12 @@ export class Session {
       }
       return;
     }
-    if (type === StatementKind.SET || type === StatementKind.VARIABLE_SET) {
+    if (type === Statement.SET || type === Statement.VARIABLE_SET) {
       this.store.cellContext.timeZone = await currentTimeZone(this.connection);
     }
-    if (CATALOG_CHANGING.has(type)) {
+    if (catalogChanging.has(type)) {
       const touched =
-        type === StatementKind.ATTACH || type === StatementKind.DETACH || type === StatementKind.COPY_DATABASE
+        type === Statement.ATTACH || type === Statement.DETACH || type === Statement.COPY_DATABASE
           ? 'all'
           : await this.databasesTouched(sql);
       this.notify(touched);
