@@ -405,7 +405,20 @@ export class Warehouse {
           await attachDatabase(this, c, name);
           this.attachFailures.delete(name.toLowerCase());
         } catch (e) {
-          // One database without a working key must not keep the others from opening.
+          // One database without a working key, or a file that is not a DuckDB database (the space's own SQL
+          // may write any file in its folder), must not keep the others from opening.
+          if (/is not a valid DuckDB database file/.test(errorMessage(e))) {
+            this.attachFailures.set(
+              name.toLowerCase(),
+              new EngineError(
+                'DATABASE_INVALID',
+                `The file of database "${name}" (${this.databaseFile(name)}) is not a DuckDB database; it stays unattached. Move it away or drop the database.`,
+                undefined,
+                { cause: e },
+              ),
+            );
+            continue;
+          }
           if (!(e instanceof EngineError) || (e.code !== 'KEY_MISSING' && e.code !== 'KEY_WRONG')) throw e;
           this.attachFailures.set(name.toLowerCase(), e);
         }
@@ -556,8 +569,9 @@ export class Warehouse {
       try {
         await attach();
       } catch (e) {
-        // A results file whose key was lost or replaced holds nothing worth keeping.
-        if (!/Wrong encryption key|without a key/i.test(errorMessage(e))) throw e;
+        // Another process holds it: WAREHOUSE_LOCKED. Anything else (its key lost or replaced, the file
+        // overwritten by the space's own SQL): it holds nothing worth keeping.
+        if (/Could not set lock|Conflicting lock/i.test(errorMessage(e))) throw e;
         removeResultsFile(file);
         await attach();
       }

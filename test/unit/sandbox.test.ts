@@ -378,3 +378,40 @@ describe('the same boundary through mdw', () => {
     assert.ok(inRoot.stderr.includes(`${f.root} is not allowed: it contains`), inRoot.stderr);
   });
 });
+
+test('SQL that overwrites files in its own space (results, a database file) does not keep the warehouse from opening', async () => {
+  const dir = path.join(f.root, 'own-space');
+  let w = await Warehouse.open(dir);
+  try {
+    await w.createDatabase('d');
+    const session = await Session.open(w);
+    const results = path.join(w.spaceDir, 'system', 'mdw_results.duckdb');
+    const r = await session.run(
+      `COPY (SELECT 'garbage' AS g) TO ${quoteString(results)} (FORMAT csv);
+       COPY (SELECT 'garbage' AS g) TO ${quoteString(path.join(w.databasesDir, 'junk.duckdb'))} (FORMAT csv)`,
+    );
+    assert.equal(r.error, undefined, r.error?.message);
+    await session.close();
+  } finally {
+    await w.close();
+  }
+  w = await Warehouse.open(dir);
+  try {
+    const listed = (await w.listDatabases()).map((d) => [d.name, d.attached]);
+    assert.deepEqual(listed, [
+      ['d', true],
+      ['junk', false],
+    ]);
+    assert.match(w.encryptionNote('junk')!, /is not a DuckDB database; it stays unattached/);
+    await w.dropDatabase('junk', { confirm: true });
+    assert.deepEqual(
+      (await w.listDatabases()).map((d) => d.name),
+      ['d'],
+    );
+    const session = await Session.open(w);
+    assert.equal((await session.run('SELECT 1')).error, undefined);
+    await session.close();
+  } finally {
+    await w.close();
+  }
+});
