@@ -29,8 +29,8 @@ export async function run(): Promise<void> {
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   // Suites point warehouse.folder (an application setting: no workspace may set it) at scratch folders in the user
   // settings; the UI tests that follow on the same code-server use the default.
-  await vscode.workspace
-    .getConfiguration('microDataWarehouse')
-    .update('warehouse.folder', undefined, vscode.ConfigurationTarget.Global);
+  const config = vscode.workspace.getConfiguration('microDataWarehouse');
+  await config.update('warehouse.folder', undefined, vscode.ConfigurationTarget.Global);
+  await config.update('files.allowedFolders', undefined, vscode.ConfigurationTarget.Global);
   if (failures > 0) throw new Error(`${failures} integration test(s) failed.`);
 }
