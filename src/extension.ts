@@ -80,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     databases.refresh();
     worksheets.refresh();
   });
-  const worksheetEditor = WorksheetEditorProvider.register(context, logger, warehouse);
+  const worksheetEditor = WorksheetEditorProvider.register(context, logger, warehouse, language.services);
 
   const activationMs = performance.now() - started;
   log.info(

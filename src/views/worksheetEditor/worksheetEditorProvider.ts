@@ -7,6 +7,8 @@ import { toLf } from '../../shared/textSync.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
 import { WorksheetHost, type WorksheetDocument } from '../../host/worksheet/worksheetHost.js';
 import { formatSql } from '../../engine/language/format.js';
+import { readLanguageSettings } from '../../host/language/languageSettings.js';
+import type { LanguageServices } from '../../host/language/languageServices.js';
 import { formatOptions } from '../../host/language/sqlFormatting.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import { documentKey, type WarehouseService } from '../../host/warehouseService.js';
@@ -73,17 +75,20 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     private readonly extensionUri: vscode.Uri,
     private readonly service: WarehouseService,
     private readonly log: ComponentLogger,
+    private readonly languages: LanguageServices,
   ) {}
 
   static register(
     context: vscode.ExtensionContext,
     logger: Logger,
     service: WarehouseService,
+    languages: LanguageServices,
   ): WorksheetEditorProvider {
     const provider = new WorksheetEditorProvider(
       context.extensionUri,
       service,
       logger.component('worksheet'),
+      languages,
     );
     context.subscriptions.push(
       vscode.window.registerCustomEditorProvider(WorksheetEditorProvider.viewType, provider, {
@@ -116,6 +121,16 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
       format: (text) => formatSql(text, formatOptions(vscode.window.activeTextEditor?.options ?? {})),
       sessionChanged: () => this.service.refreshState(key),
       exportResult: (source, format, view) => this.exportResult(key, source, format, view),
+      language: async () => {
+        const service = await this.languages.forDocument(document);
+        return service
+          ? {
+              service,
+              scope: this.languages.scope(document),
+              diagnostics: readLanguageSettings().diagnostics,
+            }
+          : undefined;
+      },
       showError: (message) => void vscode.window.showErrorMessage(message),
       log: (line) => this.log.warn(line),
     });

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { LanguageService } from '../../../src/engine/language/languageService.js';
 import { WorksheetHost, type WorksheetDocument } from '../../../src/host/worksheet/worksheetHost.js';
 import type { TextChange } from '../../../src/shared/protocol.js';
 import { applyChanges } from '../../../src/shared/textSync.js';
@@ -187,6 +188,8 @@ export async function openWorksheet(
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   const document = new MemoryDocument(text);
+  // The engine's one language service, as the extension hands it to the worksheet editor.
+  const language = new LanguageService(db.warehouse);
   let closed = false;
   const host: WorksheetHost = new WorksheetHost({
     document,
@@ -196,6 +199,7 @@ export async function openWorksheet(
     session: () => Promise.resolve(db.session),
     catalog: () => Promise.resolve(db.warehouse.catalog),
     format: async (sql) => (await import('sql-formatter')).format(sql, { language: 'duckdb' }),
+    language: () => Promise.resolve({ service: language }),
     log: (line) => hostLog.push(line),
   });
   document.onChange = () => host.documentChanged();
@@ -237,6 +241,7 @@ export async function openWorksheet(
     close: async () => {
       closed = true;
       host.dispose();
+      language.dispose();
       await context.close();
       await new Promise((resolve) => server.close(resolve));
       rmSync(profile, { recursive: true, force: true });
