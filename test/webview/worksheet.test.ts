@@ -353,6 +353,33 @@ test('diagnostics as you type: syntax errors and unknown tables, nothing run', a
   await h.page.mouse.move(0, 0);
 });
 
+test('a language request for an older version of the document is refused as STALE', async () => {
+  await setText('SELECT upper(customer_name) FROM orders');
+  const answer = (id: number) =>
+    h.page.evaluate(
+      (wanted) =>
+        new Promise<{ ok: boolean; error?: { code: string }; result?: unknown }>((resolve) =>
+          window.addEventListener('message', (e: MessageEvent<{ type: string; id: number }>) => {
+            if (e.data.type === 'wsResponse' && e.data.id === wanted) resolve(e.data as never);
+          }),
+        ),
+      id,
+    );
+  const version = h.document.version();
+  const stale = answer(70_001);
+  h.host.handle({
+    type: 'wsRequest',
+    id: 70_001,
+    method: 'hover',
+    params: { version: version - 1, offset: 8 },
+  });
+  assert.deepEqual((await stale).error?.code, 'STALE');
+  const fresh = answer(70_002);
+  h.host.handle({ type: 'wsRequest', id: 70_002, method: 'hover', params: { version, offset: 8 } });
+  const result = (await fresh).result as { markdown: string };
+  assert.match(result.markdown, /\*\*function\*\* `upper`/);
+});
+
 test('Format rewrites the document; the editor follows', async () => {
   await setText('select id,customer_name from orders where amount>5');
   await h.page.locator('.ws-format').click();
