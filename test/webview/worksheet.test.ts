@@ -258,6 +258,15 @@ test('completion: keywords, functions, tables after FROM, columns after alias.',
   await h.page.keyboard.press('Control+Space');
   assert.deepEqual(await completionLabels(h.page), ['regions']);
   await h.page.keyboard.press('Escape');
+
+  // Inside double quotes: the name is completed inside them, with one closing quote.
+  await setText('SELECT * FROM ');
+  await place(14);
+  await h.page.keyboard.type('"ord');
+  assert.ok((await completionLabels(h.page)).includes('orders'));
+  await h.page.keyboard.press('Enter');
+  await settled(h.page);
+  assert.equal(h.document.text(), 'SELECT * FROM "orders"');
 });
 
 /** Moves the mouse over the character at `offset` of the editor. */

@@ -87,7 +87,17 @@ function toCompletion(entry: CompletionEntry, quoted: boolean): Completion {
             selection: { anchor: from + insert.length + 1 },
             annotations: pickedCompletion.of(completion),
           })
-      : insert,
+      : quoted
+        ? (view: EditorView, completion: Completion, from: number, to: number) => {
+            // The closing quote auto-inserted after the cursor is part of the name being replaced.
+            const end = view.state.sliceDoc(to, to + 1) === '"' ? to + 1 : to;
+            view.dispatch({
+              changes: { from, to: end, insert },
+              selection: { anchor: from + insert.length },
+              annotations: pickedCompletion.of(completion),
+            });
+          }
+        : insert,
   };
 }
 
