@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { AccountCommands } from './host/accounts/accountCommands.js';
 import { AccountManager } from './host/accounts/accountManager.js';
 import { AccountStatusBar } from './host/accounts/accountStatusBar.js';
+import { AccountSwitch } from './host/accounts/accountSwitch.js';
 import { EncryptionCommands } from './host/encryptionCommands.js';
 import { DemoCommands } from './host/firstRun/demoCommands.js';
 import { Logger } from './host/logger.js';
@@ -81,6 +82,8 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     worksheets.refresh();
   });
   const worksheetEditor = WorksheetEditorProvider.register(context, logger, warehouse);
+  // Leaving an account closes its worksheet editors and clears the Results panel before the next loads.
+  AccountSwitch.register(context, logger, accounts, [results, worksheetEditor]);
 
   const activationMs = performance.now() - started;
   log.info(
