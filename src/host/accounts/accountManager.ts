@@ -115,9 +115,13 @@ export class AccountManager implements vscode.Disposable {
     return this.signedIn;
   }
 
-  /** Resolves once a session restore in progress has finished. */
+  /** The account signed in once a session restore in progress has finished. */
   ready(): Promise<SignedInAccount | undefined> {
-    return this.restoring;
+    // Not the restore's own result: a sign-in or sign-out may have come after it.
+    return this.restoring.then(
+      () => this.signedIn,
+      () => this.signedIn,
+    );
   }
 
   /** The signed-in account, or NOT_SIGNED_IN (the command boundary offers Sign In). */
