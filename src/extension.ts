@@ -83,7 +83,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
   });
   const worksheetEditor = WorksheetEditorProvider.register(context, logger, warehouse);
   // Leaving an account closes its worksheet editors and clears the Results panel before the next loads.
-  AccountSwitch.register(context, logger, accounts, [results, worksheetEditor]);
+  AccountSwitch.register(context, logger, accounts, [results, worksheetEditor, historyCommands]);
 
   const activationMs = performance.now() - started;
   log.info(

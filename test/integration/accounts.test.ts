@@ -30,6 +30,22 @@ function worksheetTabs(): vscode.Uri[] {
   );
 }
 
+/** True while an untitled editor tab shows text containing `text`. */
+function untitledWith(text: string): boolean {
+  return vscode.window.tabGroups.all.some((g) =>
+    g.tabs.some(
+      (t) =>
+        t.input instanceof vscode.TabInputText &&
+        t.input.uri.scheme === 'untitled' &&
+        vscode.workspace.textDocuments.some(
+          (d) =>
+            d.uri.toString() === (t.input as vscode.TabInputText).uri.toString() &&
+            d.getText().includes(text),
+        ),
+    ),
+  );
+}
+
 suite('Account switch and sign-out', function () {
   // Each step waits for a condition; the machine running the suite may be slow.
   this.timeout(300_000);
@@ -129,7 +145,11 @@ suite('Account switch and sign-out', function () {
     await resultsPanelRun(`SELECT 'alpha results ${tag}' AS who;\n`);
     await parts.historyCommands.settled();
     assert.deepEqual(await names(), [`alpha secret ${tag}`]);
-    assert.ok((await parts.history.getChildren()).length > 0, "alice's run is in History");
+    const runs = await parts.history.getChildren();
+    assert.ok(runs.length > 0, "alice's run is in History");
+    // History's Open SQL: an untitled editor with her SQL.
+    await vscode.commands.executeCommand('microDataWarehouse.history.open', runs[0]);
+    assert.equal(untitledWith(`alpha results ${tag}`), true);
     assert.ok((await databaseNames()).includes(aDb));
     assert.ok(
       worksheetTabs().some((u) => u.authority === a.tag),
@@ -144,6 +164,10 @@ suite('Account switch and sign-out', function () {
     assert.match((await saved).getText(), /-- unsaved line/, "alice's unsaved edit was saved first");
     await until("alice's worksheet tabs closed", () => worksheetTabs().every((u) => u.authority !== a.tag));
     assert.deepEqual(parts.worksheetEditor.editorsOf(aUri), [], 'no worksheet webview of alice is left');
+    await until(
+      "the editor History opened with alice's SQL closed",
+      () => !untitledWith(`alpha results ${tag}`),
+    );
     assert.deepEqual(await names(), [], "the Worksheets view shows only bob's (none yet)");
     assert.deepEqual(await parts.history.getChildren(), [], "History shows only bob's runs (none yet)");
     assert.equal((await databaseNames()).includes(aDb), false, "the Databases view shows only bob's");

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ComponentLogger, Logger } from '../logger.js';
+import { within } from '../within.js';
 import type { AccountManager, SignedInAccount } from './accountManager.js';
 
 /** URI scheme of worksheets (see src/views/worksheets/worksheetFileSystem.ts). */
@@ -7,17 +8,21 @@ const WORKSHEET_SCHEME = 'mdw';
 /** View type of the Query Plan panel (a webview tab's viewType ends with it). */
 const PLAN_VIEW_TYPE = 'microDataWarehouse.plan';
 
+/** Longest one part may take to clear what it shows of the account that was left. */
+const PART_MS = 2_000;
+
 /** What the switch clears besides editor tabs (the Results panel, worksheet webviews). */
 export interface AccountScoped {
-  /** Forgets and blanks everything shown of the account that was left. */
-  clearAccount(previous: SignedInAccount): void;
+  /** Forgets and blanks (or closes) everything shown of the account that was left. */
+  clearAccount(previous: SignedInAccount): void | Promise<void>;
 }
 
 /**
  * Leaving an account (Sign In with Another Account, Sign Out, a sign-out in another window) leaves
  * nothing of it on screen: unsaved worksheets are saved while its session still works, then its
- * worksheet tabs (text and worksheet-editor tabs), the Query Plan panel and the Results panel are
- * closed or cleared before the next account's views load.
+ * worksheet tabs (text and worksheet-editor tabs), the Query Plan panel, the Results panel and the
+ * untitled editors History opened with its SQL are closed or cleared before the next account's views
+ * load.
  */
 export class AccountSwitch {
   private constructor(
@@ -51,7 +56,7 @@ export class AccountSwitch {
   async closeAll(previous: SignedInAccount): Promise<void> {
     for (const part of this.scoped) {
       try {
-        part.clearAccount(previous);
+        await within(Promise.resolve(part.clearAccount(previous)), PART_MS, 'clearing a view');
       } catch (e) {
         this.log.error('clearing a view of the previous account failed', e);
       }
