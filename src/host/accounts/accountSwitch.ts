@@ -52,15 +52,21 @@ export class AccountSwitch {
     if (dirty.length) this.log.info(`saved ${dirty.length - failed} of ${dirty.length} unsaved worksheet(s)`);
   }
 
-  /** Closes the account's worksheet tabs and the plan panel, and clears the Results panel. */
+  /** Closes the account's worksheet tabs and the plan panel, and clears the Results panel (all at once). */
   async closeAll(previous: SignedInAccount): Promise<void> {
-    for (const part of this.scoped) {
-      try {
-        await within(Promise.resolve(part.clearAccount(previous)), PART_MS, 'clearing a view');
-      } catch (e) {
-        this.log.error('clearing a view of the previous account failed', e);
-      }
-    }
+    await Promise.all([
+      ...this.scoped.map((part) =>
+        within(Promise.resolve(part.clearAccount(previous)), PART_MS, 'clearing a view').catch((e: unknown) =>
+          this.log.warn(
+            `clearing a view of the previous account: ${e instanceof Error ? e.message : String(e)}`,
+          ),
+        ),
+      ),
+      this.closeTabs(previous),
+    ]);
+  }
+
+  private async closeTabs(previous: SignedInAccount): Promise<void> {
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => belongsTo(t, previous));
     const clean = tabs.filter((t) => !t.isDirty);
     if (clean.length) await vscode.window.tabGroups.close(clean, true);

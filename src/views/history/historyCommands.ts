@@ -85,24 +85,22 @@ export class HistoryCommands {
 
   /**
    * Closes the untitled editors History opened for the account that was left, unless their text was
-   * changed since (then it is the user's own text). Untitled text is discarded, never saved (AccountScoped).
+   * changed since (then it is the user's own text). The text is removed first, so the editor closes
+   * without asking to save it (AccountScoped).
    */
   async clearAccount(previous: { tag: string }): Promise<void> {
     for (const [document, origin] of [...this.opened]) {
       this.opened.delete(document);
       if (document.isClosed || origin.tag !== previous.tag || document.getText() !== origin.sql) continue;
-      for (const tab of vscode.window.tabGroups.all.flatMap((g) => g.tabs)) {
-        if (
-          !(tab.input instanceof vscode.TabInputText) ||
-          tab.input.uri.toString() !== document.uri.toString()
-        )
-          continue;
-        await vscode.window.showTextDocument(document, {
-          viewColumn: tab.group.viewColumn,
-          preserveFocus: false,
-        });
-        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-      }
+      const edit = new vscode.WorkspaceEdit();
+      edit.delete(document.uri, new vscode.Range(0, 0, document.lineCount, 0));
+      if (!(await vscode.workspace.applyEdit(edit))) continue;
+      const tabs = vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter(
+          (t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === document.uri.toString(),
+        );
+      if (tabs.length) await vscode.window.tabGroups.close(tabs, true);
     }
   }
 
