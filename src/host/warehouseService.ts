@@ -122,6 +122,11 @@ export class WarehouseService implements vscode.Disposable {
     entry.opening = (async () => {
       const warehouse = await this.warehouse();
       const session = await Session.open(warehouse, { pageSize: readSettings().pageSize });
+      if (this.sessions.get(key) !== entry) {
+        // Closed while it opened (the account or the warehouse changed meanwhile).
+        await session.close();
+        throw new EngineError('SESSION_CLOSED', 'The session was closed before it opened: run again.');
+      }
       entry.session = session;
       this.log.info(`session ${session.id.slice(0, 8)} opened`);
       await this.refreshState(key);
@@ -177,12 +182,13 @@ export class WarehouseService implements vscode.Disposable {
     const entry = this.sessions.get(key);
     if (!entry) return;
     this.sessions.delete(key);
-    try {
-      const session = await entry.opening;
-      await session.close();
-      this.log.info(`session ${session.id.slice(0, 8)} closed`);
-    } catch {
-      // it never opened
+    if (entry.session) {
+      await entry.session.close();
+      this.log.info(`session ${entry.session.id.slice(0, 8)} closed`);
+    } else {
+      // Still opening, perhaps waiting for the space change that closes it: not awaited (that would
+      // deadlock); it closes itself once open.
+      entry.opening.catch(() => undefined);
     }
     this.sessionChanged.fire(key);
   }
