@@ -112,6 +112,7 @@ export class Session {
   private closed = false;
   private executing = false;
   private cancelRequested = false;
+  private cancelTimer: NodeJS.Timeout | undefined;
   private keeping: Promise<EngineError | undefined> = Promise.resolve(undefined);
   private keepingActive = false;
   private readonly tx = {
@@ -308,6 +309,19 @@ export class Session {
     if (this.closed || !this.busy) return;
     this.cancelRequested = true;
     this.connection.interrupt();
+    // DuckDB forgets an interrupt that arrives before it starts executing the statement (while it is still
+    // being extracted or prepared): repeat it until this run ends.
+    if (this.cancelTimer === undefined) {
+      this.cancelTimer = setInterval(() => {
+        if (this.closed || !this.cancelRequested || !this.busy) {
+          clearInterval(this.cancelTimer);
+          this.cancelTimer = undefined;
+          return;
+        }
+        this.connection.interrupt();
+      }, 25);
+      this.cancelTimer.unref();
+    }
   }
 
   /**
