@@ -4,7 +4,7 @@ import { statementAt } from '../../engine/query/index.js';
 import type { QueryPlan } from '../../shared/plan.js';
 import { PlanPanel } from '../../views/plan/planPanel.js';
 import { registerCommand } from '../commands.js';
-import type { Logger } from '../logger.js';
+import type { ComponentLogger, Logger } from '../logger.js';
 import type { QueryRunner } from '../queryRunner.js';
 import { documentKey, type WarehouseService } from '../warehouseService.js';
 import { SQL_SELECTOR } from './languageServices.js';
@@ -27,9 +27,9 @@ export class ExplainCommands implements vscode.Disposable {
     warehouse: WarehouseService,
     runner: QueryRunner,
   ): ExplainCommands {
-    const commands = new ExplainCommands(context.extensionUri, warehouse);
-    context.subscriptions.push(commands);
     const log = logger.component('plan');
+    const commands = new ExplainCommands(context.extensionUri, warehouse, log);
+    context.subscriptions.push(commands);
     registerCommand(context, log, PLAN_COMMANDS.explain, (uri?: vscode.Uri, start?: number, end?: number) =>
       commands.explain(false, uri, start, end),
     );
@@ -54,8 +54,9 @@ export class ExplainCommands implements vscode.Disposable {
   private constructor(
     extensionUri: vscode.Uri,
     private readonly warehouse: WarehouseService,
+    log: ComponentLogger,
   ) {
-    this.panel = new PlanPanel(extensionUri);
+    this.panel = new PlanPanel(extensionUri, log);
   }
 
   /** Explains the given range, else the selection or the statement at the cursor, in the document's session. */

@@ -4,20 +4,26 @@
 import type { Catalog } from '../../engine/catalog.js';
 import type { EngineError } from '../../engine/errors.js';
 import { statementAt, type Session, type StatementOutcome } from '../../engine/query/index.js';
-import {
-  isWorksheetMessage,
-  type CatalogItem,
-  type HostMessage,
-  type RunMessage,
-  type TextChange,
-  type WorksheetHostMessage,
-  type WorksheetMarker,
-  type WorksheetRequests,
-  type WorksheetSession,
-  type WorksheetWebviewMessage,
+import type {
+  NotificationHandlers,
+  NotificationMessage,
+  Notify,
+  RequestHandlers,
+} from '../../shared/channel.js';
+import type {
+  CatalogItem,
+  GridHostNotifications,
+  RunMessage,
+  TextChange,
+  WorksheetMarker,
+  WorksheetProtocol,
+  WorksheetRequests,
+  WorksheetSession,
+  WorksheetWebviewNotifications,
 } from '../../shared/protocol.js';
 import { applyChanges, diffText } from '../../shared/textSync.js';
 import { GridHost, type GridHostOptions, type GridRun } from '../grid/gridHost.js';
+import { HostChannel } from '../webviewChannel.js';
 import { runMessage, tabTitle } from '../grid/runMessages.js';
 
 /** The worksheet's text document as the host sees it: LF line breaks, a version that grows on change. */
@@ -33,7 +39,8 @@ export interface WorksheetDocument {
 
 export interface WorksheetHostOptions {
   document: WorksheetDocument;
-  post(message: HostMessage | WorksheetHostMessage): void;
+  /** Posts one message to the webview (webview.postMessage); {@link WorksheetHost.handle} takes its replies. */
+  post(message: unknown): void;
   /** The document's session, opened on first use. */
   session(): Promise<Session>;
   catalog(): Promise<Catalog>;
@@ -63,6 +70,7 @@ const OWN_EVENT_WAIT_MS = 2000;
 
 export class WorksheetHost {
   readonly grid: GridHost;
+  private readonly channel: HostChannel<WorksheetProtocol>;
   private text: string;
   private queue: Promise<void> = Promise.resolve();
   /** One user of the session at a time: a run, the state read after it, a USE. */
@@ -76,11 +84,23 @@ export class WorksheetHost {
 
   constructor(private readonly options: WorksheetHostOptions) {
     this.text = options.document.text();
+    this.channel = new HostChannel<WorksheetProtocol>({
+      post: options.post,
+      log: (line) => this.options.log?.(`worksheet: ${line}`),
+    });
     this.grid = new GridHost({
-      post: (m) => this.post(m),
+      notify: this.channel.notify as Notify<GridHostNotifications>,
       ...(options.exportResult ? { exportResult: options.exportResult } : {}),
       reveal: (line, column) => this.post({ type: 'select', line, column }),
       ...(options.log ? { log: options.log } : {}),
+    });
+    this.channel.serve({
+      requests: { ...this.grid.requests, ...this.requests },
+      notifications: { ...this.grid.notifications, ...this.notifications },
+      ready: () => {
+        this.ready();
+        this.grid.ready();
+      },
     });
   }
 
@@ -92,12 +112,7 @@ export class WorksheetHost {
   /** Entry point for everything the webview posts. Never throws. */
   handle(message: unknown): void {
     if (this.disposed) return;
-    if (!isWorksheetMessage(message)) {
-      if ((message as { type?: unknown } | null)?.type === 'ready') this.ready();
-      this.grid.handle(message);
-      return;
-    }
-    this.receive(message);
+    this.channel.receive(message);
   }
 
   /** Call after every change of the document, whoever made it. */
@@ -142,10 +157,13 @@ export class WorksheetHost {
     this.disposed = true;
     this.stopWatching();
     this.grid.dispose();
+    this.channel.dispose();
   }
 
-  private post(message: HostMessage | WorksheetHostMessage): void {
-    if (!this.disposed) this.options.post(message);
+  private post(message: NotificationMessage<WorksheetProtocol['toWebview']>): void {
+    if (this.disposed) return;
+    const { type, ...params } = message;
+    this.channel.notify(type, params as never);
   }
 
   private withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
@@ -169,28 +187,39 @@ export class WorksheetHost {
     void this.postSession();
   }
 
-  private receive(message: WorksheetWebviewMessage): void {
-    switch (message.type) {
-      case 'edit':
-        void this.enqueue(() => this.edit(message.base, message.changes));
+  /** The worksheet's notifications; their params come from the webview, so each is checked here. */
+  private readonly notifications: NotificationHandlers<WorksheetWebviewNotifications> = {
+    edit: (p) => {
+      if (!Number.isInteger(p.base) || !validChanges(p.changes)) {
+        this.options.log?.('worksheet: ignored a malformed edit');
         return;
-      case 'execute':
-        void this.run(message.mode, message.from, message.to);
-        return;
-      case 'cancelRun':
-        this.cancel();
-        return;
-      case 'format':
-        void this.enqueue(() => this.format());
-        return;
-      case 'use':
-        void this.enqueue(() => this.use(message.database, message.schema));
-        return;
-      case 'wsRequest':
-        void this.request(message.id, message.method, message.params);
-        return;
-    }
-  }
+      }
+      void this.enqueue(() => this.edit(p.base, p.changes));
+    },
+    execute: (p) => {
+      if ((p.mode !== 'statement' && p.mode !== 'all') || !isOffset(p.from) || !isOffset(p.to)) return;
+      void this.run(p.mode, p.from, p.to);
+    },
+    cancelRun: () => this.cancel(),
+    format: () => void this.enqueue(() => this.format()),
+    use: (p) => {
+      if (typeof p.database !== 'string' || (p.schema !== undefined && typeof p.schema !== 'string')) return;
+      void this.enqueue(() => this.use(p.database, p.schema));
+    },
+  };
+
+  private readonly requests: RequestHandlers<WorksheetRequests> = {
+    complete: async ({ path }) => {
+      if (!Array.isArray(path) || !path.every((p) => typeof p === 'string') || path.length > 3)
+        throw new Error('A completion path is up to three names.');
+      return { items: await this.complete(path) };
+    },
+    schemas: async ({ database }) => {
+      if (typeof database !== 'string') throw new Error('A database name is needed.');
+      const catalog = await this.options.catalog();
+      return { schemas: (await catalog.schemas(database)).map((s) => s.name) };
+    },
+  };
 
   private async edit(base: number, changes: TextChange[]): Promise<void> {
     const document = this.options.document;
@@ -393,36 +422,6 @@ export class WorksheetHost {
     }
   }
 
-  private async request(id: number, method: keyof WorksheetRequests, params: unknown): Promise<void> {
-    try {
-      let result: unknown;
-      if (method === 'complete') {
-        const path = (params as { path?: unknown }).path;
-        if (!Array.isArray(path) || !path.every((p) => typeof p === 'string') || path.length > 3)
-          throw new Error('A completion path is up to three names.');
-        result = {
-          items: await this.complete(path as string[]),
-        } satisfies WorksheetRequests['complete']['result'];
-      } else {
-        const database = (params as { database?: unknown }).database;
-        if (typeof database !== 'string') throw new Error('A database name is needed.');
-        const catalog = await this.options.catalog();
-        result = { schemas: (await catalog.schemas(database)).map((s) => s.name) };
-      }
-      this.post({ type: 'wsResponse', id, ok: true, result });
-    } catch (e) {
-      this.post({
-        type: 'wsResponse',
-        id,
-        ok: false,
-        error: {
-          code: String((e as { code?: unknown }).code ?? 'INTERNAL'),
-          message: e instanceof Error ? e.message : String(e),
-        },
-      });
-    }
-  }
-
   private async complete(path: string[]): Promise<CatalogItem[]> {
     const catalog = await this.options.catalog();
     const current = this.current ?? { database: '', schema: 'main' };
@@ -508,4 +507,26 @@ function marker(script: string, error: EngineError, statementStart: number): Wor
     to: lineEnd < 0 ? script.length : Math.max(statementStart + 1, lineEnd),
     message: error.message,
   };
+}
+
+function isOffset(x: unknown): x is number {
+  return Number.isInteger(x) && (x as number) >= 0;
+}
+
+/** True for a list of text changes with offsets in order (the document checks they are in range). */
+function validChanges(value: unknown): value is TextChange[] {
+  return (
+    Array.isArray(value) &&
+    value.every((c) => {
+      const t = c as Record<string, unknown> | null;
+      return (
+        typeof t === 'object' &&
+        t !== null &&
+        isOffset(t['from']) &&
+        isOffset(t['to']) &&
+        (t['to'] as number) >= (t['from'] as number) &&
+        typeof t['insert'] === 'string'
+      );
+    })
+  );
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundlePage } from '../bundlePage.js';
+import { isJsonRpcMessage } from '../../shared/channel.js';
 import type { ExportFormat, TextChange } from '../../shared/protocol.js';
 import { toLf } from '../../shared/textSync.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
@@ -22,7 +23,7 @@ export interface WorksheetEditorHandle {
   readonly document: vscode.TextDocument;
   readonly host: WorksheetHost;
   readonly panel: vscode.WebviewPanel;
-  /** Every message the host posted to the webview, in order. */
+  /** Every notification the host posted to the webview, in order, as `{type: method, ...params}`. */
   readonly posted: { type: string }[];
 }
 
@@ -107,8 +108,11 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     const host = new WorksheetHost({
       document: new VsCodeDocument(document),
       post: (message) => {
-        posted.push(message);
-        if (posted.length > 2000) posted.splice(0, 1000);
+        const m = message as { method?: unknown; id?: unknown; params?: unknown };
+        if (isJsonRpcMessage(message) && typeof m.method === 'string' && m.id === undefined) {
+          posted.push({ type: m.method, ...(m.params as object) });
+          if (posted.length > 2000) posted.splice(0, 1000);
+        }
         void panel.webview.postMessage(message);
       },
       session: () => this.service.session(key),

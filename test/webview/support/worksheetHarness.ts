@@ -64,7 +64,7 @@ export interface WorksheetHarness {
   context: BrowserContext;
   host: WorksheetHost;
   document: MemoryDocument;
-  /** Every message the webview posted, in order. */
+  /** Every notification the webview posted, in order, as `{type: method, ...params}`. */
   received: { type: string; [key: string]: unknown }[];
   problems: string[];
   /** What the host logged (races it settled, failures). */
@@ -199,8 +199,9 @@ export async function openWorksheet(
     log: (line) => hostLog.push(line),
   });
   document.onChange = () => host.documentChanged();
-  await page.exposeBinding('__mdwPost', (_source, message: WorksheetHarness['received'][number]) => {
-    received.push(message);
+  await page.exposeBinding('__mdwPost', (_source, message: { method?: string; id?: number; params?: object }) => {
+    if (typeof message.method === 'string' && message.id === undefined)
+      received.push({ type: message.method, ...message.params });
     host.handle(message);
   });
   await page.goto(origin);

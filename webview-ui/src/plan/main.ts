@@ -1,15 +1,10 @@
 import './plan.css';
-import type { PlanHostMessage, PlanNode, PlanWebviewMessage, QueryPlan } from '../../../src/shared/plan.js';
+import type { PlanNode, PlanProtocol, QueryPlan } from '../../../src/shared/plan.js';
+import { WebviewChannel } from '../channel.js';
 import { el } from '../dom.js';
-
-interface VsCodeApi {
-  postMessage(message: PlanWebviewMessage): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
 
 type Mode = 'tree' | 'text' | 'json';
 
-const vscode = acquireVsCodeApi();
 const root = document.getElementById('app') ?? document.body;
 let plan: QueryPlan | undefined;
 let mode: Mode = 'tree';
@@ -107,26 +102,21 @@ function render(): void {
   }
 }
 
-window.addEventListener('message', (event: MessageEvent<PlanHostMessage>) => {
-  const message = event.data;
-  switch (message.type) {
-    case 'plan':
-      plan = message.plan;
-      mode = 'tree';
-      render();
-      break;
-    case 'loading':
-      plan = undefined;
-      root.replaceChildren(
-        el('div', 'status', message.analyzed ? 'Running Explain Analyze…' : 'Explaining…'),
-        el('pre', 'sql', message.sql),
-      );
-      break;
-    case 'error':
-      plan = undefined;
-      root.replaceChildren(el('div', 'status error', message.message));
-      break;
-  }
+new WebviewChannel<PlanProtocol>().serve({
+  plan: (message) => {
+    plan = message.plan;
+    mode = 'tree';
+    render();
+  },
+  loading: (message) => {
+    plan = undefined;
+    root.replaceChildren(
+      el('div', 'status', message.analyzed ? 'Running Explain Analyze…' : 'Explaining…'),
+      el('pre', 'sql', message.sql),
+    );
+  },
+  error: (message) => {
+    plan = undefined;
+    root.replaceChildren(el('div', 'status error', message.message));
+  },
 });
-
-vscode.postMessage({ type: 'ready' });

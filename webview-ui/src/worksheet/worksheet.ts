@@ -33,17 +33,15 @@ import {
   rectangularSelection,
 } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
+import type { NotificationHandlers } from '../../../src/shared/channel.js';
 import type {
   CatalogItem,
-  HostMessage,
-  WebviewMessage,
-  WorksheetHostMessage,
   WorksheetMarker,
-  WorksheetRequests,
+  WorksheetProtocol,
   WorksheetSession,
-  WorksheetWebviewMessage,
 } from '../../../src/shared/protocol.js';
-import { App, type VsCodeApi } from '../app.js';
+import { App } from '../app.js';
+import { vscodeApi, WebviewChannel } from '../channel.js';
 import { DocSync, fromHost } from './docSync.js';
 import { catalogSource, DuckDBDialect, keywordSource } from './sqlLanguage.js';
 import { el } from '../dom.js';
@@ -54,12 +52,6 @@ interface WorksheetState {
   /** The results grid's own state. */
   grid?: unknown;
 }
-
-declare function acquireVsCodeApi(): {
-  postMessage(message: WebviewMessage | WorksheetWebviewMessage): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-};
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -143,7 +135,8 @@ const theme = EditorView.theme({
 
 /** The worksheet webview: toolbar, SQL editor, a resizable split and the results grid below. */
 export class Worksheet {
-  private readonly vscode = acquireVsCodeApi();
+  private readonly vscode = vscodeApi();
+  private readonly channel = new WebviewChannel<WorksheetProtocol>(this.vscode);
   private readonly sync: DocSync;
   readonly view: EditorView;
   private readonly editable = new Compartment();
@@ -163,15 +156,13 @@ export class Worksheet {
   private running = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private session: WorksheetSession | undefined;
-  private nextRequest = 1;
-  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly completions = new Map<string, Promise<CatalogItem[]>>();
 
   constructor(root: HTMLElement) {
     this.state = (this.vscode.getState() as WorksheetState | undefined) ?? {};
     this.sync = new DocSync(
       () => this.view,
-      (m) => this.vscode.postMessage(m),
+      (method, params) => this.channel.notify(method, params),
     );
     this.buildToolbar();
     this.splitter.setAttribute('role', 'separator');
@@ -183,9 +174,6 @@ export class Worksheet {
     this.view = this.createEditor();
     this.applySplit(this.state.split ?? 0.45);
     this.wireSplitter();
-    window.addEventListener('message', (e: MessageEvent<HostMessage | WorksheetHostMessage>) =>
-      this.receive(e.data),
-    );
     document.addEventListener('keydown', (e) => {
       // Run keys work from anywhere in the worksheet, not only inside the editor.
       if ((e.ctrlKey || e.metaKey) && e.key === 'Enter' && !this.view.hasFocus) {
@@ -193,16 +181,27 @@ export class Worksheet {
         void this.execute(e.shiftKey ? 'all' : 'statement');
       }
     });
-    // The grid posts `ready` for both: by then this page listens for the document.
-    const gridApi: VsCodeApi = {
-      postMessage: (m) => this.vscode.postMessage(m),
-      getState: () => this.state.grid,
-      setState: (s) => {
-        this.state.grid = s;
-        this.persist();
+    const grid = new App(
+      this.results,
+      {
+        getState: () => this.state.grid,
+        setState: (s) => {
+          this.state.grid = s;
+          this.persist();
+        },
       },
-    };
-    new App(this.results, gridApi);
+      this.channel,
+    );
+    // One channel for the page: the grid's notifications and the worksheet's; `ready` goes out now.
+    this.channel.serve({
+      ...grid.notifications,
+      ...this.notifications,
+      run: (p) => {
+        // New results: old completions may be stale after DDL.
+        this.completions.clear();
+        grid.notifications.run(p);
+      },
+    });
   }
 
   /** The document version the editor is based on (-1 until the host sent the document). */
@@ -298,7 +297,7 @@ export class Worksheet {
     this.runAllButton.className = 'ws-run-all';
     this.runAllButton.setAttribute('secondary', '');
     this.button(this.cancelButton, 'Cancel', 'Cancel the running query', () =>
-      this.vscode.postMessage({ type: 'cancelRun' }),
+      this.channel.notify('cancelRun', {}),
     );
     this.cancelButton.className = 'ws-cancel';
     this.cancelButton.setAttribute('secondary', '');
@@ -314,12 +313,12 @@ export class Worksheet {
     this.schemaPicker.title = 'Schema for unqualified names';
     this.databasePicker.addEventListener('change', () => {
       const database = this.databasePicker.value;
-      if (database && database !== this.session?.database) this.vscode.postMessage({ type: 'use', database });
+      if (database && database !== this.session?.database) this.channel.notify('use', { database });
     });
     this.schemaPicker.addEventListener('change', () => {
       const schema = this.schemaPicker.value;
       if (this.session && schema && schema !== this.session.schema)
-        this.vscode.postMessage({ type: 'use', database: this.session.database, schema });
+        this.channel.notify('use', { database: this.session.database, schema });
     });
     this.badge.className = 'ws-transaction';
     this.badge.hidden = true;
@@ -370,74 +369,34 @@ export class Worksheet {
     });
   }
 
-  private receive(message: HostMessage | WorksheetHostMessage): void {
-    switch (message.type) {
-      case 'init':
+  private readonly notifications: Omit<NotificationHandlers<WorksheetProtocol['toWebview']>, 'run' | 'summary'> =
+    {
+      init: ({ text, version }) => {
         this.view.dispatch({ effects: this.editable.reconfigure([]) });
-        this.sync.init(message.text, message.version);
-        return;
-      case 'changed':
-        this.sync.changed(message.version, message.changes);
-        return;
-      case 'ack':
-        this.sync.ack(message.version);
-        return;
-      case 'reject':
-        this.sync.reject(message.version);
-        return;
-      case 'reset':
-        this.sync.reset(message.version, message.text, message.retry);
-        return;
-      case 'runState':
-        this.setRunning(message.running, message.startedAt, message.elapsedMs);
-        return;
-      case 'session':
-        this.showSession(message.session);
-        return;
-      case 'markers':
-        this.showMarkers(message.markers);
-        return;
-      case 'select': {
+        this.sync.init(text, version);
+      },
+      changed: ({ version, changes }) => this.sync.changed(version, changes),
+      ack: ({ version }) => this.sync.ack(version),
+      reject: ({ version }) => this.sync.reject(version),
+      reset: ({ version, text, retry }) => this.sync.reset(version, text, retry),
+      runState: ({ running, startedAt, elapsedMs }) => this.setRunning(running, startedAt, elapsedMs),
+      session: ({ session }) => this.showSession(session),
+      markers: ({ markers }) => this.showMarkers(markers),
+      select: ({ line: at, column }) => {
         const doc = this.view.state.doc;
-        const line = doc.line(Math.min(Math.max(1, message.line), doc.lines));
-        const pos = Math.min(line.to, line.from + Math.max(0, message.column - 1));
+        const line = doc.line(Math.min(Math.max(1, at), doc.lines));
+        const pos = Math.min(line.to, line.from + Math.max(0, column - 1));
         this.view.dispatch({ selection: EditorSelection.cursor(pos), scrollIntoView: true });
         this.view.focus();
-        return;
-      }
-      case 'wsResponse': {
-        const waiter = this.waiting.get(message.id);
-        if (!waiter) return;
-        this.waiting.delete(message.id);
-        if (message.ok) waiter.resolve(message.result);
-        else waiter.reject(new Error(message.error.message));
-        return;
-      }
-      case 'run':
-        // New results: old completions may be stale after DDL.
-        this.completions.clear();
-        return;
-      default:
-        return;
-    }
-  }
-
-  private request<K extends keyof WorksheetRequests>(
-    method: K,
-    params: WorksheetRequests[K]['params'],
-  ): Promise<WorksheetRequests[K]['result']> {
-    const id = this.nextRequest++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.vscode.postMessage({ type: 'wsRequest', id, method, params } as WorksheetWebviewMessage);
-    });
-  }
+      },
+    };
 
   private complete(path: string[]): Promise<CatalogItem[]> {
     const key = JSON.stringify(path.map((p) => p.toLowerCase()));
     let items = this.completions.get(key);
     if (!items) {
-      items = this.request('complete', { path })
+      items = this.channel
+        .request('complete', { path })
         .then((r) => r.items)
         .catch(() => {
           this.completions.delete(key);
@@ -453,11 +412,11 @@ export class Worksheet {
     if (this.running || this.sync.version < 0) return;
     await this.sync.settled();
     const { from, to } = this.view.state.selection.main;
-    this.vscode.postMessage({ type: 'execute', mode, from, to });
+    this.channel.notify('execute', { mode, from, to });
   }
 
   private format(): void {
-    void this.sync.settled().then(() => this.vscode.postMessage({ type: 'format' }));
+    void this.sync.settled().then(() => this.channel.notify('format', {}));
   }
 
   private setRunning(running: boolean, startedAt?: number, elapsedMs?: number): void {

@@ -1,0 +1,146 @@
+// The host end of a webview's channel, kept free of `vscode` so the webview tests run it in plain Node:
+// `post` is webview.postMessage, and everything onDidReceiveMessage delivers goes to receive().
+import { createMessageConnection, type Logger as RpcLogger } from 'vscode-jsonrpc/node';
+import {
+  Endpoint,
+  isReadyMessage,
+  PostMessageReader,
+  PostMessageWriter,
+  type BaseWebviewNotifications,
+  type ChannelProtocol,
+  type MessageConnection,
+  type NotificationHandlers,
+  type Notify,
+  type RequestHandlers,
+  type WebviewLog,
+} from '../shared/channel.js';
+
+export interface HostChannelOptions {
+  /** Posts one message to the webview (webview.postMessage). */
+  post(message: unknown): void;
+  /** A line for the component's log: channel problems and the webview's own errors. */
+  log(line: string): void;
+}
+
+/** What the host does with the webview's requests and notifications. */
+export interface HostHandlers<P extends ChannelProtocol> {
+  requests: RequestHandlers<P['requests']>;
+  notifications: NotificationHandlers<P['toHost']>;
+  /** The webview (re)started and listens: post what it should show. */
+  ready(): void;
+}
+
+type HostEndpoint<P extends ChannelProtocol> = Endpoint<
+  Record<never, never>,
+  P['toWebview'],
+  P['requests'],
+  P['toHost'] & BaseWebviewNotifications
+>;
+
+/**
+ * One webview's JSON-RPC channel on the host. Nothing is posted before the webview's `ready`. Each
+ * `ready` starts a fresh connection: a rebuilt page numbers its requests from 0 again, so answers
+ * still due to the old page are dropped rather than delivered to the new one.
+ */
+export class HostChannel<P extends ChannelProtocol> {
+  private handlers: HostHandlers<P> | undefined;
+  private current:
+    | { connection: MessageConnection; reader: PostMessageReader; writer: PostMessageWriter; endpoint: HostEndpoint<P> }
+    | undefined;
+  private disposed = false;
+
+  constructor(private readonly options: HostChannelOptions) {}
+
+  /** Sets the handlers; call once, before the webview can post. */
+  serve(handlers: HostHandlers<P>): void {
+    this.handlers = handlers;
+  }
+
+  /** True once the webview sent `ready` (and until it is gone). */
+  get isReady(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Entry point for everything the webview posts. Never throws. */
+  receive(message: unknown): void {
+    if (this.disposed) return;
+    if (isReadyMessage(message)) this.connect();
+    if (!this.current) {
+      this.options.log('webview: ignored a message before ready');
+      return;
+    }
+    this.current.reader.receive(message);
+  }
+
+  /** Sends a notification; dropped while the webview is not ready (its `ready` handler sends the state). */
+  readonly notify: Notify<P['toWebview']> = (method, params) => {
+    this.current?.endpoint.notify(method, params);
+  };
+
+  dispose(): void {
+    this.disposed = true;
+    this.disconnect();
+  }
+
+  private connect(): void {
+    const handlers = this.handlers;
+    if (!handlers) throw new Error('HostChannel.serve() was not called.');
+    this.disconnect();
+    const reader = new PostMessageReader();
+    const writer = new PostMessageWriter((m) => this.options.post(m));
+    const log = (line: string): void => this.options.log(`webview: ${firstLine(line)}`);
+    const logger: RpcLogger = { error: log, warn: log, info: () => undefined, log: () => undefined };
+    const connection = createMessageConnection(reader, writer, logger);
+    const base: NotificationHandlers<BaseWebviewNotifications> = {
+      ready: () => handlers.ready(),
+      log: (entry) => this.options.log(describeWebviewError(entry)),
+    };
+    const endpoint: HostEndpoint<P> = new Endpoint(
+      connection,
+      {
+        requests: handlers.requests,
+        notifications: { ...handlers.notifications, ...base } as NotificationHandlers<
+          P['toHost'] & BaseWebviewNotifications
+        >,
+      },
+      log,
+    );
+    connection.onError(([error]) => log(error.message));
+    connection.listen();
+    this.current = { connection, reader, writer, endpoint };
+  }
+
+  private disconnect(): void {
+    const current = this.current;
+    this.current = undefined;
+    if (!current) return;
+    current.writer.end();
+    current.connection.dispose();
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/**
+ * A webview error as one log line: its kind, name, first message line with quoted text masked (an
+ * error may quote SQL), and where it happened. Never the SQL it may have carried.
+ */
+export function describeWebviewError(entry: WebviewLog): string {
+  const text = (value: unknown, max: number): string =>
+    typeof value === 'string' ? value.slice(0, max) : '';
+  const message = firstLine(text(entry.message, 400))
+    .replace(/'(?:[^']|'')*'?/g, "'…'")
+    .replace(/"(?:[^"]|"")*"?/g, '"…"')
+    .replace(/\bLINE \d+:.*/i, '');
+  const frames = Array.isArray(entry.frames)
+    ? entry.frames
+        .filter((f): f is string => typeof f === 'string' && /^[\w./-]+:\d+:\d+$/.test(f))
+        .slice(0, 5)
+    : [];
+  const kind = entry.kind === 'unhandledrejection' ? 'unhandled rejection' : 'error';
+  const name = /^\w{1,40}$/.test(text(entry.name, 40)) ? entry.name : 'Error';
+  return `webview ${kind}: ${name}: ${message}${frames.length ? ` (at ${frames.join(' < ')})` : ''}`;
+}
