@@ -136,8 +136,7 @@ export async function benchGrid(warehouse: Warehouse, rows: number, baselineRows
     // Ours: the page is open and ready before Run, as a worksheet's results area is.
     let result: KeptResult | undefined;
     const host = new GridHost({
-      post: (m: unknown) =>
-        void b.page.evaluate((x) => window.postMessage(x, '*'), m).catch(() => undefined),
+      post: (m: unknown) => void b.page.evaluate((x) => window.postMessage(x, '*'), m).catch(() => undefined),
     });
     await b.page.exposeBinding('__mdwPost', (_s, m: unknown) => host.handle(m));
     await b.page.goto(`${origin}/grid`);

@@ -45,7 +45,12 @@ type HostEndpoint<P extends ChannelProtocol> = Endpoint<
 export class HostChannel<P extends ChannelProtocol> {
   private handlers: HostHandlers<P> | undefined;
   private current:
-    | { connection: MessageConnection; reader: PostMessageReader; writer: PostMessageWriter; endpoint: HostEndpoint<P> }
+    | {
+        connection: MessageConnection;
+        reader: PostMessageReader;
+        writer: PostMessageWriter;
+        endpoint: HostEndpoint<P>;
+      }
     | undefined;
   private disposed = false;
 

@@ -221,7 +221,10 @@ export class Endpoint<SendR, SendN, HandleR, HandleN> {
   };
 
   private async answer(method: string, params: unknown, token: CancellationToken): Promise<unknown> {
-    const table = this.handlers.requests as Record<string, (p: unknown, t: CancellationToken) => Promise<unknown>>;
+    const table = this.handlers.requests as Record<
+      string,
+      (p: unknown, t: CancellationToken) => Promise<unknown>
+    >;
     if (!Object.hasOwn(table, method)) {
       this.problem(`refused an unknown request "${method.slice(0, 40)}"`);
       throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown request "${method.slice(0, 40)}".`);

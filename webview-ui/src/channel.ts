@@ -65,17 +65,16 @@ export class WebviewChannel<P extends ChannelProtocol> {
     this.connection = createMessageConnection(this.reader, this.writer);
   }
 
-  readonly request: Request<P['requests']> = (method, params, token) => this.live().request(method, params, token);
+  readonly request: Request<P['requests']> = (method, params, token) =>
+    this.live().request(method, params, token);
 
   readonly notify: Notify<P['toHost']> = (method, params) =>
     this.live().notify(method as never, params as never);
 
   /** Handles the host's notifications from now on, and tells the host this page is ready. */
   serve(notifications: NotificationHandlers<P['toWebview']>): void {
-    this.endpoint = new Endpoint(
-      this.connection,
-      { requests: {}, notifications },
-      (line) => console.warn(`channel: ${line}`),
+    this.endpoint = new Endpoint(this.connection, { requests: {}, notifications }, (line) =>
+      console.warn(`channel: ${line}`),
     );
     window.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (isJsonRpcMessage(event.data)) this.reader.receive(event.data);
@@ -107,7 +106,9 @@ function forwardErrors(send: (entry: WebviewLog) => void): void {
     send({
       kind,
       name: e?.name ?? 'Error',
-      message: (e?.message ?? (typeof error === 'string' ? error : fallback)).split('\n', 1)[0]!.slice(0, 300),
+      message: (e?.message ?? (typeof error === 'string' ? error : fallback))
+        .split('\n', 1)[0]!
+        .slice(0, 300),
       frames: frames(e?.stack),
     });
   };

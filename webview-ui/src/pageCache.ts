@@ -1,9 +1,5 @@
 import type { Cell, ResultView } from '../../src/shared/results.js';
-import {
-  CancellationTokenSource,
-  CancelledError,
-  type Request,
-} from '../../src/shared/channel.js';
+import { CancellationTokenSource, CancelledError, type Request } from '../../src/shared/channel.js';
 import type { GridRequests } from '../../src/shared/protocol.js';
 
 const PAGE_ROWS = 100;

@@ -106,7 +106,11 @@ export class GridHost {
         post: options.post,
         log: (line) => this.options.log?.(`grid: ${line}`),
       });
-      channel.serve({ requests: this.requests, notifications: this.notifications, ready: () => this.ready() });
+      channel.serve({
+        requests: this.requests,
+        notifications: this.notifications,
+        ready: () => this.ready(),
+      });
       this.channel = channel;
       this.notify = channel.notify;
     } else if (options.notify) {

@@ -88,7 +88,8 @@ export class PlanPanel implements vscode.Disposable {
       requests: {},
       notifications: {},
       ready: () => {
-        const message = this.pending ?? (this.shown ? { type: 'plan' as const, plan: this.shown } : undefined);
+        const message =
+          this.pending ?? (this.shown ? { type: 'plan' as const, plan: this.shown } : undefined);
         if (message) this.send(message);
         this.pending = undefined;
       },

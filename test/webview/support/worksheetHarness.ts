@@ -199,11 +199,14 @@ export async function openWorksheet(
     log: (line) => hostLog.push(line),
   });
   document.onChange = () => host.documentChanged();
-  await page.exposeBinding('__mdwPost', (_source, message: { method?: string; id?: number; params?: object }) => {
-    if (typeof message.method === 'string' && message.id === undefined)
-      received.push({ type: message.method, ...message.params });
-    host.handle(message);
-  });
+  await page.exposeBinding(
+    '__mdwPost',
+    (_source, message: { method?: string; id?: number; params?: object }) => {
+      if (typeof message.method === 'string' && message.id === undefined)
+        received.push({ type: message.method, ...message.params });
+      host.handle(message);
+    },
+  );
   await page.goto(origin);
   await page.waitForFunction(
     () => ((window as unknown as { worksheet?: { syncVersion: number } }).worksheet?.syncVersion ?? -1) >= 0,

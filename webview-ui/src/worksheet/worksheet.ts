@@ -369,27 +369,29 @@ export class Worksheet {
     });
   }
 
-  private readonly notifications: Omit<NotificationHandlers<WorksheetProtocol['toWebview']>, 'run' | 'summary'> =
-    {
-      init: ({ text, version }) => {
-        this.view.dispatch({ effects: this.editable.reconfigure([]) });
-        this.sync.init(text, version);
-      },
-      changed: ({ version, changes }) => this.sync.changed(version, changes),
-      ack: ({ version }) => this.sync.ack(version),
-      reject: ({ version }) => this.sync.reject(version),
-      reset: ({ version, text, retry }) => this.sync.reset(version, text, retry),
-      runState: ({ running, startedAt, elapsedMs }) => this.setRunning(running, startedAt, elapsedMs),
-      session: ({ session }) => this.showSession(session),
-      markers: ({ markers }) => this.showMarkers(markers),
-      select: ({ line: at, column }) => {
-        const doc = this.view.state.doc;
-        const line = doc.line(Math.min(Math.max(1, at), doc.lines));
-        const pos = Math.min(line.to, line.from + Math.max(0, column - 1));
-        this.view.dispatch({ selection: EditorSelection.cursor(pos), scrollIntoView: true });
-        this.view.focus();
-      },
-    };
+  private readonly notifications: Omit<
+    NotificationHandlers<WorksheetProtocol['toWebview']>,
+    'run' | 'summary'
+  > = {
+    init: ({ text, version }) => {
+      this.view.dispatch({ effects: this.editable.reconfigure([]) });
+      this.sync.init(text, version);
+    },
+    changed: ({ version, changes }) => this.sync.changed(version, changes),
+    ack: ({ version }) => this.sync.ack(version),
+    reject: ({ version }) => this.sync.reject(version),
+    reset: ({ version, text, retry }) => this.sync.reset(version, text, retry),
+    runState: ({ running, startedAt, elapsedMs }) => this.setRunning(running, startedAt, elapsedMs),
+    session: ({ session }) => this.showSession(session),
+    markers: ({ markers }) => this.showMarkers(markers),
+    select: ({ line: at, column }) => {
+      const doc = this.view.state.doc;
+      const line = doc.line(Math.min(Math.max(1, at), doc.lines));
+      const pos = Math.min(line.to, line.from + Math.max(0, column - 1));
+      this.view.dispatch({ selection: EditorSelection.cursor(pos), scrollIntoView: true });
+      this.view.focus();
+    },
+  };
 
   private complete(path: string[]): Promise<CatalogItem[]> {
     const key = JSON.stringify(path.map((p) => p.toLowerCase()));
