@@ -89,16 +89,25 @@ export class HostChannel<P extends ChannelProtocol> {
 
   private connect(): void {
     const handlers = this.handlers;
-    if (!handlers) throw new Error('HostChannel.serve() was not called.');
     this.disconnect();
+    if (!handlers) {
+      this.options.log('webview: ready before the host served its handlers');
+      return;
+    }
     const reader = new PostMessageReader();
     const writer = new PostMessageWriter((m) => this.options.post(m));
     const log = (line: string): void => this.options.log(`webview: ${firstLine(line)}`);
     const logger: RpcLogger = { error: log, warn: log, info: () => undefined, log: () => undefined };
     const connection = createMessageConnection(reader, writer, logger);
+    let logged = 0;
     const base: NotificationHandlers<BaseWebviewNotifications> = {
       ready: () => handlers.ready(),
-      log: (entry) => this.options.log(describeWebviewError(entry)),
+      log: (entry) => {
+        // A page failing in a loop must not flood the log.
+        if (++logged <= MAX_WEBVIEW_LOG_LINES) this.options.log(describeWebviewError(entry));
+        else if (logged === MAX_WEBVIEW_LOG_LINES + 1)
+          this.options.log('webview: further errors of this page are not logged');
+      },
     };
     const endpoint: HostEndpoint<P> = new Endpoint(
       connection,
@@ -123,6 +132,8 @@ export class HostChannel<P extends ChannelProtocol> {
     current.connection.dispose();
   }
 }
+
+const MAX_WEBVIEW_LOG_LINES = 50;
 
 function firstLine(text: string): string {
   const line = text.split('\n', 1)[0] ?? '';
