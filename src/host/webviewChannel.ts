@@ -2,6 +2,7 @@
 // `post` is webview.postMessage, and everything onDidReceiveMessage delivers goes to receive().
 import { createMessageConnection, type Logger as RpcLogger } from 'vscode-jsonrpc/node';
 import {
+  CancelledError,
   Endpoint,
   isReadyMessage,
   PostMessageReader,
@@ -11,6 +12,7 @@ import {
   type MessageConnection,
   type NotificationHandlers,
   type Notify,
+  type Request,
   type RequestHandlers,
   type WebviewLog,
 } from '../shared/channel.js';
@@ -31,7 +33,7 @@ export interface HostHandlers<P extends ChannelProtocol> {
 }
 
 type HostEndpoint<P extends ChannelProtocol> = Endpoint<
-  Record<never, never>,
+  P['hostRequests'],
   P['toWebview'],
   P['requests'],
   P['toHost'] & BaseWebviewNotifications
@@ -76,6 +78,12 @@ export class HostChannel<P extends ChannelProtocol> {
     }
     this.current.reader.receive(message);
   }
+
+  /** Sends a request to the webview; rejects with {@link CancelledError} while it is not ready. */
+  readonly request: Request<P['hostRequests']> = (method, params, token) =>
+    this.current
+      ? this.current.endpoint.request(method, params, token)
+      : Promise.reject(new CancelledError());
 
   /** Sends a notification; dropped while the webview is not ready (its `ready` handler sends the state). */
   readonly notify: Notify<P['toWebview']> = (method, params) => {

@@ -33,6 +33,8 @@ export interface ChannelProtocol {
   toHost: object;
   /** Notifications the host sends. */
   toWebview: object;
+  /** Requests the host sends; the webview answers each once (`{}` for most webviews). */
+  hostRequests: object;
 }
 
 /** A webview error reported to the host's log (the host keeps only the first line, shortened). */

@@ -46,4 +46,5 @@ export interface PlanProtocol {
   requests: Record<never, never>;
   toHost: Record<never, never>;
   toWebview: PlanHostNotifications;
+  hostRequests: Record<never, never>;
 }

@@ -88,6 +88,7 @@ export interface GridProtocol {
   requests: GridRequests;
   toHost: GridWebviewNotifications;
   toWebview: GridHostNotifications;
+  hostRequests: Record<never, never>;
 }
 
 /** Error carried by a failed response: a stable code and a message fit for the user. */
@@ -174,9 +175,14 @@ export interface WorksheetHostNotifications {
   select: { line: number; column: number };
 }
 
+/** Requests the host sends to the worksheet webview. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface WorksheetHostRequests {}
+
 /** The worksheet editor's channel: the grid's messages and the worksheet's, on one connection. */
 export interface WorksheetProtocol {
   requests: GridRequests & WorksheetRequests;
   toHost: GridWebviewNotifications & WorksheetWebviewNotifications;
   toWebview: GridHostNotifications & WorksheetHostNotifications;
+  hostRequests: WorksheetHostRequests;
 }

@@ -9,7 +9,7 @@ import {
   type BaseWebviewNotifications,
   type CancellationToken,
   type ChannelProtocol,
-  type NotificationHandlers,
+  type EndpointHandlers,
   type Notify,
   type Request,
   type RequestSpec,
@@ -46,13 +46,13 @@ export interface GridClient<R, N> {
 type WebviewEndpoint<P extends ChannelProtocol> = Endpoint<
   P['requests'],
   P['toHost'] & BaseWebviewNotifications,
-  Record<never, never>,
+  P['hostRequests'],
   P['toWebview']
 >;
 
 /**
  * The page's channel. Create it, let the page's parts send on it, then {@link serve} the host's
- * notifications: that starts listening and sends `ready`, after which the host posts.
+ * notifications and requests: that starts listening and sends `ready`, after which the host posts.
  */
 export class WebviewChannel<P extends ChannelProtocol> {
   private readonly reader = new PostMessageReader();
@@ -71,11 +71,9 @@ export class WebviewChannel<P extends ChannelProtocol> {
   readonly notify: Notify<P['toHost']> = (method, params) =>
     this.live().notify(method as never, params as never);
 
-  /** Handles the host's notifications from now on, and tells the host this page is ready. */
-  serve(notifications: NotificationHandlers<P['toWebview']>): void {
-    this.endpoint = new Endpoint(this.connection, { requests: {}, notifications }, (line) =>
-      console.warn(`channel: ${line}`),
-    );
+  /** Handles the host's notifications (and requests) from now on, and tells the host this page is ready. */
+  serve(handlers: EndpointHandlers<P['hostRequests'], P['toWebview']>): void {
+    this.endpoint = new Endpoint(this.connection, handlers, (line) => console.warn(`channel: ${line}`));
     window.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (isJsonRpcMessage(event.data)) this.reader.receive(event.data);
     });

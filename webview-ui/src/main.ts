@@ -5,4 +5,4 @@ import { vscodeApi, WebviewChannel } from './channel.js';
 
 const channel = new WebviewChannel<GridProtocol>();
 const app = new App(document.getElementById('app') ?? document.body, vscodeApi(), channel);
-channel.serve(app.notifications);
+channel.serve({ requests: {}, notifications: app.notifications });

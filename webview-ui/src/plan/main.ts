@@ -103,20 +103,23 @@ function render(): void {
 }
 
 new WebviewChannel<PlanProtocol>().serve({
-  plan: (message) => {
-    plan = message.plan;
-    mode = 'tree';
-    render();
-  },
-  loading: (message) => {
-    plan = undefined;
-    root.replaceChildren(
-      el('div', 'status', message.analyzed ? 'Running Explain Analyze…' : 'Explaining…'),
-      el('pre', 'sql', message.sql),
-    );
-  },
-  error: (message) => {
-    plan = undefined;
-    root.replaceChildren(el('div', 'status error', message.message));
+  requests: {},
+  notifications: {
+    plan: (message) => {
+      plan = message.plan;
+      mode = 'tree';
+      render();
+    },
+    loading: (message) => {
+      plan = undefined;
+      root.replaceChildren(
+        el('div', 'status', message.analyzed ? 'Running Explain Analyze…' : 'Explaining…'),
+        el('pre', 'sql', message.sql),
+      );
+    },
+    error: (message) => {
+      plan = undefined;
+      root.replaceChildren(el('div', 'status error', message.message));
+    },
   },
 });

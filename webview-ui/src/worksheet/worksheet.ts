@@ -33,7 +33,7 @@ import {
   rectangularSelection,
 } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
-import type { NotificationHandlers } from '../../../src/shared/channel.js';
+import type { NotificationHandlers, RequestHandlers } from '../../../src/shared/channel.js';
 import type {
   CatalogItem,
   WorksheetMarker,
@@ -194,12 +194,15 @@ export class Worksheet {
     );
     // One channel for the page: the grid's notifications and the worksheet's; `ready` goes out now.
     this.channel.serve({
-      ...grid.notifications,
-      ...this.notifications,
-      run: (p) => {
-        // New results: old completions may be stale after DDL.
-        this.completions.clear();
-        grid.notifications.run(p);
+      requests: this.requests,
+      notifications: {
+        ...grid.notifications,
+        ...this.notifications,
+        run: (p) => {
+          // New results: old completions may be stale after DDL.
+          this.completions.clear();
+          grid.notifications.run(p);
+        },
       },
     });
   }
@@ -368,6 +371,9 @@ export class Worksheet {
       window.dispatchEvent(new Event('resize'));
     });
   }
+
+  /** Requests the host sends this page. */
+  private readonly requests: RequestHandlers<WorksheetProtocol['hostRequests']> = {};
 
   private readonly notifications: Omit<
     NotificationHandlers<WorksheetProtocol['toWebview']>,
