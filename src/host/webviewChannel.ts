@@ -1,6 +1,7 @@
 // The host end of a webview's channel, kept free of `vscode` so the webview tests run it in plain Node:
 // `post` is webview.postMessage, and everything onDidReceiveMessage delivers goes to receive().
 import { createMessageConnection, type Logger as RpcLogger } from 'vscode-jsonrpc/node';
+import { errorLogText } from '../engine/errors.js';
 import {
   CancelledError,
   Endpoint,
@@ -104,8 +105,15 @@ export class HostChannel<P extends ChannelProtocol> {
     }
     const reader = new PostMessageReader();
     const writer = new PostMessageWriter((m) => this.options.post(m));
-    const log = (line: string): void => this.options.log(`webview: ${firstLine(line)}`);
-    const logger: RpcLogger = { error: log, warn: log, info: () => undefined, log: () => undefined };
+    // Never an error's message: DuckDB's quote SQL and values (see errorLogText).
+    const log = (line: string, error?: unknown): void =>
+      this.options.log(`webview: ${firstLine(line)}${error === undefined ? '' : `: ${errorLogText(error)}`}`);
+    const logger: RpcLogger = {
+      error: (m) => log(m),
+      warn: (m) => log(m),
+      info: () => undefined,
+      log: () => undefined,
+    };
     const connection = createMessageConnection(reader, writer, logger);
     let logged = 0;
     const base: NotificationHandlers<BaseWebviewNotifications> = {
@@ -127,7 +135,7 @@ export class HostChannel<P extends ChannelProtocol> {
       },
       log,
     );
-    connection.onError(([error]) => log(error.message));
+    connection.onError(([error]) => log('connection error', error));
     connection.listen();
     this.current = { connection, reader, writer, endpoint };
   }
@@ -149,22 +157,16 @@ function firstLine(text: string): string {
 }
 
 /**
- * A webview error as one log line: its kind, name, first message line with quoted text masked (an
- * error may quote SQL), and where it happened. Never the SQL it may have carried.
+ * A webview error as one log line: its kind, error name and where it happened (`file:line:column`
+ * frames). Never its message, which may quote SQL or values (as the host's own logs never do).
  */
 export function describeWebviewError(entry: WebviewLog): string {
-  const text = (value: unknown, max: number): string =>
-    typeof value === 'string' ? value.slice(0, max) : '';
-  const message = firstLine(text(entry.message, 400))
-    .replace(/'(?:[^']|'')*'?/g, "'…'")
-    .replace(/"(?:[^"]|"")*"?/g, '"…"')
-    .replace(/\bLINE \d+:.*/i, '');
   const frames = Array.isArray(entry.frames)
     ? entry.frames
         .filter((f): f is string => typeof f === 'string' && /^[\w./-]+:\d+:\d+$/.test(f))
         .slice(0, 5)
     : [];
   const kind = entry.kind === 'unhandledrejection' ? 'unhandled rejection' : 'error';
-  const name = /^\w{1,40}$/.test(text(entry.name, 40)) ? entry.name : 'Error';
-  return `webview ${kind}: ${name}: ${message}${frames.length ? ` (at ${frames.join(' < ')})` : ''}`;
+  const name = typeof entry.name === 'string' && /^\w{1,40}$/.test(entry.name) ? entry.name : 'Error';
+  return `webview ${kind}: ${name}${frames.length ? ` at ${frames.join(' < ')}` : ''}`;
 }

@@ -37,11 +37,14 @@ export interface ChannelProtocol {
   hostRequests: object;
 }
 
-/** A webview error reported to the host's log (the host keeps only the first line, shortened). */
+/**
+ * A webview error reported to the host's log: what it was and where, never its message (which may
+ * quote SQL or values).
+ */
 export interface WebviewLog {
   kind: 'error' | 'unhandledrejection';
+  /** The error's class, e.g. TypeError. */
   name: string;
-  message: string;
   /** Stack frames as `file:line:column`, without the page's origin. */
   frames: string[];
 }
@@ -197,7 +200,8 @@ export class Endpoint<SendR, SendN, HandleR, HandleN> {
   constructor(
     private readonly connection: MessageConnection,
     private readonly handlers: EndpointHandlers<HandleR, HandleN>,
-    private readonly problem: (line: string) => void,
+    /** Reports what went wrong; `error` is what a handler threw (the side decides what of it to log). */
+    private readonly problem: (line: string, error?: unknown) => void,
   ) {
     connection.onRequest((method, params, token) => this.answer(method, params, token));
     connection.onNotification((method, params) => this.deliver(method, params));
@@ -239,7 +243,7 @@ export class Endpoint<SendR, SendN, HandleR, HandleN> {
     } catch (e) {
       if (e instanceof ResponseError) throw e;
       if (token.isCancellationRequested) throw cancelledResponse();
-      this.problem(`${method} failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.problem(`${method} failed`, e);
       throw failure(e);
     }
     if (token.isCancellationRequested) throw cancelledResponse();
@@ -259,7 +263,7 @@ export class Endpoint<SendR, SendN, HandleR, HandleN> {
     try {
       table[method]!(params);
     } catch (e) {
-      this.problem(`${method} failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.problem(`${method} failed`, e);
     }
   }
 }

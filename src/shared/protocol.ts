@@ -129,7 +129,7 @@ export interface WorksheetMarker {
   message: string;
 }
 
-/** Requests the worksheet webview sends (besides the grid's), each answered once by `wsResponse`. */
+/** Requests the worksheet webview sends (besides the grid's), each answered once. */
 export interface WorksheetRequests {
   /**
    * Children of a dotted name in the catalog: `[]` lists databases, the current database's schemas
@@ -150,6 +150,8 @@ export interface WorksheetWebviewNotifications {
   cancelRun: Record<string, never>;
   format: Record<string, never>;
   use: { database: string; schema?: string };
+  /** The main selection [from, to) moved (sent unasked, a little after the move). */
+  selection: { from: number; to: number };
 }
 
 /** Notifications the host sends to the worksheet webview, besides the grid's. */
@@ -176,8 +178,13 @@ export interface WorksheetHostNotifications {
 }
 
 /** Requests the host sends to the worksheet webview. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface WorksheetHostRequests {}
+export interface WorksheetHostRequests {
+  /**
+   * A palette command (Run Statement, Explain) needs the selection: the main selection [from, to) once
+   * every earlier edit was sent.
+   */
+  selection: { params: Record<string, never>; result: { from: number; to: number } };
+}
 
 /** The worksheet editor's channel: the grid's messages and the worksheet's, on one connection. */
 export interface WorksheetProtocol {

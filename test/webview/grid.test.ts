@@ -480,7 +480,7 @@ test('resizes a column by dragging its header edge', async () => {
   await h.screenshot('13-resized');
 });
 
-test("the webview's errors reach the host's log without the SQL they quote", async () => {
+test("the webview's errors reach the host's log, without their message", async () => {
   const before = h.hostLog.length;
   await h.page.evaluate(() => {
     setTimeout(() => {
@@ -496,7 +496,7 @@ test("the webview's errors reach the host's log without the SQL they quote", asy
     }
   };
   const error = await logged(/webview error: TypeError/);
-  assert.match(error, /^grid: webview error: TypeError: cannot read '…' of undefined/);
+  assert.equal(error, 'grid: webview error: TypeError');
   const rejection = await logged(/webview unhandled rejection: RangeError/);
   for (const line of [error, rejection]) assert.doesNotMatch(line, /secret_column|payroll/);
   // The page's own error events are the ones this test caused.

@@ -97,21 +97,12 @@ function frames(stack: unknown): string[] {
   return out.slice(0, 5);
 }
 
-/** Reports uncaught errors and unhandled rejections of this page to the host's log. */
+/** Reports uncaught errors and unhandled rejections of this page to the host's log (never their message). */
 function forwardErrors(send: (entry: WebviewLog) => void): void {
-  const report = (kind: WebviewLog['kind'], error: unknown, fallback: string): void => {
+  const report = (kind: WebviewLog['kind'], error: unknown): void => {
     const e = error instanceof Error ? error : undefined;
-    send({
-      kind,
-      name: e?.name ?? 'Error',
-      message: (e?.message ?? (typeof error === 'string' ? error : fallback))
-        .split('\n', 1)[0]!
-        .slice(0, 300),
-      frames: frames(e?.stack),
-    });
+    send({ kind, name: e?.name ?? typeof error, frames: frames(e?.stack) });
   };
-  window.addEventListener('error', (event) => report('error', event.error, event.message));
-  window.addEventListener('unhandledrejection', (event) =>
-    report('unhandledrejection', event.reason, 'a promise was rejected'),
-  );
+  window.addEventListener('error', (event) => report('error', event.error));
+  window.addEventListener('unhandledrejection', (event) => report('unhandledrejection', event.reason));
 }
