@@ -1,3 +1,4 @@
+import type { CompletionResult, HoverResult, SignatureHelpResult, SqlDiagnostic } from './language.js';
 import type { ColumnStats, ResultPage, ResultSummary, ResultView } from './results.js';
 
 /** Text formats the grid can copy a selection as. */
@@ -114,14 +115,6 @@ export interface WorksheetSession {
   schemas: string[];
 }
 
-/** One completion candidate from the catalog. */
-export interface CatalogItem {
-  label: string;
-  kind: 'database' | 'schema' | 'table' | 'view' | 'column';
-  /** Column type, or the qualified parent name. */
-  detail?: string;
-}
-
 /** An error marker in the worksheet text. */
 export interface WorksheetMarker {
   from: number;
@@ -129,16 +122,27 @@ export interface WorksheetMarker {
   message: string;
 }
 
+/**
+ * Where a language request looks: an offset into the document at `version` (the webview asks once
+ * its edits are in the document). A request for another version fails with code `STALE`.
+ */
+export interface DocumentPosition {
+  version: number;
+  offset: number;
+}
+
 /** Requests the worksheet webview sends (besides the grid's), each answered once. */
 export interface WorksheetRequests {
-  /**
-   * Children of a dotted name in the catalog: `[]` lists databases, the current database's schemas
-   * and the current schema's tables; `[db]` that database's schemas; `[x, y]` tables of db.schema or
-   * columns of schema.table; `[db, schema, table]` its columns.
-   */
-  complete: { params: { path: string[] }; result: { items: CatalogItem[] } };
   /** Schemas of a database, for the schema picker. */
   schemas: { params: { database: string }; result: { schemas: string[] } };
+  /** The language service's completion at a position (keywords, functions, catalog names). */
+  completion: { params: DocumentPosition; result: CompletionResult | null };
+  /** Hover Markdown for the name at a position. */
+  hover: { params: DocumentPosition; result: HoverResult | null };
+  /** Signature help for the function call around a position. */
+  signatureHelp: { params: DocumentPosition; result: SignatureHelpResult | null };
+  /** Syntax errors and unknown tables or columns of the document at `version` (parse and bind only). */
+  diagnostics: { params: { version: number }; result: { diagnostics: SqlDiagnostic[] } };
 }
 
 /** Notifications the worksheet webview sends, besides the grid's. */

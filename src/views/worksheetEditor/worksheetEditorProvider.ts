@@ -6,6 +6,8 @@ import type { TextChange } from '../../shared/protocol.js';
 import { toLf } from '../../shared/textSync.js';
 import { WorksheetHost, type WorksheetDocument } from '../../host/worksheet/worksheetHost.js';
 import { formatSql } from '../../engine/language/format.js';
+import { readLanguageSettings } from '../../host/language/languageSettings.js';
+import type { LanguageServices } from '../../host/language/languageServices.js';
 import { formatOptions } from '../../host/language/sqlFormatting.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import { exportWithProgress } from '../../host/run/exportFlow.js';
@@ -17,7 +19,10 @@ export interface WorksheetEditorHandle {
   readonly document: vscode.TextDocument;
   readonly host: WorksheetHost;
   readonly panel: vscode.WebviewPanel;
-  /** Every notification the host posted to the webview, in order, as `{type: method, ...params}`. */
+  /**
+   * What the host posted to the webview, in order: each notification as `{type: method, ...params}`,
+   * each answer to a request as `{type: 'response', id, result}` or `{type: 'response', id, error}`.
+   */
   readonly posted: { type: string }[];
 }
 
@@ -72,6 +77,7 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     private readonly service: WarehouseService,
     private readonly runs: RunController,
     private readonly log: ComponentLogger,
+    private readonly languages: LanguageServices,
   ) {}
 
   static register(
@@ -79,12 +85,14 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     logger: Logger,
     service: WarehouseService,
     runs: RunController,
+    languages: LanguageServices,
   ): WorksheetEditorProvider {
     const provider = new WorksheetEditorProvider(
       context.extensionUri,
       service,
       runs,
       logger.component('worksheet'),
+      languages,
     );
     context.subscriptions.push(
       provider.activeChanged,
@@ -125,8 +133,10 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
       document: new VsCodeDocument(document),
       post: (message) => {
         const m = message as { method?: unknown; id?: unknown; params?: unknown };
-        if (isJsonRpcMessage(message) && typeof m.method === 'string' && m.id === undefined) {
-          posted.push({ type: m.method, ...(m.params as object) });
+        if (isJsonRpcMessage(message)) {
+          if (typeof m.method === 'string' && m.id === undefined)
+            posted.push({ type: m.method, ...(m.params as object) });
+          else if (m.method === undefined) posted.push({ ...message, type: 'response' });
           if (posted.length > 2000) posted.splice(0, 1000);
         }
         void panel.webview.postMessage(message);
@@ -137,6 +147,16 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
       format: (text) => formatSql(text, formatOptions(vscode.window.activeTextEditor?.options ?? {})),
       exportResult: (run, resultId, format, view) =>
         exportWithProgress(this.runs, this.log, run, resultId, { format, view }),
+      language: async () => {
+        const service = await this.languages.forDocument(document);
+        return service
+          ? {
+              service,
+              scope: this.languages.scope(document),
+              diagnostics: readLanguageSettings().diagnostics,
+            }
+          : undefined;
+      },
       showError: (message) => void vscode.window.showErrorMessage(message),
       log: (line) => this.log.warn(line),
     });
