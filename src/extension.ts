@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { AccountCommands } from './host/accounts/accountCommands.js';
 import { AccountManager } from './host/accounts/accountManager.js';
 import { AccountStatusBar } from './host/accounts/accountStatusBar.js';
+import { AccountSwitch } from './host/accounts/accountSwitch.js';
 import { EncryptionCommands } from './host/encryptionCommands.js';
 import { DemoCommands } from './host/firstRun/demoCommands.js';
 import { Logger } from './host/logger.js';
@@ -108,6 +109,8 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     databases.refresh();
     worksheets.refresh();
   });
+  // Leaving an account closes its worksheet editors and clears the Results panel before the next loads.
+  AccountSwitch.register(context, logger, accounts, [results, worksheetEditor, historyCommands]);
 
   const activationMs = performance.now() - started;
   log.info(

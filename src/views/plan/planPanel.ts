@@ -103,6 +103,9 @@ export class PlanPanel implements vscode.Disposable {
         this.panel = undefined;
         this.channel = undefined;
       }
+      // A closed panel keeps no plan (it may belong to an account that was left).
+      this.shown = undefined;
+      this.pending = undefined;
     });
     this.panel = panel;
     return panel;

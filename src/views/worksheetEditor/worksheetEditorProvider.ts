@@ -123,6 +123,14 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     return [...this.editors.values()].filter((e) => e.document.uri.toString() === uri.toString());
   }
 
+  /** Closes every worksheet editor of the account that was left (its tabs normally closed already). */
+  clearAccount(previous: { tag: string }): void {
+    for (const editor of [...this.editors.values()]) {
+      const uri = editor.document.uri;
+      if (uri.scheme === 'mdw' && uri.authority === previous.tag) editor.panel.dispose();
+    }
+  }
+
   resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
     const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
