@@ -46,6 +46,11 @@ export interface WarehouseOptions extends DatabaseKeyOptions, FileAccessOptions 
   memoryLimit?: string;
   /** DuckDB worker threads (a positive integer). Default: DuckDB's (one per core). */
   threads?: number;
+  /**
+   * IANA time zone for TIMESTAMP WITH TIME ZONE (DuckDB's `TimeZone`). Set before the configuration is
+   * locked, after which SQL cannot change it. Default: DuckDB's (the machine's zone).
+   */
+  timeZone?: string;
   /** The space (an account's own set of databases). Default "local". */
   space?: string;
 }
@@ -161,7 +166,11 @@ export class Warehouse {
       else await warehouse.prepareResults();
       await warehouse.attachAll();
       // Last: from here on, no SQL on this instance (the engine's own included) reaches outside the allowed folders.
-      await warehouse.withConnection((c) => fileAccess.lock(c));
+      await warehouse.withConnection(async (c) => {
+        if (options.timeZone !== undefined)
+          await c.run(`SET GLOBAL TimeZone = ${quoteString(options.timeZone)}`);
+        await fileAccess.lock(c);
+      });
     } catch (e) {
       await warehouse.close();
       throw Warehouse.openError(e, root);

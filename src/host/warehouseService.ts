@@ -283,7 +283,10 @@ export class WarehouseService implements vscode.Disposable {
         ...(settings.memoryLimit ? { memoryLimit: settings.memoryLimit } : {}),
         ...(settings.threads ? { threads: settings.threads } : {}),
         allowedFolders:
-          settings.allowedFolders ?? (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+          settings.allowedFolders ??
+          (vscode.workspace.workspaceFolders ?? [])
+            .filter((f) => f.uri.scheme === 'file')
+            .map((f) => f.uri.fsPath),
         protectedPaths: [this.editorStorage],
         allowHint: `add it to the setting ${ALLOWED_FOLDERS_SETTING} (the warehouse then reopens)`,
       });

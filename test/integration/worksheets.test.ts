@@ -145,8 +145,9 @@ suite('Accounts, Worksheets and History', () => {
     await insert(editor.document, new vscode.Position(0, 0), sql);
     assert.equal(editor.document.isDirty, true);
     await until('the webview to get the edit', () => editor.host.documentText === sql);
-    assert.equal(await editor.document.save(), true);
-    assert.equal(editor.document.isDirty, false);
+    // Saved as a user saves: Save with the worksheet editor active.
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    await until('the worksheet saved', () => !editor.document.isDirty);
 
     const { account } = parts.accounts.current!;
     const node = await account.worksheets.resolve('/Reports/2026/revenue');

@@ -431,6 +431,27 @@ describe('kept results', () => {
 });
 
 describe('cancel', () => {
+  test('a cancel that comes before DuckDB starts executing the statement still stops it', async () => {
+    const s = await session();
+    // Each delay lands the cancel at another point: before the run starts a statement, while DuckDB extracts
+    // or prepares it (an interrupt DuckDB would forget), or while it runs. None may let the statement go on.
+    for (const delay of [0, 0, 1, 1, 2, 3, 5, 10]) {
+      const running = s.run(
+        'SELECT sum(a.range * b.range) FROM range(1000000000) a, range(1000000) b; SELECT 3',
+      );
+      await new Promise((resolve) => (delay === 0 ? setImmediate(resolve) : setTimeout(resolve, delay)));
+      s.cancel();
+      const r = await running;
+      const [first, second] = r.outcomes;
+      assert.ok(
+        first?.status === 'notRun' || (first?.status === 'error' && first.error.code === 'INTERRUPTED'),
+        `delay ${delay}: ${first?.status}`,
+      );
+      assert.equal(second?.status, 'notRun');
+    }
+    assert.deepEqual(rows((await s.run('SELECT 42')).outcomes[0]).firstPage, [[42]]);
+  });
+
   test('cancel stops a long statement and leaves the session usable', async () => {
     const s = await session();
     const running = s.run('SELECT 1; SELECT sum(hash(i)) FROM range(20000000000) t(i); SELECT 3');

@@ -153,16 +153,26 @@ test('small integers, booleans, floats and NULL', async () => {
 });
 
 test('nested values keep their shape; their leaves match DuckDB text', async () => {
-  await session.run("SET TimeZone = 'Asia/Kolkata'");
-  const list = await probe("[TIMESTAMPTZ '2024-01-01 00:00:00+00', NULL, 'infinity']");
-  assert.deepEqual(list.cell, ['2024-01-01 05:30:00+05:30', null, 'infinity']);
-  assert.equal(list.kind, 'nested');
-  const leaves = await session.run(
-    "SELECT list_transform([TIMESTAMPTZ '2024-01-01 00:00:00+00', NULL, 'infinity'], x -> CAST(x AS VARCHAR))",
-  );
-  assert.ok(leaves.outcomes[0]!.status === 'rows');
-  assert.deepEqual(leaves.outcomes[0].result.firstPage[0]![0], list.cell);
-  await session.run("SET TimeZone = 'UTC'");
+  // The configuration is locked once a warehouse is open (the sandbox): the time zone is chosen at open.
+  const refused = await session.run("SET TimeZone = 'Asia/Kolkata'");
+  assert.ok(refused.error, 'SET TimeZone is refused after the lock');
+  const zoned = await Warehouse.open(path.join(tmp, 'wh-zoned'), { timeZone: 'Asia/Kolkata' });
+  const zonedSession = await Session.open(zoned);
+  try {
+    const r = await zonedSession.run("SELECT [TIMESTAMPTZ '2024-01-01 00:00:00+00', NULL, 'infinity'] AS v");
+    assert.ok(r.outcomes[0]!.status === 'rows');
+    const cell = r.outcomes[0].result.firstPage[0]![0];
+    assert.deepEqual(cell, ['2024-01-01 05:30:00+05:30', null, 'infinity']);
+    assert.equal(r.outcomes[0].result.columns[0]!.kind, 'nested');
+    const leaves = await zonedSession.run(
+      "SELECT list_transform([TIMESTAMPTZ '2024-01-01 00:00:00+00', NULL, 'infinity'], x -> CAST(x AS VARCHAR))",
+    );
+    assert.ok(leaves.outcomes[0]!.status === 'rows');
+    assert.deepEqual(leaves.outcomes[0].result.firstPage[0]![0], cell);
+  } finally {
+    await zonedSession.close();
+    await zoned.close();
+  }
 
   assert.deepEqual((await probe('[1, 2, 3]::INTEGER[3]')).cell, [1, 2, 3]);
   assert.equal((await probe('[1, 2, 3]::INTEGER[3]')).type, 'INTEGER[3]');

@@ -485,3 +485,28 @@ test('a palette command gets the selection once the keystrokes before it are in 
   assert.equal(h.document.text(), 'SELECT 1 AS one;\nSELECT 2 AS two;\nSELECT 3;');
   assert.deepEqual(selection, { from: h.document.text().length, to: h.document.text().length });
 });
+
+test('the status line shows the real row count and time; an aborted transaction shows as aborted', async () => {
+  await setText('SELECT range AS n FROM range(13);\n');
+  await place(3);
+  await h.page.keyboard.press('Control+Enter');
+  await h.page.waitForFunction(() =>
+    /^13 rows · /.test(document.querySelector('.status')?.textContent ?? ''),
+  );
+  const status = (await h.page.locator('.status').textContent()) ?? '';
+  assert.doesNotMatch(status, /so far/);
+  assert.match(status, /^13 rows · \d+(\.\d+)? m?s/);
+
+  await setText("BEGIN;\nSELECT 'abc'::INT;\n");
+  await h.page.keyboard.press('Shift+Control+Enter');
+  await h.page.waitForFunction(
+    () => document.querySelector('.ws-transaction')?.textContent === 'Transaction aborted',
+  );
+  assert.equal(await h.page.locator('.ws-transaction').isVisible(), true);
+  assert.deepEqual(db.session.transaction, { open: true, aborted: true });
+  await assert.rejects(
+    h.runs.transaction('worksheet', 'commit'),
+    /COMMIT failed: the transaction had been aborted/,
+  );
+  await h.page.waitForFunction(() => (document.querySelector('.ws-transaction') as HTMLElement).hidden);
+});
