@@ -35,6 +35,11 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process'], message: 'src/shared imports nothing outside itself.' },
             { group: ['../*', '!./*'], message: 'src/shared imports nothing outside itself.' },
+            {
+              // The one package: vscode-jsonrpc's environment-neutral API (each side picks /node or /browser).
+              regex: '^(?!\\./|vscode-jsonrpc$)',
+              message: 'src/shared imports only itself and vscode-jsonrpc (not its /node or /browser entry).',
+            },
           ],
         },
       ],

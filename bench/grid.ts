@@ -12,7 +12,6 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { Session, type KeptResult } from '../src/engine/query/index.js';
 import type { Warehouse } from '../src/engine/warehouse.js';
 import { GridHost } from '../src/host/grid/gridHost.js';
-import type { HostMessage, WebviewMessage } from '../src/shared/protocol.js';
 import { median, percentile, report } from './util.js';
 
 const bundleDir = path.resolve(__dirname, '../../dist/webview');
@@ -137,10 +136,9 @@ export async function benchGrid(warehouse: Warehouse, rows: number, baselineRows
     // Ours: the page is open and ready before Run, as a worksheet's results area is.
     let result: KeptResult | undefined;
     const host = new GridHost({
-      post: (m: HostMessage) =>
-        void b.page.evaluate((x) => window.postMessage(x, '*'), m).catch(() => undefined),
+      post: (m: unknown) => void b.page.evaluate((x) => window.postMessage(x, '*'), m).catch(() => undefined),
     });
-    await b.page.exposeBinding('__mdwPost', (_s, m: WebviewMessage) => host.handle(m));
+    await b.page.exposeBinding('__mdwPost', (_s, m: unknown) => host.handle(m));
     await b.page.goto(`${origin}/grid`);
     await b.page.waitForFunction(() => document.querySelector('regular-table') !== null);
     const painted = firstPaint(b.page, 'regular-table tbody td:not(.loading)');

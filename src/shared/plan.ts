@@ -34,11 +34,17 @@ export interface QueryPlan {
   json: string;
 }
 
-/** Messages from the extension to the plan webview. */
-export type PlanHostMessage =
-  | { type: 'plan'; plan: QueryPlan }
-  | { type: 'loading'; sql: string; analyzed: boolean }
-  | { type: 'error'; message: string };
+/** Notifications the host sends to the plan webview. */
+export interface PlanHostNotifications {
+  plan: { plan: QueryPlan };
+  loading: { sql: string; analyzed: boolean };
+  error: { message: string };
+}
 
-/** Messages from the plan webview to the extension. */
-export type PlanWebviewMessage = { type: 'ready' };
+/** The plan panel's channel: the host shows, the webview only reports `ready` and errors. */
+export interface PlanProtocol {
+  requests: Record<never, never>;
+  toHost: Record<never, never>;
+  toWebview: PlanHostNotifications;
+  hostRequests: Record<never, never>;
+}

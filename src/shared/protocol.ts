@@ -70,77 +70,32 @@ export interface GridRequests {
   };
 }
 
-/** Name of a request method. */
-export type GridMethod = keyof GridRequests;
+/** Notifications the host sends to a grid (the Results view's, or the one in a worksheet). */
+export interface GridHostNotifications {
+  /** Shows a run: a tab per result plus Messages. */
+  run: { run: RunInfo };
+  /** A kept result grew or finished while shown. */
+  summary: { summary: ResultSummary };
+}
 
-/** A request message: `id` is unique per webview session and gets exactly one response. */
-export type GridRequest = {
-  [K in GridMethod]: { type: 'request'; id: number; method: K; params: GridRequests[K]['params'] };
-}[GridMethod];
-
-/** Messages from the webview to the host. */
-export type WebviewMessage =
-  | { type: 'ready' }
-  | GridRequest
-  /** The webview no longer needs the answer (e.g. a page scrolled past); the host may skip the work. */
-  | { type: 'cancel'; id: number }
+/** Notifications a grid sends to the host (besides `ready` and `log`, which every webview sends). */
+export interface GridWebviewNotifications {
   /** The user picked an error's position in the Messages tab: the host moves the editor's cursor there. */
-  | { type: 'reveal'; line: number; column: number };
+  reveal: { line: number; column: number };
+}
+
+/** The Results view's channel. */
+export interface GridProtocol {
+  requests: GridRequests;
+  toHost: GridWebviewNotifications;
+  toWebview: GridHostNotifications;
+  hostRequests: Record<never, never>;
+}
 
 /** Error carried by a failed response: a stable code and a message fit for the user. */
 export interface ProtocolError {
   code: string;
   message: string;
-}
-
-/** The single response to a request. `cancelled` responses carry no result. */
-export type GridResponse =
-  | { type: 'response'; id: number; ok: true; result: unknown }
-  | { type: 'response'; id: number; ok: false; cancelled: boolean; error: ProtocolError };
-
-/** Messages from the host to the webview. */
-export type HostMessage =
-  | { type: 'run'; run: RunInfo }
-  /** A kept result grew or finished while shown. */
-  | { type: 'summary'; summary: ResultSummary }
-  | GridResponse;
-
-/** Tells a running handler that its answer is no longer wanted. */
-export interface CancelToken {
-  readonly cancelled: boolean;
-}
-
-/** Host-side handler table: one function per request method, so a missing case fails to compile. */
-export type GridHandlers = {
-  [K in GridMethod]: (
-    params: GridRequests[K]['params'],
-    token: CancelToken,
-  ) => Promise<GridRequests[K]['result']>;
-};
-
-/** Narrows an unknown posted value to a webview message (shape check only; params are checked by handlers). */
-export function isWebviewMessage(value: unknown): value is WebviewMessage {
-  if (typeof value !== 'object' || value === null) return false;
-  const m = value as { type?: unknown; id?: unknown; method?: unknown; params?: unknown };
-  switch (m.type) {
-    case 'ready':
-      return true;
-    case 'cancel':
-      return typeof m.id === 'number';
-    case 'reveal': {
-      const r = value as { line?: unknown; column?: unknown };
-      return Number.isInteger(r.line) && Number.isInteger(r.column);
-    }
-    case 'request':
-      return (
-        typeof m.id === 'number' &&
-        typeof m.method === 'string' &&
-        typeof m.params === 'object' &&
-        m.params !== null
-      );
-    default:
-      return false;
-  }
 }
 
 /** A replacement of [from, to) by `insert`, in offsets of the text it applies to (`\n` line breaks). */
@@ -176,7 +131,7 @@ export interface DocumentPosition {
   offset: number;
 }
 
-/** Requests the worksheet webview sends (besides the grid's), each answered once by `wsResponse`. */
+/** Requests the worksheet webview sends (besides the grid's), each answered once. */
 export interface WorksheetRequests {
   /** Schemas of a database, for the schema picker. */
   schemas: { params: { database: string }; result: { schemas: string[] } };
@@ -190,114 +145,55 @@ export interface WorksheetRequests {
   diagnostics: { params: { version: number }; result: { diagnostics: SqlDiagnostic[] } };
 }
 
-/** Name of a worksheet request method. */
-export type WorksheetMethod = keyof WorksheetRequests;
-
-/** Every worksheet request method (a missing one fails to compile). */
-export const WORKSHEET_METHODS: Record<WorksheetMethod, true> = {
-  schemas: true,
-  completion: true,
-  hover: true,
-  signatureHelp: true,
-  diagnostics: true,
-};
-
-/** The host's handlers of worksheet requests, one per method. */
-export type WorksheetHandlers = {
-  [K in WorksheetMethod]: (params: WorksheetRequests[K]['params']) => Promise<WorksheetRequests[K]['result']>;
-};
-
-/** Messages from the worksheet webview to the host, besides the grid's {@link WebviewMessage}s. */
-export type WorksheetWebviewMessage =
+/** Notifications the worksheet webview sends, besides the grid's. */
+export interface WorksheetWebviewNotifications {
   /** Local edits based on document `base` (the last version the webview knows). */
-  | { type: 'edit'; base: number; changes: TextChange[] }
+  edit: { base: number; changes: TextChange[] };
   /** Run the selection [from, to), or the statement at `from` when empty (`statement`), or everything. */
-  | { type: 'execute'; mode: 'statement' | 'all'; from: number; to: number }
-  | { type: 'cancelRun' }
-  | { type: 'format' }
-  | { type: 'use'; database: string; schema?: string }
-  /**
-   * Answer to `selectionRequest` (its id): the main selection [from, to) once every earlier edit was
-   * sent; id 0: the selection moved (sent unasked, a little after the move).
-   */
-  | { type: 'selection'; id: number; from: number; to: number }
-  | {
-      [K in WorksheetMethod]: {
-        type: 'wsRequest';
-        id: number;
-        method: K;
-        params: WorksheetRequests[K]['params'];
-      };
-    }[WorksheetMethod];
+  execute: { mode: 'statement' | 'all'; from: number; to: number };
+  cancelRun: Record<string, never>;
+  format: Record<string, never>;
+  use: { database: string; schema?: string };
+  /** The main selection [from, to) moved (sent unasked, a little after the move). */
+  selection: { from: number; to: number };
+}
 
-/** Messages from the host to the worksheet webview, besides the grid's {@link HostMessage}s. */
-export type WorksheetHostMessage =
+/** Notifications the host sends to the worksheet webview, besides the grid's. */
+export interface WorksheetHostNotifications {
   /** The document's text and version when the webview (re)starts. */
-  | { type: 'init'; text: string; version: number }
+  init: { text: string; version: number };
   /** Someone else changed the document (undo, another editor, format): changes apply to the last version sent. */
-  | { type: 'changed'; version: number; changes: TextChange[] }
+  changed: { version: number; changes: TextChange[] };
   /** The webview's edit became document `version`. */
-  | { type: 'ack'; version: number }
+  ack: { version: number };
   /** The edit was based on an older version; a `changed` for the newer one was sent before this. */
-  | { type: 'reject'; version: number }
+  reject: { version: number };
   /**
    * The document is `text` at `version` after changes from elsewhere raced the webview's edit in flight.
    * `retry`: the edit was not applied and should be sent again (transformed); otherwise it is settled
    * (in `text`, or refused for good).
    */
-  | { type: 'reset'; version: number; text: string; retry: boolean }
-  | { type: 'runState'; running: boolean; startedAt?: number; elapsedMs?: number }
-  | { type: 'session'; session: WorksheetSession }
-  | { type: 'markers'; markers: WorksheetMarker[] }
+  reset: { version: number; text: string; retry: boolean };
+  runState: { running: boolean; startedAt?: number; elapsedMs?: number };
+  session: { session: WorksheetSession };
+  markers: { markers: WorksheetMarker[] };
   /** Move the cursor to a 1-based line and column (an error position picked in Messages). */
-  | { type: 'select'; line: number; column: number }
-  /** A palette command (Run Statement, Explain) needs the selection: answered by `selection`. */
-  | { type: 'selectionRequest'; id: number }
-  | { type: 'wsResponse'; id: number; ok: true; result: unknown }
-  | { type: 'wsResponse'; id: number; ok: false; error: ProtocolError };
+  select: { line: number; column: number };
+}
 
-/** Narrows an unknown posted value to a worksheet message (shape check of the fields the host relies on). */
-export function isWorksheetMessage(value: unknown): value is WorksheetWebviewMessage {
-  if (typeof value !== 'object' || value === null) return false;
-  const m = value as Record<string, unknown>;
-  const offset = (x: unknown): boolean => Number.isInteger(x) && (x as number) >= 0;
-  switch (m['type']) {
-    case 'edit':
-      return (
-        Number.isInteger(m['base']) &&
-        Array.isArray(m['changes']) &&
-        (m['changes'] as unknown[]).every((c) => {
-          const t = c as Record<string, unknown> | null;
-          return (
-            typeof t === 'object' &&
-            t !== null &&
-            offset(t['from']) &&
-            offset(t['to']) &&
-            (t['to'] as number) >= (t['from'] as number) &&
-            typeof t['insert'] === 'string'
-          );
-        })
-      );
-    case 'execute':
-      return (m['mode'] === 'statement' || m['mode'] === 'all') && offset(m['from']) && offset(m['to']);
-    case 'cancelRun':
-    case 'format':
-      return true;
-    case 'use':
-      return (
-        typeof m['database'] === 'string' && (m['schema'] === undefined || typeof m['schema'] === 'string')
-      );
-    case 'selection':
-      return Number.isInteger(m['id']) && offset(m['from']) && offset(m['to']);
-    case 'wsRequest':
-      return (
-        Number.isInteger(m['id']) &&
-        typeof m['method'] === 'string' &&
-        Object.hasOwn(WORKSHEET_METHODS, m['method']) &&
-        typeof m['params'] === 'object' &&
-        m['params'] !== null
-      );
-    default:
-      return false;
-  }
+/** Requests the host sends to the worksheet webview. */
+export interface WorksheetHostRequests {
+  /**
+   * A palette command (Run Statement, Explain) needs the selection: the main selection [from, to) once
+   * every earlier edit was sent.
+   */
+  selection: { params: Record<string, never>; result: { from: number; to: number } };
+}
+
+/** The worksheet editor's channel: the grid's messages and the worksheet's, on one connection. */
+export interface WorksheetProtocol {
+  requests: GridRequests & WorksheetRequests;
+  toHost: GridWebviewNotifications & WorksheetWebviewNotifications;
+  toWebview: GridHostNotifications & WorksheetHostNotifications;
+  hostRequests: WorksheetHostRequests;
 }

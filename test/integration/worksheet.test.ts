@@ -142,8 +142,8 @@ suite('Worksheet editor', () => {
     const uri = vscode.Uri.file(file);
     await vscode.commands.executeCommand('vscode.open', uri);
     const editor = await editorOf(uri);
-    type Response = { type: 'wsResponse'; id: number; ok: boolean; result?: unknown };
-    const responses = (): Response[] => editor.posted.filter((m): m is Response => m.type === 'wsResponse');
+    type Response = { type: 'response'; id: number; result?: unknown; error?: unknown };
+    const responses = (): Response[] => editor.posted.filter((m): m is Response => m.type === 'response');
     type Diagnostics = { diagnostics: { start: number; end: number; severity: string; message: string }[] };
     // The real webview asks for diagnostics 400 ms after it got the document; nothing runs.
     const text = editor.document.getText();
@@ -178,13 +178,13 @@ suite('Worksheet editor', () => {
     // The extension host cannot type into the webview's iframe: ask as the webview's completion does.
     const id = 900_001;
     editor.host.handle({
-      type: 'wsRequest',
+      jsonrpc: '2.0',
       id,
       method: 'completion',
       params: { version: editor.document.version, offset: 'SELECT string_ag'.length },
     });
     const completion = await until('the completion', () => responses().find((r) => r.id === id));
-    assert.ok(completion.ok, JSON.stringify(completion));
+    assert.equal(completion.error, undefined, JSON.stringify(completion));
     const result = completion.result as { items: { label: string; kind: string }[]; replaceStart: number };
     assert.ok(result.items.some((i) => i.label === 'string_agg' && i.kind === 'function'));
     assert.equal(result.replaceStart, 'SELECT '.length);

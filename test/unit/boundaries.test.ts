@@ -31,6 +31,15 @@ test('src/shared may not import node modules or other folders', async () => {
   );
 });
 
+test('src/shared may import vscode-jsonrpc, but no other package and not its node or browser entry', async () => {
+  const rules = async (from: string): Promise<string[]> =>
+    lint('src/shared/x.ts', `import * as m from '${from}';\nexport const x = m;\n`);
+  assert.deepEqual(await rules('vscode-jsonrpc'), []);
+  assert.deepEqual(await rules('./protocol.js'), []);
+  for (const bad of ['vscode-jsonrpc/node', 'vscode-jsonrpc/browser', 'sql-formatter'])
+    assert.ok((await rules(bad)).includes('no-restricted-imports'), bad);
+});
+
 test('the webview imports only itself and src/shared', async () => {
   const bad = await lint(
     'webview-ui/src/x.ts',

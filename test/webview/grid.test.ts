@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { openGrid, type Harness } from './support/harness.js';
 import { EngineFixture } from './support/engineSource.js';
 import type { KeptResult } from '../../src/engine/query/index.js';
+import { REQUEST_CANCELLED } from '../../src/shared/channel.js';
 import type { ExportFormat } from '../../src/shared/protocol.js';
 import type { ResultView } from '../../src/shared/results.js';
 
@@ -170,7 +171,8 @@ test('scrolls to the last row of 10M rows, by keyboard and by the scrollbar', as
 
 test('drops page requests for rows scrolled past', async () => {
   const page = h.page;
-  const cancelsBefore = h.received.filter((m) => m.type === 'cancel').length;
+  const isCancel = (m: { method?: string }): boolean => m.method === '$/cancelRequest';
+  const cancelsBefore = h.received.filter(isCancel).length;
   await page.evaluate(async () => {
     const t = document.querySelector('regular-table') as HTMLElement & { draw(): Promise<void> };
     for (const f of [0.1, 0.3, 0.5, 0.7, 0.9, 0.42]) {
@@ -184,9 +186,9 @@ test('drops page requests for rows scrolled past', async () => {
     ids.every((id, i) => i === 0 || id === ids[i - 1]! + 1),
     'consecutive rows',
   );
-  const cancels = h.received.filter((m) => m.type === 'cancel').length - cancelsBefore;
+  const cancels = h.received.filter(isCancel).length - cancelsBefore;
   assert.ok(cancels > 0, 'pages of passed-over positions were cancelled');
-  const cancelled = h.sent.filter((m) => m.type === 'response' && !m.ok && m.cancelled).length;
+  const cancelled = h.sent.filter((m) => m.error?.code === REQUEST_CANCELLED).length;
   assert.ok(cancelled > 0, 'the host answered cancelled requests as cancelled');
 });
 
@@ -476,4 +478,28 @@ test('resizes a column by dragging its header edge', async () => {
   }
   assert.ok(width > before + 60, `column width ${before} -> ${width}`);
   await h.screenshot('13-resized');
+});
+
+test("the webview's errors reach the host's log, without their message", async () => {
+  const before = h.hostLog.length;
+  await h.page.evaluate(() => {
+    setTimeout(() => {
+      throw new TypeError("cannot read 'SELECT secret_column FROM payroll' of undefined");
+    }, 0);
+    void Promise.reject(new RangeError('LINE 1: SELECT secret_column FROM payroll'));
+  });
+  const logged = async (pattern: RegExp): Promise<string> => {
+    for (;;) {
+      const line = h.hostLog.slice(before).find((l) => pattern.test(l));
+      if (line) return line;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const error = await logged(/webview error: TypeError/);
+  assert.equal(error, 'grid: webview error: TypeError');
+  const rejection = await logged(/webview unhandled rejection: RangeError/);
+  for (const line of [error, rejection]) assert.doesNotMatch(line, /secret_column|payroll/);
+  // The page's own error events are the ones this test caused.
+  assert.ok(h.problems.every((p) => p.includes('secret_column')));
+  h.problems.length = 0;
 });

@@ -1,10 +1,27 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { createMessageConnection } from 'vscode-jsonrpc/node';
 import { GridHost } from '../../src/host/grid/gridHost.js';
-import type { HostMessage } from '../../src/shared/protocol.js';
+import {
+  CancellationTokenSource,
+  CancelledError,
+  Endpoint,
+  PostMessageReader,
+  PostMessageWriter,
+  REQUEST_CANCELLED,
+  RequestFailed,
+  type BaseWebviewNotifications,
+} from '../../src/shared/channel.js';
+import type {
+  GridHostNotifications,
+  GridRequests,
+  GridWebviewNotifications,
+  RunInfo,
+} from '../../src/shared/protocol.js';
 import type { ResultPage, ResultSource } from '../../src/shared/results.js';
 import type { KeptResult } from '../../src/engine/query/index.js';
 import { EngineFixture } from './support/engineSource.js';
+import type { RawMessage } from './support/harness.js';
 
 let db: EngineFixture;
 let source: KeptResult;
@@ -16,161 +33,198 @@ before(async () => {
 
 after(() => db.close());
 
-/** A host over `src` whose posted messages are collected; `settled` waits until `count` responses arrived. */
+type Client = Endpoint<
+  GridRequests,
+  GridWebviewNotifications & BaseWebviewNotifications,
+  Record<never, never>,
+  GridHostNotifications
+>;
+
+/**
+ * A GridHost over `src` and a JSON-RPC client standing in for the webview, joined as postMessage joins
+ * them. `sent` holds every raw message the host posted; `until` waits for a condition on it.
+ */
 function hostOver(src: ResultSource): {
   host: GridHost;
-  sent: HostMessage[];
-  settled(count: number): Promise<void>;
+  client: Client;
+  sent: RawMessage[];
+  runs: RunInfo[];
+  log: string[];
+  until(what: () => boolean): Promise<void>;
+  /** Posts a raw value to the host, as a misbehaving webview could. */
+  raw(message: unknown): void;
 } {
-  const sent: HostMessage[] = [];
-  let wake = (): void => undefined;
+  const sent: RawMessage[] = [];
+  const runs: RunInfo[] = [];
+  const log: string[] = [];
+  const reader = new PostMessageReader();
   const host = new GridHost({
     post: (m) => {
-      sent.push(m);
-      wake();
+      sent.push(m as RawMessage);
+      reader.receive(structuredClone(m));
     },
     pageConcurrency: 1,
+    log: (line) => log.push(line),
   });
+  const connection = createMessageConnection(
+    reader,
+    new PostMessageWriter((m) => host.handle(structuredClone(m))),
+  );
+  const client: Client = new Endpoint<
+    GridRequests,
+    GridWebviewNotifications & BaseWebviewNotifications,
+    Record<never, never>,
+    GridHostNotifications
+  >(
+    connection,
+    { requests: {}, notifications: { run: ({ run }) => void runs.push(run), summary: () => undefined } },
+    (line) => log.push(line),
+  );
+  connection.listen();
   host.showRun({ results: [{ title: 'R', source: src }], messages: [] });
-  host.handle({ type: 'ready' });
-  const responses = (): number => sent.filter((m) => m.type === 'response').length;
+  client.notify('ready', {});
   return {
     host,
+    client,
     sent,
-    settled: (count) =>
-      new Promise<void>((resolve) => {
-        wake = () => {
-          if (responses() >= count) resolve();
-        };
-        wake();
-      }),
+    runs,
+    log,
+    until: async (what) => {
+      while (!what()) await new Promise((r) => setTimeout(r, 5));
+    },
+    raw: (m) => host.handle(m),
   };
 }
 
-test('posts the run once the webview is ready', () => {
-  const { sent } = hostOver(source);
-  assert.equal(sent[0]?.type, 'run');
-  assert.equal(sent[0]?.type === 'run' && sent[0].run.results[0]?.summary.rowCount, 50000);
-});
-
-test('answers pages and drops page requests cancelled while queued', async () => {
-  const offsets: number[] = [];
-  const counting: ResultSource = {
-    summary: () => source.summary(),
-    stats: (c, v) => source.stats(c, v),
-    page: (offset, limit, view): Promise<ResultPage> => {
-      offsets.push(offset);
-      return source.page(offset, limit, view);
+/** A source whose pages wait until `open()`; `asked` lists the offsets that reached it. */
+function gated(): { src: ResultSource; asked: number[]; open(): void } {
+  const asked: number[] = [];
+  let open = (): void => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  return {
+    asked,
+    open: () => open(),
+    src: {
+      summary: () => source.summary(),
+      stats: (c, v) => source.stats(c, v),
+      page: async (offset, limit, view): Promise<ResultPage> => {
+        asked.push(offset);
+        await gate;
+        return source.page(offset, limit, view);
+      },
     },
   };
-  const { host, sent, settled } = hostOver(counting);
-  for (let id = 1; id <= 5; id++) {
-    host.handle({
-      type: 'request',
-      id,
-      method: 'page',
-      params: { resultId: source.summary().resultId, offset: id * 1000, limit: 10, view: {} },
-    });
+}
+
+const params = (offset: number, limit = 10): GridRequests['page']['params'] => ({
+  resultId: source.summary().resultId,
+  offset,
+  limit,
+  view: {},
+});
+
+test('posts nothing before ready, then the run', async () => {
+  const h = hostOver(source);
+  await h.until(() => h.runs.length === 1);
+  assert.equal(h.sent[0]?.method, 'run', 'the first message is the run, after ready');
+  assert.equal(h.runs[0]?.results[0]?.summary.rowCount, 50000);
+});
+
+test('a cancelled page request is never answered with data; queued ones never reach DuckDB', async () => {
+  const g = gated();
+  const h = hostOver(g.src);
+  await h.until(() => h.runs.length === 1);
+  const sources = [1, 2, 3, 4, 5].map(() => new CancellationTokenSource());
+  const answers = sources.map((s, i) =>
+    h.client.request('page', params((i + 1) * 1000), s.token).then(
+      (page) => page,
+      (e: unknown) => e,
+    ),
+  );
+  // Page 1 runs (concurrency 1) and waits at the gate; 2-5 wait in the host's queue.
+  await h.until(() => g.asked.length === 1);
+  for (const s of sources.slice(0, 3)) s.cancel();
+  const cancelledIds = new Set<number>();
+  await h.until(() => {
+    for (const m of h.sent) if (m.error?.code === REQUEST_CANCELLED) cancelledIds.add(m.id!);
+    return cancelledIds.size === 2;
+  });
+  g.open();
+  await h.until(() => h.sent.filter((m) => m.id !== undefined).length === 5);
+  const responses = h.sent.filter((m) => m.id !== undefined);
+  assert.equal(new Set(responses.map((m) => m.id)).size, 5, 'one response per request');
+  const requestIds = responses.map((m) => m.id!).sort();
+  const [first, second, third] = requestIds;
+  for (const id of [first, second, third]) {
+    const answer = responses.find((m) => m.id === id)!;
+    assert.equal(answer.error?.code, REQUEST_CANCELLED, `request ${id} answered as cancelled`);
+    assert.equal(answer.result, undefined, `request ${id} carries no rows`);
   }
-  host.handle({ type: 'cancel', id: 1 });
-  host.handle({ type: 'cancel', id: 2 });
-  host.handle({ type: 'cancel', id: 3 });
-  await settled(5);
-  const responses = sent.filter((m) => m.type === 'response');
-  assert.equal(responses.length, 5, 'one response per request');
-  const cancelled = responses.filter((m) => !m.ok && m.cancelled).map((m) => m.id);
-  assert.deepEqual(cancelled.sort(), [1, 2, 3]);
-  // Request 1 was already running (concurrency 1): its answer is dropped; 2 and 3 never reach DuckDB.
-  assert.ok(!offsets.includes(2000) && !offsets.includes(3000), `ran ${offsets}`);
-  const page4 = responses.find((m) => m.id === 4);
-  assert.ok(page4?.ok);
-  assert.deepEqual((page4.result as ResultPage).rows[0], ['4000', 'v4000']);
+  // The callers stopped waiting at once; the others got their rows.
+  const settled = await Promise.all(answers);
+  for (const a of settled.slice(0, 3)) assert.ok(a instanceof CancelledError);
+  assert.deepEqual((settled[3] as ResultPage).rows[0], ['4000', 'v4000']);
+  assert.deepEqual((settled[4] as ResultPage).rows[0], ['5000', 'v5000']);
+  // Page 1 ran before its cancel; 2 and 3 were dropped from the queue.
+  assert.deepEqual([...g.asked].sort(), [1000, 4000, 5000]);
 });
 
 test('answers bad requests with a clear error and keeps working', async () => {
-  const { host, sent, settled } = hostOver(source);
-  host.handle({
-    type: 'request',
-    id: 1,
-    method: 'page',
-    params: { resultId: 'nope', offset: 0, limit: 10, view: {} },
-  });
-  host.handle({
-    type: 'request',
-    id: 2,
-    method: 'page',
-    params: { resultId: source.summary().resultId, offset: -1, limit: 10, view: {} },
-  });
-  host.handle({
-    type: 'request',
-    id: 3,
-    method: 'stats',
-    params: { resultId: source.summary().resultId, column: 9, view: {} },
-  });
-  host.handle({
-    type: 'request',
-    id: 4,
-    method: 'export',
-    params: { resultId: source.summary().resultId, view: {}, format: 'csv' },
-  });
-  host.handle({ type: 'request', id: 5, method: 'nope', params: {} } as never);
-  host.handle('garbage');
-  host.handle({
-    type: 'request',
-    id: 6,
-    method: 'page',
-    params: { resultId: source.summary().resultId, offset: 0, limit: 2, view: {} },
-  });
-  await settled(6);
-  const byId = new Map(sent.filter((m) => m.type === 'response').map((m) => [m.id, m]));
-  const code = (id: number): string | undefined => {
-    const m = byId.get(id);
-    return m && !m.ok ? m.error.code : undefined;
-  };
-  assert.equal(code(1), 'RESULT_NOT_FOUND');
-  assert.equal(code(2), 'BAD_REQUEST');
-  assert.equal(code(3), 'BAD_REQUEST');
-  assert.equal(code(4), 'UNSUPPORTED');
-  assert.equal(code(5), 'UNKNOWN_REQUEST');
-  assert.ok(byId.get(6)?.ok);
+  const h = hostOver(source);
+  const code = (p: Promise<unknown>): Promise<string> =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (e instanceof RequestFailed ? e.code : String(e)),
+    );
+  assert.equal(await code(h.client.request('page', { ...params(0), resultId: 'nope' })), 'RESULT_NOT_FOUND');
+  assert.equal(await code(h.client.request('page', params(-1))), 'BAD_REQUEST');
+  assert.equal(
+    await code(h.client.request('stats', { resultId: source.summary().resultId, column: 9, view: {} })),
+    'BAD_REQUEST',
+  );
+  assert.equal(
+    await code(h.client.request('export', { resultId: source.summary().resultId, view: {}, format: 'csv' })),
+    'UNSUPPORTED',
+  );
+  // What a misbehaving page could post: an unknown method, positional params, garbage.
+  h.raw({ jsonrpc: '2.0', id: 900, method: 'nope', params: {} });
+  h.raw({ jsonrpc: '2.0', id: 901, method: 'page', params: [1, 2] });
+  h.raw({ jsonrpc: '2.0', id: 902, method: 'page' });
+  h.raw('garbage');
+  h.raw({ jsonrpc: '2.0', method: 'reveal', params: { line: 'x' } });
+  await h.until(() => [900, 901, 902].every((id) => h.sent.some((m) => m.id === id)));
+  const error = (id: number): number | undefined => h.sent.find((m) => m.id === id)?.error?.code;
+  assert.equal(error(900), -32601, 'method not found');
+  assert.equal(error(901), -32602, 'invalid params');
+  assert.equal(error(902), -32602, 'invalid params');
+  const page = await h.client.request('page', params(0, 2));
+  assert.deepEqual(page.rows, [
+    ['0', 'v0'],
+    ['1', 'v1'],
+  ]);
 });
 
 test('copies a range of a sorted, filtered view in every format', async () => {
-  const { host, sent, settled } = hostOver(source);
+  const h = hostOver(source);
   const view = {
     sort: [{ column: 0, direction: 'desc' as const }],
     filters: [{ column: 0, op: 'range' as const, max: '9' }],
   };
-  host.handle({
-    type: 'request',
-    id: 1,
-    method: 'copy',
-    params: {
-      resultId: source.summary().resultId,
-      view,
-      rows: { start: 0, end: 2 },
-      columns: [1, 0],
-      format: 'tsv',
-    },
+  const resultId = source.summary().resultId;
+  const tsv = await h.client.request('copy', {
+    resultId,
+    view,
+    rows: { start: 0, end: 2 },
+    columns: [1, 0],
+    format: 'tsv',
   });
-  host.handle({
-    type: 'request',
-    id: 2,
-    method: 'copy',
-    params: {
-      resultId: source.summary().resultId,
-      view,
-      rows: { start: 0, end: 1 },
-      columns: [0, 1],
-      format: 'insert',
-    },
+  const insert = await h.client.request('copy', {
+    resultId,
+    view,
+    rows: { start: 0, end: 1 },
+    columns: [0, 1],
+    format: 'insert',
   });
-  await settled(2);
-  const result = (id: number): { text: string; rows: number } => {
-    const m = sent.find((x) => x.type === 'response' && x.id === id);
-    assert.ok(m?.type === 'response' && m.ok, JSON.stringify(m));
-    return m.result as { text: string; rows: number };
-  };
-  assert.equal(result(1).text, 's\tn\nv9\t9\nv8\t8');
-  assert.equal(result(2).text, `INSERT INTO "result" ("n", "s") VALUES (9, 'v9');`);
+  assert.equal(tsv.text, 's\tn\nv9\t9\nv8\t8');
+  assert.equal(insert.text, `INSERT INTO "result" ("n", "s") VALUES (9, 'v9');`);
 });

@@ -9,7 +9,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { Warehouse } from '../../src/engine/warehouse.js';
 import { Session } from '../../src/engine/query/index.js';
 import { explain, planNodes } from '../../src/engine/language/plan.js';
-import type { PlanHostMessage, QueryPlan } from '../../src/shared/plan.js';
+import type { NotificationMessage } from '../../src/shared/channel.js';
+import type { PlanProtocol, QueryPlan } from '../../src/shared/plan.js';
+import { HostChannel } from '../../src/host/webviewChannel.js';
 import { planHtml } from '../../src/views/plan/planHtml.js';
 
 const root = path.resolve(__dirname, '../../..');
@@ -27,8 +29,19 @@ let profile: string;
 const problems: string[] = [];
 const received: unknown[] = [];
 
-async function post(message: PlanHostMessage): Promise<void> {
-  await page.evaluate((m) => window.postMessage(m, '*'), message);
+const hostLog: string[] = [];
+let readies = 0;
+/** The host end of the page's channel, as PlanPanel has it. */
+const channel = new HostChannel<PlanProtocol>({
+  post: (m) => void page.evaluate((x) => window.postMessage(x, '*'), m).catch(() => undefined),
+  log: (line) => hostLog.push(line),
+});
+channel.serve({ requests: {}, notifications: {}, ready: () => readies++ });
+
+async function post(message: NotificationMessage<PlanProtocol['toWebview']>): Promise<void> {
+  const { type, ...params } = message;
+  channel.notify(type, params as never);
+  await Promise.resolve();
 }
 
 before(async () => {
@@ -103,11 +116,13 @@ before(async () => {
   });
   await page.exposeBinding('__mdwPost', (_source, message: unknown) => {
     received.push(message);
+    channel.receive(message);
   });
   await page.goto(origin);
 });
 
 after(async () => {
+  channel.dispose();
   await context?.close();
   await new Promise((resolve) => server?.close(resolve));
   if (profile) rmSync(profile, { recursive: true, force: true });
@@ -120,8 +135,8 @@ FROM orders o JOIN "${XSS}" c ON c.id = o.customer_id
 GROUP BY c.name ORDER BY total DESC LIMIT 10`;
 
 test('the plan of an analyzed join: operators, estimated and actual rows, times, the slowest highlighted', async () => {
-  await page.waitForFunction(() => true);
-  assert.deepEqual(received[0], { type: 'ready' }, 'the page says it is ready');
+  while (readies === 0) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(received[0], { jsonrpc: '2.0', method: 'ready', params: {} }, 'the page says it is ready');
   const plan: QueryPlan = await explain(session, JOIN, { analyze: true });
   await post({ type: 'plan', plan });
   await page.locator('.op').first().waitFor();
@@ -201,4 +216,5 @@ test('an Explain without Analyze shows estimates only, and errors and loading sh
   assert.equal(await page.locator('.status.error').textContent(), `Catalog Error: ${XSS}`);
   assert.equal(await page.locator('img').count(), 0);
   assert.deepEqual(problems, []);
+  assert.deepEqual(hostLog, []);
 });

@@ -364,12 +364,13 @@ test('diagnostics as you type: syntax errors and unknown tables, nothing run', a
 
 test('a language request for an older version of the document is refused as STALE', async () => {
   await setText('SELECT upper(customer_name) FROM orders');
+  // The host's JSON-RPC answer to a request posted as the page would post it.
   const answer = (id: number) =>
     h.page.evaluate(
       (wanted) =>
-        new Promise<{ ok: boolean; error?: { code: string }; result?: unknown }>((resolve) =>
-          window.addEventListener('message', (e: MessageEvent<{ type: string; id: number }>) => {
-            if (e.data.type === 'wsResponse' && e.data.id === wanted) resolve(e.data as never);
+        new Promise<{ result?: unknown; error?: { code: number; data?: { code?: string } } }>((resolve) =>
+          window.addEventListener('message', (e: MessageEvent<{ id?: number }>) => {
+            if (e.data.id === wanted) resolve(e.data as never);
           }),
         ),
       id,
@@ -377,14 +378,14 @@ test('a language request for an older version of the document is refused as STAL
   const version = h.document.version();
   const stale = answer(70_001);
   h.host.handle({
-    type: 'wsRequest',
+    jsonrpc: '2.0',
     id: 70_001,
     method: 'hover',
     params: { version: version - 1, offset: 8 },
   });
-  assert.deepEqual((await stale).error?.code, 'STALE');
+  assert.equal((await stale).error?.data?.code, 'STALE');
   const fresh = answer(70_002);
-  h.host.handle({ type: 'wsRequest', id: 70_002, method: 'hover', params: { version, offset: 8 } });
+  h.host.handle({ jsonrpc: '2.0', id: 70_002, method: 'hover', params: { version, offset: 8 } });
   const result = (await fresh).result as { markdown: string };
   assert.match(result.markdown, /\*\*function\*\* `upper`/);
 });

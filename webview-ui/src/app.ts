@@ -3,16 +3,22 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { cellText, formatRows } from '../../src/shared/cellFormat.js';
+import {
+  CancellationTokenSource,
+  CancelledError,
+  type NotificationHandlers,
+} from '../../src/shared/channel.js';
 import type {
   CopyFormat,
   ExportFormat,
-  HostMessage,
+  GridHostNotifications,
+  GridRequests,
+  GridWebviewNotifications,
   RunInfo,
-  WebviewMessage,
 } from '../../src/shared/protocol.js';
 import type { ColumnStats, FilterSpec, ResultView } from '../../src/shared/results.js';
+import type { GridClient, VsCodeApi } from './channel.js';
 import { Grid, type TabState } from './grid.js';
-import { CancelledError, Rpc } from './rpc.js';
 import { el } from './dom.js';
 
 /** Rows a copy formats in the webview from cached pages; larger selections are formatted by the host. */
@@ -24,14 +30,8 @@ interface SavedState {
   views?: Record<string, ResultView>;
 }
 
-/** The webview side of VS Code's API (acquired once per webview). */
-export interface VsCodeApi {
-  postMessage(message: WebviewMessage): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
+/** State a page keeps for the grid across rebuilds (the worksheet nests it in its own). */
+export type GridState = Pick<VsCodeApi, 'getState' | 'setState'>;
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
@@ -42,8 +42,6 @@ function duration(ms: number): string {
 }
 
 export class App {
-  private readonly vscode: VsCodeApi;
-  private readonly rpc = new Rpc((m) => this.vscode.postMessage(m));
   private readonly grid: Grid;
   private run: RunInfo | undefined;
   private tabs: TabState[] = [];
@@ -60,12 +58,26 @@ export class App {
   private readonly chips = el('span', 'chips');
   private readonly popover = el('div', 'popover');
   private statsColumn: number | undefined;
-  private statsRequest: number | undefined;
+  private statsRequest: CancellationTokenSource | undefined;
   private busy = '';
 
-  /** `api` lets a page that embeds the grid (the worksheet) share its one VS Code API object. */
-  constructor(root: HTMLElement, api?: VsCodeApi) {
-    this.vscode = api ?? acquireVsCodeApi();
+  /** The host's notifications for the grid, for the page's channel to serve. */
+  readonly notifications: NotificationHandlers<GridHostNotifications> = {
+    run: ({ run }) => void this.showRun(run),
+    summary: ({ summary }) => {
+      const tab = this.tabs.find((t) => t.result.resultId === summary.resultId);
+      if (!tab) return;
+      tab.result.summary = summary;
+      if (tab === this.tabs[this.active]) void this.grid.refresh().then(() => this.renderStatus());
+    },
+  };
+
+  /** `state` keeps the grid's view state; `channel` carries its requests (the page serves `notifications`). */
+  constructor(
+    root: HTMLElement,
+    private readonly vscode: GridState,
+    private readonly channel: GridClient<GridRequests, GridWebviewNotifications>,
+  ) {
     this.tabBar.setAttribute('role', 'tablist');
     this.status.setAttribute('role', 'status');
     this.statsPanel.setAttribute('aria-label', 'Column summary');
@@ -75,7 +87,7 @@ export class App {
     this.main.append(this.gridBox, this.statsPanel);
     root.append(this.tabBar, this.toolbar, this.main, this.messages, this.status, this.popover);
     this.buildToolbar();
-    this.grid = new Grid(this.gridBox, this.rpc, {
+    this.grid = new Grid(this.gridBox, this.channel.request, {
       changed: () => {
         this.renderStatus();
         const c = this.grid.state?.cursor.c;
@@ -101,25 +113,7 @@ export class App {
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !this.popover.hidden) this.closePopover();
     });
-    window.addEventListener('message', (e: MessageEvent<HostMessage>) => this.receive(e.data));
     this.renderStatus();
-    this.vscode.postMessage({ type: 'ready' });
-  }
-
-  private receive(message: HostMessage): void {
-    if (this.rpc.receive(message)) return;
-    switch (message.type) {
-      case 'run':
-        void this.showRun(message.run);
-        return;
-      case 'summary': {
-        const tab = this.tabs.find((t) => t.result.resultId === message.summary.resultId);
-        if (!tab) return;
-        tab.result.summary = message.summary;
-        if (tab === this.tabs[this.active]) void this.grid.refresh().then(() => this.renderStatus());
-        return;
-      }
-    }
   }
 
   private saved(): SavedState {
@@ -224,7 +218,7 @@ export class App {
         const { line, column = 1 } = m;
         const at = el('button', 'message-position', `line ${line}, column ${column}`);
         at.title = 'Show in the editor';
-        at.addEventListener('click', () => this.vscode.postMessage({ type: 'reveal', line, column }));
+        at.addEventListener('click', () => this.channel.notify('reveal', { line, column }));
         head.append(at);
       }
       item.append(head, el('pre', 'message-sql', m.statement));
@@ -536,14 +530,15 @@ export class App {
     const col = this.grid.columns[column];
     if (!tab || !col) return;
     this.statsColumn = column;
-    if (this.statsRequest !== undefined) this.rpc.cancel(this.statsRequest);
+    this.statsRequest?.cancel();
     this.statsPanel.textContent = '';
     this.statsPanel.append(el('h2', undefined, col.name), el('div', 'stats-loading', 'Computing…'));
-    const { id, result } = this.rpc.request('stats', {
-      resultId: tab.result.resultId,
-      column,
-      view: tab.view,
-    });
+    const id = new CancellationTokenSource();
+    const result = this.channel.request(
+      'stats',
+      { resultId: tab.result.resultId, column, view: tab.view },
+      id.token,
+    );
     this.statsRequest = id;
     try {
       this.renderStats(col.name, await result);
@@ -554,6 +549,7 @@ export class App {
       }
     } finally {
       if (this.statsRequest === id) this.statsRequest = undefined;
+      id.dispose();
     }
   }
 
@@ -633,13 +629,12 @@ export class App {
     const picked = this.selectionParams();
     if (!tab || !picked) return;
     const answer = await this.withBusy('Copying…', async () => {
-      const { result } = this.rpc.request('copy', {
+      const copied = await this.channel.request('copy', {
         resultId: tab.result.resultId,
         view: tab.view,
         format,
         ...picked,
       });
-      const copied = await result;
       await navigator.clipboard.writeText(copied.text);
       return copied;
     });
@@ -656,7 +651,7 @@ export class App {
     const tab = this.grid.state;
     if (!tab) return;
     const answer = await this.withBusy('Exporting…', () => {
-      return this.rpc.request('export', { resultId: tab.result.resultId, view: tab.view, format }).result;
+      return this.channel.request('export', { resultId: tab.result.resultId, view: tab.view, format });
     });
     if (answer?.saved) this.showNotice(`Exported to ${answer.target ?? 'file'}.`);
   }

@@ -2,10 +2,10 @@ import 'regular-table';
 import type { RegularTableElement } from 'regular-table';
 import type { DataResponse } from 'regular-table/dist/esm/types.js';
 import { cellText, NUMERIC_KINDS } from '../../src/shared/cellFormat.js';
-import type { RunResult } from '../../src/shared/protocol.js';
+import type { GridRequests, RunResult } from '../../src/shared/protocol.js';
 import type { Cell, ResultColumn, ResultView } from '../../src/shared/results.js';
 import { PageCache } from './pageCache.js';
-import type { Rpc } from './rpc.js';
+import type { Request } from '../../src/shared/channel.js';
 
 /** Characters of a cell drawn in the grid; the whole value is one Enter or double-click away. */
 export const DISPLAY_CHARS = 200;
@@ -85,7 +85,7 @@ export class Grid {
 
   constructor(
     container: HTMLElement,
-    private readonly rpc: Rpc,
+    private readonly request: Request<GridRequests>,
     private readonly events: GridEvents,
   ) {
     this.table = document.createElement('regular-table');
@@ -266,7 +266,7 @@ export class Grid {
   private async reload(): Promise<void> {
     const tab = this.tab!;
     const cache = new PageCache(
-      this.rpc,
+      this.request,
       tab.result.resultId,
       tab.view,
       tab.result.summary.rowCount,

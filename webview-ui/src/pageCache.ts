@@ -1,5 +1,6 @@
 import type { Cell, ResultView } from '../../src/shared/results.js';
-import { CancelledError, type Rpc } from './rpc.js';
+import { CancellationTokenSource, CancelledError, type Request } from '../../src/shared/channel.js';
+import type { GridRequests } from '../../src/shared/protocol.js';
 
 const PAGE_ROWS = 100;
 /** Pages kept around the viewport beyond what is visible, on each side. */
@@ -12,12 +13,12 @@ const MAX_CACHED_PAGES = 60;
  */
 export class PageCache {
   private readonly pages = new Map<number, Cell[][]>();
-  private readonly pending = new Map<number, number>();
+  private readonly pending = new Map<number, CancellationTokenSource>();
   private center = 0;
   totalRows: number;
 
   constructor(
-    private readonly rpc: Rpc,
+    private readonly request: Request<GridRequests>,
     private readonly resultId: string,
     readonly view: ResultView,
     totalRows: number,
@@ -49,10 +50,10 @@ export class PageCache {
     const first = Math.max(0, Math.floor(y0 / PAGE_ROWS) - PREFETCH_PAGES);
     const last = Math.min(this.lastPage(), Math.floor(Math.max(y0, y1 - 1) / PAGE_ROWS) + PREFETCH_PAGES);
     this.center = (first + last) / 2;
-    for (const [page, id] of this.pending) {
+    for (const [page, source] of this.pending) {
       if (page < first || page > last) {
         this.pending.delete(page);
-        this.rpc.cancel(id);
+        source.cancel();
       }
     }
     // Visible pages first, then the prefetch margin.
@@ -66,7 +67,7 @@ export class PageCache {
 
   /** Cancels everything in flight (the view or the tab changed). */
   dispose(): void {
-    for (const id of this.pending.values()) this.rpc.cancel(id);
+    for (const source of this.pending.values()) source.cancel();
     this.pending.clear();
   }
 
@@ -75,12 +76,12 @@ export class PageCache {
   }
 
   private async fetch(page: number): Promise<void> {
-    const { id, result } = this.rpc.request('page', {
-      resultId: this.resultId,
-      offset: page * PAGE_ROWS,
-      limit: PAGE_ROWS,
-      view: this.view,
-    });
+    const id = new CancellationTokenSource();
+    const result = this.request(
+      'page',
+      { resultId: this.resultId, offset: page * PAGE_ROWS, limit: PAGE_ROWS, view: this.view },
+      id.token,
+    );
     this.pending.set(page, id);
     try {
       const answer = await result;
@@ -94,6 +95,8 @@ export class PageCache {
       if (this.pending.get(page) === id) this.pending.delete(page);
       if (!(err instanceof CancelledError)) this.onError((err as Error).message);
       throw err;
+    } finally {
+      id.dispose();
     }
   }
 

@@ -1,18 +1,23 @@
 // Kept free of `vscode` so the webview tests can drive it from plain Node over a real result.
-import { errorLogText } from '../../engine/errors.js';
 import { formatRows } from '../../shared/cellFormat.js';
 import {
-  isWebviewMessage,
-  type CancelToken,
-  type ExportFormat,
-  type GridHandlers,
-  type GridRequest,
-  type GridRequests,
-  type HostMessage,
-  type RunInfo,
-  type RunMessage,
+  cancelledResponse,
+  type CancellationToken,
+  type NotificationHandlers,
+  type Notify,
+  type RequestHandlers,
+} from '../../shared/channel.js';
+import type {
+  ExportFormat,
+  GridHostNotifications,
+  GridProtocol,
+  GridRequests,
+  GridWebviewNotifications,
+  RunInfo,
+  RunMessage,
 } from '../../shared/protocol.js';
 import type { Cell, ResultSource, ResultView } from '../../shared/results.js';
+import { HostChannel } from '../webviewChannel.js';
 
 export interface GridRunEntry {
   title: string;
@@ -27,7 +32,16 @@ export interface GridRun {
 }
 
 export interface GridHostOptions {
-  post(message: HostMessage): void;
+  /**
+   * The Results view: posts one message to the webview. The GridHost then owns the webview's channel
+   * and {@link GridHost.handle} feeds it.
+   */
+  post?(message: unknown): void;
+  /**
+   * Embedded in another webview (the worksheet): sends on that page's channel, which serves
+   * {@link GridHost.requests} and {@link GridHost.notifications} and calls {@link GridHost.ready}.
+   */
+  notify?: Notify<GridHostNotifications>;
   /** Writes the whole result (through `view`) to a file the user picks; absent means export is unsupported. */
   exportResult?(
     source: ResultSource,
@@ -55,29 +69,55 @@ class RequestError extends Error {
 const MAX_PAGE_ROWS = 10_000;
 const COPY_CHUNK = 5_000;
 
-interface Pending {
-  request: GridRequest;
-  token: { cancelled: boolean };
+interface QueuedPage {
+  token: CancellationToken;
+  run(): void;
+  drop(): void;
 }
 
 export class GridHost {
-  private ready = false;
+  /** The grid's requests, answered once each (pages through a queue where cancels drop them). */
+  readonly requests: RequestHandlers<GridRequests>;
+  readonly notifications: NotificationHandlers<GridWebviewNotifications>;
+  private readonly channel: HostChannel<GridProtocol> | undefined;
+  private readonly notify: Notify<GridHostNotifications>;
+  private isReady = false;
   private run: GridRun | undefined;
   private runCounter = 0;
   private readonly sources = new Map<string, ResultSource>();
-  private readonly tokens = new Map<number, { cancelled: boolean }>();
-  private readonly pageQueue: Pending[] = [];
+  private readonly pageQueue: QueuedPage[] = [];
   private pagesRunning = 0;
   private disposed = false;
-  private readonly handlers: GridHandlers;
 
   constructor(private readonly options: GridHostOptions) {
-    this.handlers = {
-      page: (p, token) => this.page(p, token),
-      stats: (p) => this.source(p.resultId).stats(this.column(p.resultId, p.column), p.view ?? {}),
+    this.requests = {
+      page: (p, token) => this.queuePage(() => this.page(p), token),
+      stats: async (p) => this.source(p.resultId).stats(this.column(p.resultId, p.column), view(p.view)),
       copy: (p, token) => this.copy(p, token),
       export: (p) => this.export(p),
     };
+    this.notifications = {
+      reveal: (p) => {
+        if (Number.isInteger(p.line) && Number.isInteger(p.column)) this.options.reveal?.(p.line, p.column);
+      },
+    };
+    if (options.post) {
+      const channel = new HostChannel<GridProtocol>({
+        post: options.post,
+        log: (line) => this.options.log?.(`grid: ${line}`),
+      });
+      channel.serve({
+        requests: this.requests,
+        notifications: this.notifications,
+        ready: () => this.ready(),
+      });
+      this.channel = channel;
+      this.notify = channel.notify;
+    } else if (options.notify) {
+      this.notify = options.notify;
+    } else {
+      throw new Error('GridHost needs post or notify.');
+    }
   }
 
   /** Shows a run's results and messages; posted at once if the webview is ready, else on `ready`. */
@@ -85,46 +125,34 @@ export class GridHost {
     this.run = run;
     this.sources.clear();
     for (const entry of run.results) this.sources.set(entry.source.summary().resultId, entry.source);
-    if (this.ready) this.postRun();
+    if (this.isReady) this.postRun();
   }
 
   /** Tells the webview that a shown result grew or completed. */
   refreshSummary(resultId: string): void {
     const source = this.sources.get(resultId);
-    if (source && this.ready) this.post({ type: 'summary', summary: source.summary() });
+    if (source && this.isReady && !this.disposed) this.notify('summary', { summary: source.summary() });
   }
 
-  /** Entry point for everything the webview posts. Never throws. */
+  /** The webview (re)started: it gets the run on show. */
+  ready(): void {
+    this.isReady = true;
+    if (this.run) this.postRun();
+  }
+
+  /** Entry point for everything the Results webview posts (with `post` only). Never throws. */
   handle(message: unknown): void {
-    if (this.disposed) return;
-    if (!isWebviewMessage(message)) {
-      this.options.log?.('grid: ignored a malformed message');
-      return;
-    }
-    switch (message.type) {
-      case 'ready':
-        this.ready = true;
-        if (this.run) this.postRun();
-        return;
-      case 'cancel':
-        this.cancel(message.id);
-        return;
-      case 'request':
-        this.request(message);
-        return;
-      case 'reveal':
-        this.options.reveal?.(message.line, message.column);
-        return;
-    }
+    this.channel?.receive(message);
   }
 
   dispose(): void {
     this.disposed = true;
-    for (const token of this.tokens.values()) token.cancelled = true;
-    this.pageQueue.length = 0;
+    this.channel?.dispose();
+    for (const queued of this.pageQueue.splice(0)) queued.drop();
   }
 
   private postRun(): void {
+    if (this.disposed) return;
     const run = this.run!;
     const info: RunInfo = {
       runId: run.id ?? `run-${++this.runCounter}`,
@@ -134,98 +162,47 @@ export class GridHost {
       }),
       messages: run.messages,
     };
-    this.post({ type: 'run', run: info });
+    this.notify('run', { run: info });
   }
 
-  private post(message: HostMessage): void {
-    if (!this.disposed) this.options.post(message);
-  }
-
-  private request(request: GridRequest): void {
-    if (!Object.hasOwn(this.handlers, request.method)) {
-      this.post({
-        type: 'response',
-        id: request.id,
-        ok: false,
-        cancelled: false,
-        error: { code: 'UNKNOWN_REQUEST', message: `Unknown request "${String(request.method)}".` },
+  /** Runs `work` when a page slot is free, newest request first; a cancel while queued drops it. */
+  private queuePage<T>(work: () => Promise<T>, token: CancellationToken): Promise<T> {
+    if (token.isCancellationRequested) return Promise.reject(cancelledResponse());
+    return new Promise<T>((resolve, reject) => {
+      const queued: QueuedPage = {
+        token,
+        run: () => {
+          listener.dispose();
+          this.pagesRunning++;
+          work()
+            .then(resolve, reject)
+            .finally(() => {
+              this.pagesRunning--;
+              this.pumpPages();
+            });
+        },
+        drop: () => {
+          listener.dispose();
+          reject(cancelledResponse());
+        },
+      };
+      const listener = token.onCancellationRequested(() => {
+        const at = this.pageQueue.indexOf(queued);
+        if (at >= 0) {
+          this.pageQueue.splice(at, 1);
+          queued.drop();
+        }
       });
-      return;
-    }
-    const token = { cancelled: false };
-    this.tokens.set(request.id, token);
-    if (request.method === 'page') {
-      this.pageQueue.push({ request, token });
+      this.pageQueue.push(queued);
       this.pumpPages();
-    } else {
-      void this.execute({ request, token });
-    }
-  }
-
-  private cancel(id: number): void {
-    const token = this.tokens.get(id);
-    if (!token) return;
-    token.cancelled = true;
-    const queued = this.pageQueue.findIndex((p) => p.request.id === id);
-    if (queued >= 0) {
-      this.pageQueue.splice(queued, 1);
-      this.finish(id, token);
-    }
+    });
   }
 
   private pumpPages(): void {
     const limit = this.options.pageConcurrency ?? 2;
-    while (this.pagesRunning < limit && this.pageQueue.length > 0) {
+    while (!this.disposed && this.pagesRunning < limit && this.pageQueue.length > 0) {
       // Newest first: the viewport the user is looking at now matters more than pages queued earlier.
-      const next = this.pageQueue.pop()!;
-      this.pagesRunning++;
-      void this.execute(next).finally(() => {
-        this.pagesRunning--;
-        this.pumpPages();
-      });
-    }
-  }
-
-  private async execute({ request, token }: Pending): Promise<void> {
-    if (token.cancelled) {
-      this.finish(request.id, token);
-      return;
-    }
-    try {
-      const handler = this.handlers[request.method] as (p: unknown, t: CancelToken) => Promise<unknown>;
-      const result = await handler(request.params, token);
-      this.finish(request.id, token, result);
-    } catch (err) {
-      const code = err instanceof RequestError ? err.code : ((err as { code?: unknown }).code ?? 'INTERNAL');
-      const message = err instanceof Error ? err.message : String(err);
-      this.options.log?.(`grid: ${request.method} failed: ${errorLogText(err)}`);
-      if (token.cancelled) this.finish(request.id, token);
-      else {
-        this.tokens.delete(request.id);
-        this.post({
-          type: 'response',
-          id: request.id,
-          ok: false,
-          cancelled: false,
-          error: { code: String(code), message },
-        });
-      }
-    }
-  }
-
-  private finish(id: number, token: { cancelled: boolean }, result?: unknown): void {
-    if (!this.tokens.has(id)) return;
-    this.tokens.delete(id);
-    if (token.cancelled) {
-      this.post({
-        type: 'response',
-        id,
-        ok: false,
-        cancelled: true,
-        error: { code: 'CANCELLED', message: 'The request was cancelled.' },
-      });
-    } else {
-      this.post({ type: 'response', id, ok: true, result });
+      this.pageQueue.pop()!.run();
     }
   }
 
@@ -244,21 +221,18 @@ export class GridHost {
     return column;
   }
 
-  private page(
-    p: GridRequests['page']['params'],
-    _token: CancelToken,
-  ): Promise<GridRequests['page']['result']> {
+  private async page(p: GridRequests['page']['params']): Promise<GridRequests['page']['result']> {
     if (!Number.isInteger(p.offset) || p.offset < 0 || !Number.isInteger(p.limit) || p.limit < 0) {
       throw new RequestError('BAD_REQUEST', 'A page needs a non-negative integer offset and limit.');
     }
     if (p.limit > MAX_PAGE_ROWS)
       throw new RequestError('BAD_REQUEST', `A page holds at most ${MAX_PAGE_ROWS} rows.`);
-    return this.source(p.resultId).page(p.offset, p.limit, p.view ?? {});
+    return this.source(p.resultId).page(p.offset, p.limit, view(p.view));
   }
 
   private async copy(
     p: GridRequests['copy']['params'],
-    token: CancelToken,
+    token: CancellationToken,
   ): Promise<GridRequests['copy']['result']> {
     const source = this.source(p.resultId);
     const columns = source.summary().columns;
@@ -268,8 +242,8 @@ export class GridHost {
     const wanted = Math.max(0, Math.floor(p.rows.end) - start);
     const count = Math.min(wanted, max);
     const rows: Cell[][] = [];
-    for (let offset = start; offset < start + count && !token.cancelled; offset += COPY_CHUNK) {
-      const page = await source.page(offset, Math.min(COPY_CHUNK, start + count - offset), p.view ?? {});
+    for (let offset = start; offset < start + count && !token.isCancellationRequested; offset += COPY_CHUNK) {
+      const page = await source.page(offset, Math.min(COPY_CHUNK, start + count - offset), view(p.view));
       for (const row of page.rows) rows.push(p.columns.map((c) => row[c] ?? null));
       if (page.rows.length === 0) break;
     }
@@ -283,6 +257,11 @@ export class GridHost {
       throw new RequestError('BAD_REQUEST', `Cannot export to "${String(p.format)}".`);
     }
     if (!this.options.exportResult) throw new RequestError('UNSUPPORTED', 'Export is not available here.');
-    return this.options.exportResult(source, p.format, p.view ?? {});
+    return this.options.exportResult(source, p.format, view(p.view));
   }
+}
+
+/** The view a request asks for; anything but an object is no view (the kept result checks its fields). */
+function view(value: unknown): ResultView {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as ResultView) : {};
 }

@@ -4,7 +4,7 @@ import { statementAt } from '../../engine/query/index.js';
 import type { QueryPlan } from '../../shared/plan.js';
 import { PlanPanel } from '../../views/plan/planPanel.js';
 import { registerCommand } from '../commands.js';
-import type { Logger } from '../logger.js';
+import type { ComponentLogger, Logger } from '../logger.js';
 import type { QueryRunner } from '../queryRunner.js';
 import { requireSqlTarget } from '../run/activeSql.js';
 import type { RunController } from '../run/runController.js';
@@ -29,9 +29,9 @@ export class ExplainCommands implements vscode.Disposable {
     runner: QueryRunner,
     worksheets: WorksheetEditorProvider,
   ): ExplainCommands {
-    const commands = new ExplainCommands(context.extensionUri, runner.runs, worksheets);
-    context.subscriptions.push(commands);
     const log = logger.component('plan');
+    const commands = new ExplainCommands(context.extensionUri, runner.runs, worksheets, log);
+    context.subscriptions.push(commands);
     registerCommand(context, log, PLAN_COMMANDS.explain, (uri?: vscode.Uri, start?: number, end?: number) =>
       commands.explain(false, uri, start, end),
     );
@@ -57,8 +57,9 @@ export class ExplainCommands implements vscode.Disposable {
     extensionUri: vscode.Uri,
     private readonly runs: RunController,
     private readonly worksheets: WorksheetEditorProvider,
+    log: ComponentLogger,
   ) {
-    this.panel = new PlanPanel(extensionUri);
+    this.panel = new PlanPanel(extensionUri, log);
   }
 
   /**

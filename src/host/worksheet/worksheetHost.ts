@@ -6,22 +6,28 @@ import type { Catalog } from '../../engine/catalog.js';
 import type { EngineError } from '../../engine/errors.js';
 import type { LanguageScope, LanguageService } from '../../engine/language/languageService.js';
 import {
-  isWorksheetMessage,
-  type DocumentPosition,
-  type ExportFormat,
-  type HostMessage,
-  type TextChange,
-  type WorksheetHostMessage,
-  type WorksheetMarker,
-  type WorksheetHandlers,
-  type WorksheetMethod,
-  type WorksheetSession,
-  type WorksheetWebviewMessage,
+  CancellationTokenSource,
+  type NotificationHandlers,
+  type NotificationMessage,
+  type Notify,
+  type RequestHandlers,
+} from '../../shared/channel.js';
+import type {
+  DocumentPosition,
+  ExportFormat,
+  GridHostNotifications,
+  TextChange,
+  WorksheetMarker,
+  WorksheetProtocol,
+  WorksheetRequests,
+  WorksheetSession,
+  WorksheetWebviewNotifications,
 } from '../../shared/protocol.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
 import { lex } from '../../shared/sqlLexer.js';
 import { applyChanges, diffText } from '../../shared/textSync.js';
 import { GridHost, type GridRun } from '../grid/gridHost.js';
+import { HostChannel } from '../webviewChannel.js';
 import { RunController, type Run, type Subscription } from '../run/runController.js';
 
 /** The worksheet's text document as the host sees it: LF line breaks, a version that grows on change. */
@@ -46,7 +52,8 @@ export interface WorksheetLanguage {
 
 export interface WorksheetHostOptions {
   document: WorksheetDocument;
-  post(message: HostMessage | WorksheetHostMessage): void;
+  /** Posts one message to the webview (webview.postMessage); {@link WorksheetHost.handle} takes its replies. */
+  post(message: unknown): void;
   /** The one run controller: it owns the document's session, runs, transaction and export. */
   runs: RunController;
   /** The document's session key (its URI). */
@@ -86,6 +93,7 @@ const OWN_EVENT_WAIT_MS = 2000;
 
 export class WorksheetHost {
   readonly grid: GridHost;
+  private readonly channel: HostChannel<WorksheetProtocol>;
   private text: string;
   private queue: Promise<void> = Promise.resolve();
   private own: OwnEdit | undefined;
@@ -95,17 +103,21 @@ export class WorksheetHost {
   private readonly subscriptions: Subscription[];
   /** Runs already shown with their first rows. */
   private shownFirst: string | undefined;
-  private nextSelection = 1;
   /** The selection the webview last reported unasked. */
   private lastSelection = { from: 0, to: 0 };
-  private readonly selections = new Map<number, (s: { from: number; to: number }) => void>();
+  /** Selection requests waiting for the webview's answer (cancelled on dispose). */
+  private readonly selections = new Set<CancellationTokenSource>();
   private sessionPosting: Promise<void> | undefined;
   private sessionAgain = false;
 
   constructor(private readonly options: WorksheetHostOptions) {
     this.text = options.document.text();
+    this.channel = new HostChannel<WorksheetProtocol>({
+      post: options.post,
+      log: (line) => this.options.log?.(`worksheet: ${line}`),
+    });
     this.grid = new GridHost({
-      post: (m) => this.post(m),
+      notify: this.channel.notify as Notify<GridHostNotifications>,
       ...(options.exportResult
         ? { exportResult: (source, format, view) => this.export(source, format, view) }
         : {}),
@@ -121,6 +133,14 @@ export class WorksheetHost {
       runs.onDidFinishRun((run) => mine(run) && this.finished(run)),
       runs.onDidChangeState((key) => key === options.key && void this.postSession()),
     ];
+    this.channel.serve({
+      requests: { ...this.grid.requests, ...this.requests },
+      notifications: { ...this.grid.notifications, ...this.notifications },
+      ready: () => {
+        this.ready();
+        this.grid.ready();
+      },
+    });
   }
 
   /** True while a run of this worksheet is going on. */
@@ -136,12 +156,7 @@ export class WorksheetHost {
   /** Entry point for everything the webview posts. Never throws. */
   handle(message: unknown): void {
     if (this.disposed) return;
-    if (!isWorksheetMessage(message)) {
-      if ((message as { type?: unknown } | null)?.type === 'ready') this.ready();
-      this.grid.handle(message);
-      return;
-    }
-    this.receive(message);
+    this.channel.receive(message);
   }
 
   /** Call after every change of the document, whoever made it. */
@@ -174,19 +189,23 @@ export class WorksheetHost {
    * the document. Without an answer in time (no webview), the selection it last reported.
    */
   selection(): Promise<{ from: number; to: number }> {
-    const id = this.nextSelection++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.selections.delete(id);
-        this.options.log?.('worksheet: the webview did not report its selection in time');
-        resolve(this.lastSelection);
-      }, SELECTION_WAIT_MS);
-      this.selections.set(id, (s) => {
+    const wait = new CancellationTokenSource();
+    this.selections.add(wait);
+    const timer = setTimeout(() => {
+      this.options.log?.('worksheet: the webview did not report its selection in time');
+      wait.cancel();
+    }, SELECTION_WAIT_MS);
+    return this.channel
+      .request('selection', {}, wait.token)
+      .then(
+        (s) => (isOffset(s.from) && isOffset(s.to) ? { from: s.from, to: s.to } : this.lastSelection),
+        () => this.lastSelection,
+      )
+      .finally(() => {
         clearTimeout(timer);
-        resolve(s);
+        this.selections.delete(wait);
+        wait.dispose();
       });
-      this.post({ type: 'selectionRequest', id });
-    });
   }
 
   /**
@@ -229,12 +248,14 @@ export class WorksheetHost {
     this.stopWatching();
     this.grid.dispose();
     for (const s of this.subscriptions) s.dispose();
-    for (const resolve of this.selections.values()) resolve({ from: 0, to: 0 });
-    this.selections.clear();
+    for (const wait of this.selections) wait.cancel();
+    this.channel.dispose();
   }
 
-  private post(message: HostMessage | WorksheetHostMessage): void {
-    if (!this.disposed) this.options.post(message);
+  private post(message: NotificationMessage<WorksheetProtocol['toWebview']>): void {
+    if (this.disposed) return;
+    const { type, ...params } = message;
+    this.channel.notify(type, params as never);
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
@@ -264,38 +285,29 @@ export class WorksheetHost {
       .then(() => this.postSession());
   }
 
-  private receive(message: WorksheetWebviewMessage): void {
-    switch (message.type) {
-      case 'edit':
-        void this.enqueue(() => this.edit(message.base, message.changes));
-        return;
-      case 'execute':
-        void this.run(message.mode, message.from, message.to);
-        return;
-      case 'cancelRun':
-        this.cancel();
-        return;
-      case 'format':
-        void this.enqueue(() => this.format());
-        return;
-      case 'use':
-        void this.enqueue(() => this.use(message.database, message.schema));
-        return;
-      case 'selection': {
-        if (message.id === 0) {
-          this.lastSelection = { from: message.from, to: message.to };
-          return;
-        }
-        const resolve = this.selections.get(message.id);
-        this.selections.delete(message.id);
-        resolve?.({ from: message.from, to: message.to });
+  /** The worksheet's notifications; their params come from the webview, so each is checked here. */
+  private readonly notifications: NotificationHandlers<WorksheetWebviewNotifications> = {
+    edit: (p) => {
+      if (!Number.isInteger(p.base) || !validChanges(p.changes)) {
+        this.options.log?.('worksheet: ignored a malformed edit');
         return;
       }
-      case 'wsRequest':
-        void this.request(message.id, message.method, message.params);
-        return;
-    }
-  }
+      void this.enqueue(() => this.edit(p.base, p.changes));
+    },
+    execute: (p) => {
+      if ((p.mode !== 'statement' && p.mode !== 'all') || !isOffset(p.from) || !isOffset(p.to)) return;
+      void this.run(p.mode, p.from, p.to);
+    },
+    cancelRun: () => this.cancel(),
+    format: () => void this.enqueue(() => this.format()),
+    use: (p) => {
+      if (typeof p.database !== 'string' || (p.schema !== undefined && typeof p.schema !== 'string')) return;
+      void this.enqueue(() => this.use(p.database, p.schema));
+    },
+    selection: (p) => {
+      if (isOffset(p.from) && isOffset(p.to)) this.lastSelection = { from: p.from, to: p.to };
+    },
+  };
 
   private async edit(base: number, changes: TextChange[]): Promise<void> {
     const document = this.options.document;
@@ -476,26 +488,8 @@ export class WorksheetHost {
     }
   }
 
-  private async request(id: number, method: WorksheetMethod, params: unknown): Promise<void> {
-    try {
-      const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
-      const result = await handler(params);
-      this.post({ type: 'wsResponse', id, ok: true, result });
-    } catch (e) {
-      this.post({
-        type: 'wsResponse',
-        id,
-        ok: false,
-        error: {
-          code: String((e as { code?: unknown }).code ?? 'INTERNAL'),
-          message: e instanceof Error ? e.message : String(e),
-        },
-      });
-    }
-  }
-
   /** One handler per worksheet request; the language ones ask the engine's language service. */
-  private readonly handlers: WorksheetHandlers = {
+  private readonly requests: RequestHandlers<WorksheetRequests> = {
     schemas: async ({ database }) => {
       if (typeof database !== 'string') throw new Error('A database name is needed.');
       const catalog = await this.options.catalog();
@@ -591,4 +585,26 @@ function marker(script: string, error: EngineError, statementStart: number): Wor
     to: lineEnd < 0 ? script.length : Math.max(statementStart + 1, lineEnd),
     message: error.message,
   };
+}
+
+function isOffset(x: unknown): x is number {
+  return Number.isInteger(x) && (x as number) >= 0;
+}
+
+/** True for a list of text changes with offsets in order (the document checks they are in range). */
+function validChanges(value: unknown): value is TextChange[] {
+  return (
+    Array.isArray(value) &&
+    value.every((c) => {
+      const t = c as Record<string, unknown> | null;
+      return (
+        typeof t === 'object' &&
+        t !== null &&
+        isOffset(t['from']) &&
+        isOffset(t['to']) &&
+        (t['to'] as number) >= (t['from'] as number) &&
+        typeof t['insert'] === 'string'
+      );
+    })
+  );
 }

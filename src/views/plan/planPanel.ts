@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { PlanHostMessage, PlanWebviewMessage, QueryPlan } from '../../shared/plan.js';
+import type { NotificationMessage } from '../../shared/channel.js';
+import type { PlanProtocol, QueryPlan } from '../../shared/plan.js';
+import { HostChannel } from '../../host/webviewChannel.js';
+import type { ComponentLogger } from '../../host/logger.js';
 import { planHtml } from './planHtml.js';
+
+type PlanMessage = NotificationMessage<PlanProtocol['toWebview']>;
 
 /** The one Query Plan panel: opened on first Explain, revealed and reused afterwards. */
 export class PlanPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private ready = false;
-  private pending: PlanHostMessage | undefined;
+  private channel: HostChannel<PlanProtocol> | undefined;
+  private pending: PlanMessage | undefined;
   private shown: QueryPlan | undefined;
 
-  constructor(private readonly extensionUri: vscode.Uri) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: ComponentLogger,
+  ) {}
 
   /** The plan on show, for tests. */
   get plan(): QueryPlan | undefined {
@@ -42,10 +50,15 @@ export class PlanPanel implements vscode.Disposable {
     this.panel?.dispose();
   }
 
-  private post(message: PlanHostMessage): void {
-    const panel = this.open();
-    if (this.ready) void panel.webview.postMessage(message);
+  private post(message: PlanMessage): void {
+    this.open();
+    if (this.channel?.isReady) this.send(message);
     else this.pending = message;
+  }
+
+  private send(message: PlanMessage): void {
+    const { type, ...params } = message;
+    this.channel?.notify(type, params as never);
   }
 
   private open(): vscode.WebviewPanel {
@@ -67,17 +80,29 @@ export class PlanPanel implements vscode.Disposable {
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'plan.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'plan.css')).toString(),
     });
-    webview.onDidReceiveMessage((message: PlanWebviewMessage) => {
-      if (message.type === 'ready') {
-        this.ready = true;
-        const message = this.pending ?? (this.shown ? { type: 'plan', plan: this.shown } : undefined);
-        if (message) void webview.postMessage(message);
-        this.pending = undefined;
-      }
+    const channel = new HostChannel<PlanProtocol>({
+      post: (message) => void webview.postMessage(message),
+      log: (line) => this.log.warn(line),
     });
+    channel.serve({
+      requests: {},
+      notifications: {},
+      ready: () => {
+        const message =
+          this.pending ?? (this.shown ? { type: 'plan' as const, plan: this.shown } : undefined);
+        if (message) this.send(message);
+        this.pending = undefined;
+      },
+    });
+    this.channel = channel;
+    const received = webview.onDidReceiveMessage((message: unknown) => channel.receive(message));
     panel.onDidDispose(() => {
-      this.panel = undefined;
-      this.ready = false;
+      received.dispose();
+      channel.dispose();
+      if (this.panel === panel) {
+        this.panel = undefined;
+        this.channel = undefined;
+      }
       // A closed panel keeps no plan (it may belong to an account that was left).
       this.shown = undefined;
       this.pending = undefined;

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { bundlePage } from '../bundlePage.js';
 import type { KeptResult } from '../../engine/query/index.js';
-import type { ExportFormat, HostMessage, RunInfo } from '../../shared/protocol.js';
+import { isJsonRpcMessage, isReadyMessage } from '../../shared/channel.js';
+import type { ExportFormat, RunInfo } from '../../shared/protocol.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
 import { GridHost, type GridRun } from '../../host/grid/gridHost.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
@@ -89,7 +90,7 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
     this.host = host;
     const subscriptions = [
       view.webview.onDidReceiveMessage((message: unknown) => {
-        if ((message as { type?: unknown })?.type === 'ready') this.readyView = true;
+        if (isReadyMessage(message)) this.readyView = true;
         host.handle(message);
       }),
       view.onDidDispose(() => {
@@ -157,8 +158,9 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
     this.host?.dispose();
   }
 
-  private post(view: vscode.WebviewView, message: HostMessage): void {
-    if (message.type === 'run') this.lastPosted = message.run;
+  private post(view: vscode.WebviewView, message: unknown): void {
+    if (isJsonRpcMessage(message) && (message as { method?: unknown }).method === 'run')
+      this.lastPosted = (message as unknown as { params: { run: RunInfo } }).params.run;
     void view.webview.postMessage(message);
   }
 

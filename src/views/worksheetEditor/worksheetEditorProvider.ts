@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { bundlePage } from '../bundlePage.js';
+import { isJsonRpcMessage } from '../../shared/channel.js';
 import type { TextChange } from '../../shared/protocol.js';
 import { toLf } from '../../shared/textSync.js';
 import { WorksheetHost, type WorksheetDocument } from '../../host/worksheet/worksheetHost.js';
@@ -18,7 +19,10 @@ export interface WorksheetEditorHandle {
   readonly document: vscode.TextDocument;
   readonly host: WorksheetHost;
   readonly panel: vscode.WebviewPanel;
-  /** Every message the host posted to the webview, in order. */
+  /**
+   * What the host posted to the webview, in order: each notification as `{type: method, ...params}`,
+   * each answer to a request as `{type: 'response', id, result}` or `{type: 'response', id, error}`.
+   */
   readonly posted: { type: string }[];
 }
 
@@ -136,8 +140,13 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     const host = new WorksheetHost({
       document: new VsCodeDocument(document),
       post: (message) => {
-        posted.push(message);
-        if (posted.length > 2000) posted.splice(0, 1000);
+        const m = message as { method?: unknown; id?: unknown; params?: unknown };
+        if (isJsonRpcMessage(message)) {
+          if (typeof m.method === 'string' && m.id === undefined)
+            posted.push({ type: m.method, ...(m.params as object) });
+          else if (m.method === undefined) posted.push({ ...message, type: 'response' });
+          if (posted.length > 2000) posted.splice(0, 1000);
+        }
         void panel.webview.postMessage(message);
       },
       runs: this.runs,

@@ -7,7 +7,16 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { GridHost, type GridHostOptions, type GridRun } from '../../../src/host/grid/gridHost.js';
-import type { HostMessage, WebviewMessage } from '../../../src/shared/protocol.js';
+
+/** A JSON-RPC message as it crossed postMessage. */
+export interface RawMessage {
+  jsonrpc: '2.0';
+  id?: number;
+  method?: string;
+  params?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
 
 const root = path.resolve(__dirname, '../../../..');
 const bundleDir = path.join(root, 'dist/webview');
@@ -17,10 +26,12 @@ export interface Harness {
   page: Page;
   context: BrowserContext;
   host: GridHost;
-  /** Every message the webview posted, in order. */
-  received: WebviewMessage[];
-  /** Every message the host posted, in order. */
-  sent: HostMessage[];
+  /** Every JSON-RPC message the webview posted, in order. */
+  received: RawMessage[];
+  /** Every JSON-RPC message the host posted, in order. */
+  sent: RawMessage[];
+  /** What the host logged (the webview's own errors among it). */
+  hostLog: string[];
   /** Page errors, console errors (CSP violations among them) and dialogs. */
   problems: string[];
   screenshot(name: string): Promise<string>;
@@ -120,8 +131,9 @@ export async function openGrid(
   });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   const page = context.pages()[0] ?? (await context.newPage());
-  const received: WebviewMessage[] = [];
-  const sent: HostMessage[] = [];
+  const received: RawMessage[] = [];
+  const sent: RawMessage[] = [];
+  const hostLog: string[] = [];
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.stack ?? e.message}`));
   page.on('console', (m) => {
@@ -133,13 +145,14 @@ export async function openGrid(
   });
   let closed = false;
   const host = new GridHost({
+    log: (line) => hostLog.push(line),
     ...options,
     post: (message) => {
-      sent.push(message);
+      sent.push(message as RawMessage);
       if (!closed) page.evaluate((m) => window.postMessage(m, '*'), message).catch(() => undefined);
     },
   });
-  await page.exposeBinding('__mdwPost', (_source, message: WebviewMessage) => {
+  await page.exposeBinding('__mdwPost', (_source, message: RawMessage) => {
     received.push(message);
     host.handle(message);
   });
@@ -151,6 +164,7 @@ export async function openGrid(
     host,
     received,
     sent,
+    hostLog,
     problems,
     screenshot: async (name) => {
       const file = path.join(screensDir, `${name}.png`);

@@ -68,7 +68,7 @@ export interface WorksheetHarness {
   /** The run controller the host presents (the fixture's session under key "worksheet"). */
   runs: RunController;
   document: MemoryDocument;
-  /** Every message the webview posted, in order. */
+  /** Every notification the webview posted, in order, as `{type: method, ...params}`. */
   received: { type: string; [key: string]: unknown }[];
   problems: string[];
   /** What the host logged (races it settled, failures). */
@@ -217,10 +217,14 @@ export async function openWorksheet(
     log: (line) => hostLog.push(line),
   });
   document.onChange = () => host.documentChanged();
-  await page.exposeBinding('__mdwPost', (_source, message: WorksheetHarness['received'][number]) => {
-    received.push(message);
-    host.handle(message);
-  });
+  await page.exposeBinding(
+    '__mdwPost',
+    (_source, message: { method?: string; id?: number; params?: object }) => {
+      if (typeof message.method === 'string' && message.id === undefined)
+        received.push({ type: message.method, ...message.params });
+      host.handle(message);
+    },
+  );
   await page.goto(origin);
   await page.waitForFunction(
     () => ((window as unknown as { worksheet?: { syncVersion: number } }).worksheet?.syncVersion ?? -1) >= 0,

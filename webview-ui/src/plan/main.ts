@@ -1,15 +1,10 @@
 import './plan.css';
-import type { PlanHostMessage, PlanNode, PlanWebviewMessage, QueryPlan } from '../../../src/shared/plan.js';
+import type { PlanNode, PlanProtocol, QueryPlan } from '../../../src/shared/plan.js';
+import { WebviewChannel } from '../channel.js';
 import { el } from '../dom.js';
-
-interface VsCodeApi {
-  postMessage(message: PlanWebviewMessage): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
 
 type Mode = 'tree' | 'text' | 'json';
 
-const vscode = acquireVsCodeApi();
 const root = document.getElementById('app') ?? document.body;
 let plan: QueryPlan | undefined;
 let mode: Mode = 'tree';
@@ -107,26 +102,24 @@ function render(): void {
   }
 }
 
-window.addEventListener('message', (event: MessageEvent<PlanHostMessage>) => {
-  const message = event.data;
-  switch (message.type) {
-    case 'plan':
+new WebviewChannel<PlanProtocol>().serve({
+  requests: {},
+  notifications: {
+    plan: (message) => {
       plan = message.plan;
       mode = 'tree';
       render();
-      break;
-    case 'loading':
+    },
+    loading: (message) => {
       plan = undefined;
       root.replaceChildren(
         el('div', 'status', message.analyzed ? 'Running Explain Analyze…' : 'Explaining…'),
         el('pre', 'sql', message.sql),
       );
-      break;
-    case 'error':
+    },
+    error: (message) => {
       plan = undefined;
       root.replaceChildren(el('div', 'status error', message.message));
-      break;
-  }
+    },
+  },
 });
-
-vscode.postMessage({ type: 'ready' });

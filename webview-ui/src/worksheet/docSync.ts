@@ -1,6 +1,6 @@
 import { Annotation, ChangeSet, Text } from '@codemirror/state';
 import type { EditorView } from '@codemirror/view';
-import type { TextChange, WorksheetWebviewMessage } from '../../../src/shared/protocol.js';
+import type { TextChange, WorksheetWebviewNotifications } from '../../../src/shared/protocol.js';
 import { diffText } from '../../../src/shared/textSync.js';
 
 /** Marks transactions that bring the document's changes in, so they are not sent back. */
@@ -34,7 +34,7 @@ export class DocSync {
 
   constructor(
     private readonly view: () => EditorView,
-    private readonly post: (message: WorksheetWebviewMessage) => void,
+    private readonly notify: (method: 'edit', params: WorksheetWebviewNotifications['edit']) => void,
   ) {}
 
   /** True when every local change is in the document. */
@@ -77,7 +77,7 @@ export class DocSync {
   /** The host had a newer version (its `changed` came first): send the transformed edit again. */
   reject(version: number): void {
     this.version = Math.max(this.version, version);
-    if (this.inflight) this.post({ type: 'edit', base: this.version, changes: toChanges(this.inflight) });
+    if (this.inflight) this.notify('edit', { base: this.version, changes: toChanges(this.inflight) });
   }
 
   changed(version: number, changes: TextChange[]): void {
@@ -98,7 +98,7 @@ export class DocSync {
     }
     this.integrate(ChangeSet.of(diffText(this.confirmed.toString(), text), this.confirmed.length));
     this.version = version;
-    if (this.inflight) this.post({ type: 'edit', base: this.version, changes: toChanges(this.inflight) });
+    if (this.inflight) this.notify('edit', { base: this.version, changes: toChanges(this.inflight) });
     this.flush();
     this.settle();
   }
@@ -123,7 +123,7 @@ export class DocSync {
     if (this.inflight || !this.buffer || this.version < 0) return;
     this.inflight = this.buffer;
     this.buffer = undefined;
-    this.post({ type: 'edit', base: this.version, changes: toChanges(this.inflight) });
+    this.notify('edit', { base: this.version, changes: toChanges(this.inflight) });
   }
 
   private settle(): void {

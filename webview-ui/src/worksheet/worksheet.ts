@@ -20,16 +20,16 @@ import {
   lineNumbers,
   rectangularSelection,
 } from '@codemirror/view';
+import type { NotificationHandlers, RequestHandlers } from '../../../src/shared/channel.js';
 import type {
-  HostMessage,
-  WebviewMessage,
-  WorksheetHostMessage,
+  DocumentPosition,
   WorksheetMarker,
+  WorksheetProtocol,
   WorksheetRequests,
   WorksheetSession,
-  WorksheetWebviewMessage,
 } from '../../../src/shared/protocol.js';
-import { App, type VsCodeApi } from '../app.js';
+import { App } from '../app.js';
+import { vscodeApi, WebviewChannel } from '../channel.js';
 import { DocSync, fromHost } from './docSync.js';
 import { WorksheetLanguageFeatures } from './languageFeatures.js';
 import { duckdbSql, sqlTheme } from './sqlLanguage.js';
@@ -41,12 +41,6 @@ interface WorksheetState {
   /** The results grid's own state. */
   grid?: unknown;
 }
-
-declare function acquireVsCodeApi(): {
-  postMessage(message: WebviewMessage | WorksheetWebviewMessage): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-};
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -135,7 +129,8 @@ const theme = EditorView.theme({
 
 /** The worksheet webview: toolbar, SQL editor, a resizable split and the results grid below. */
 export class Worksheet {
-  private readonly vscode = acquireVsCodeApi();
+  private readonly vscode = vscodeApi();
+  private readonly channel = new WebviewChannel<WorksheetProtocol>(this.vscode);
   private readonly sync: DocSync;
   readonly view: EditorView;
   private readonly editable = new Compartment();
@@ -156,18 +151,21 @@ export class Worksheet {
   private timer: ReturnType<typeof setInterval> | undefined;
   private selectionTimer: ReturnType<typeof setTimeout> | undefined;
   private session: WorksheetSession | undefined;
-  private nextRequest = 1;
-  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly language = new WorksheetLanguageFeatures({
     at: async (method, state, offset) => {
       const version = await this.settledVersion(state);
       if (version === undefined) return undefined;
-      return this.request(method, { version, offset }).catch(() => undefined);
+      // One of completion, hover or signatureHelp: each takes a position and answers its own result.
+      const ask = this.channel.request as unknown as (
+        m: typeof method,
+        p: DocumentPosition,
+      ) => Promise<WorksheetRequests[typeof method]['result']>;
+      return ask(method, { version, offset }).catch(() => undefined);
     },
     diagnostics: async (state) => {
       const version = await this.settledVersion(state);
       if (version === undefined) return undefined;
-      return this.request('diagnostics', { version }).then(
+      return this.channel.request('diagnostics', { version }).then(
         (r) => r.diagnostics,
         () => undefined,
       );
@@ -178,7 +176,7 @@ export class Worksheet {
     this.state = (this.vscode.getState() as WorksheetState | undefined) ?? {};
     this.sync = new DocSync(
       () => this.view,
-      (m) => this.vscode.postMessage(m),
+      (method, params) => this.channel.notify(method, params),
     );
     this.buildToolbar();
     this.splitter.setAttribute('role', 'separator');
@@ -190,9 +188,6 @@ export class Worksheet {
     this.view = this.createEditor();
     this.applySplit(this.state.split ?? 0.45);
     this.wireSplitter();
-    window.addEventListener('message', (e: MessageEvent<HostMessage | WorksheetHostMessage>) =>
-      this.receive(e.data),
-    );
     document.addEventListener('keydown', (e) => {
       // Run keys work from anywhere in the worksheet, not only inside the editor.
       if ((e.ctrlKey || e.metaKey) && e.key === 'Enter' && !this.view.hasFocus) {
@@ -200,16 +195,30 @@ export class Worksheet {
         void this.execute(e.shiftKey ? 'all' : 'statement');
       }
     });
-    // The grid posts `ready` for both: by then this page listens for the document.
-    const gridApi: VsCodeApi = {
-      postMessage: (m) => this.vscode.postMessage(m),
-      getState: () => this.state.grid,
-      setState: (s) => {
-        this.state.grid = s;
-        this.persist();
+    const grid = new App(
+      this.results,
+      {
+        getState: () => this.state.grid,
+        setState: (s) => {
+          this.state.grid = s;
+          this.persist();
+        },
       },
-    };
-    new App(this.results, gridApi);
+      this.channel,
+    );
+    // One channel for the page: the grid's notifications and the worksheet's; `ready` goes out now.
+    this.channel.serve({
+      requests: this.requests,
+      notifications: {
+        ...grid.notifications,
+        ...this.notifications,
+        run: (p) => {
+          // A run may have changed the catalog (DDL): check the document again.
+          this.language.scheduleLint();
+          grid.notifications.run(p);
+        },
+      },
+    });
   }
 
   /** The document version the editor is based on (-1 until the host sent the document). */
@@ -301,7 +310,7 @@ export class Worksheet {
     this.runAllButton.className = 'ws-run-all';
     this.runAllButton.setAttribute('secondary', '');
     this.button(this.cancelButton, 'Cancel', 'Cancel the running query', () =>
-      this.vscode.postMessage({ type: 'cancelRun' }),
+      this.channel.notify('cancelRun', {}),
     );
     this.cancelButton.className = 'ws-cancel';
     this.cancelButton.setAttribute('secondary', '');
@@ -317,12 +326,12 @@ export class Worksheet {
     this.schemaPicker.title = 'Schema for unqualified names';
     this.databasePicker.addEventListener('change', () => {
       const database = this.databasePicker.value;
-      if (database && database !== this.session?.database) this.vscode.postMessage({ type: 'use', database });
+      if (database && database !== this.session?.database) this.channel.notify('use', { database });
     });
     this.schemaPicker.addEventListener('change', () => {
       const schema = this.schemaPicker.value;
       if (this.session && schema && schema !== this.session.schema)
-        this.vscode.postMessage({ type: 'use', database: this.session.database, schema });
+        this.channel.notify('use', { database: this.session.database, schema });
     });
     this.badge.className = 'ws-transaction';
     this.badge.hidden = true;
@@ -373,71 +382,39 @@ export class Worksheet {
     });
   }
 
-  private receive(message: HostMessage | WorksheetHostMessage): void {
-    switch (message.type) {
-      case 'init':
-        this.view.dispatch({ effects: this.editable.reconfigure([]) });
-        this.sync.init(message.text, message.version);
-        return;
-      case 'changed':
-        this.sync.changed(message.version, message.changes);
-        return;
-      case 'ack':
-        this.sync.ack(message.version);
-        return;
-      case 'reject':
-        this.sync.reject(message.version);
-        return;
-      case 'reset':
-        this.sync.reset(message.version, message.text, message.retry);
-        return;
-      case 'runState':
-        this.setRunning(message.running, message.startedAt, message.elapsedMs);
-        return;
-      case 'session':
-        this.showSession(message.session);
-        return;
-      case 'markers':
-        this.showMarkers(message.markers);
-        return;
-      case 'select': {
-        const doc = this.view.state.doc;
-        const line = doc.line(Math.min(Math.max(1, message.line), doc.lines));
-        const pos = Math.min(line.to, line.from + Math.max(0, message.column - 1));
-        this.view.dispatch({ selection: EditorSelection.cursor(pos), scrollIntoView: true });
-        this.view.focus();
-        return;
-      }
-      case 'selectionRequest':
-        void this.reportSelection(message.id);
-        return;
-      case 'wsResponse': {
-        const waiter = this.waiting.get(message.id);
-        if (!waiter) return;
-        this.waiting.delete(message.id);
-        if (message.ok) waiter.resolve(message.result);
-        else waiter.reject(new Error(message.error.message));
-        return;
-      }
-      case 'run':
-        // A run may have changed the catalog (DDL): check the document again.
-        this.language.scheduleLint();
-        return;
-      default:
-        return;
-    }
-  }
+  /** Requests the host sends this page. */
+  private readonly requests: RequestHandlers<WorksheetProtocol['hostRequests']> = {
+    // A palette command: the selection once every keystroke before it is in the document.
+    selection: async () => {
+      await this.sync.settled();
+      const { from, to } = this.view.state.selection.main;
+      return { from, to };
+    },
+  };
 
-  private request<K extends keyof WorksheetRequests>(
-    method: K,
-    params: WorksheetRequests[K]['params'],
-  ): Promise<WorksheetRequests[K]['result']> {
-    const id = this.nextRequest++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.vscode.postMessage({ type: 'wsRequest', id, method, params } as WorksheetWebviewMessage);
-    });
-  }
+  private readonly notifications: Omit<
+    NotificationHandlers<WorksheetProtocol['toWebview']>,
+    'run' | 'summary'
+  > = {
+    init: ({ text, version }) => {
+      this.view.dispatch({ effects: this.editable.reconfigure([]) });
+      this.sync.init(text, version);
+    },
+    changed: ({ version, changes }) => this.sync.changed(version, changes),
+    ack: ({ version }) => this.sync.ack(version),
+    reject: ({ version }) => this.sync.reject(version),
+    reset: ({ version, text, retry }) => this.sync.reset(version, text, retry),
+    runState: ({ running, startedAt, elapsedMs }) => this.setRunning(running, startedAt, elapsedMs),
+    session: ({ session }) => this.showSession(session),
+    markers: ({ markers }) => this.showMarkers(markers),
+    select: ({ line: at, column }) => {
+      const doc = this.view.state.doc;
+      const line = doc.line(Math.min(Math.max(1, at), doc.lines));
+      const pos = Math.min(line.to, line.from + Math.max(0, column - 1));
+      this.view.dispatch({ selection: EditorSelection.cursor(pos), scrollIntoView: true });
+      this.view.focus();
+    },
+  };
 
   /** The document version `state` is once every keystroke is in it; undefined if the editor moved on. */
   private async settledVersion(state: EditorState): Promise<number | undefined> {
@@ -451,7 +428,7 @@ export class Worksheet {
     if (this.running || this.sync.version < 0) return;
     await this.sync.settled();
     const { from, to } = this.view.state.selection.main;
-    this.vscode.postMessage({ type: 'execute', mode, from, to });
+    this.channel.notify('execute', { mode, from, to });
   }
 
   /** Tells the host where the cursor is (id 0), so a palette command has it even if an answer is late. */
@@ -460,19 +437,12 @@ export class Worksheet {
     this.selectionTimer = setTimeout(() => {
       this.selectionTimer = undefined;
       const { from, to } = this.view.state.selection.main;
-      this.vscode.postMessage({ type: 'selection', id: 0, from, to });
+      this.channel.notify('selection', { from, to });
     }, 150);
   }
 
-  /** Answers a palette command: the selection once every keystroke before it is in the document. */
-  private async reportSelection(id: number): Promise<void> {
-    await this.sync.settled();
-    const { from, to } = this.view.state.selection.main;
-    this.vscode.postMessage({ type: 'selection', id, from, to });
-  }
-
   private format(): void {
-    void this.sync.settled().then(() => this.vscode.postMessage({ type: 'format' }));
+    void this.sync.settled().then(() => this.channel.notify('format', {}));
   }
 
   private setRunning(running: boolean, startedAt?: number, elapsedMs?: number): void {
