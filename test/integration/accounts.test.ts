@@ -60,7 +60,7 @@ suite('Account switch and sign-out', function () {
     parts = ((await extension().activate()) as MicroDataWarehouseApi).parts;
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Global);
     await until(
       'the new folder to be taken up',
       async () => (await parts.accounts.ready()) === undefined && parts.warehouse.folder.startsWith(scratch),
@@ -72,7 +72,7 @@ suite('Account switch and sign-out', function () {
     await vscode.commands.executeCommand('microDataWarehouse.account.signOut');
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', undefined, vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', undefined, vscode.ConfigurationTarget.Global);
     await stopTestSmtp();
   });
 
@@ -215,7 +215,7 @@ suite('Account switch and sign-out', function () {
     store.close();
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', foreign, vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', foreign, vscode.ConfigurationTarget.Global);
     await until('the foreign folder to be taken up', () => parts.warehouse.folder === foreign);
     const failures: string[] = [];
     const listener = parts.accountCommands.onDidFailSignIn((m) => failures.push(m));

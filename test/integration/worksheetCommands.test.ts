@@ -24,7 +24,7 @@ suite('Worksheet editor through the palette', () => {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-wscmd-'));
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Global);
     parts = ((await extension().activate()) as MicroDataWarehouseApi).parts;
     await signIn(`worksheet-palette-${tag}@example.test`);
     await vscode.commands.executeCommand('microDataWarehouse.database.create', db);
