@@ -7,6 +7,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Warehouse } from '../src/engine/warehouse.js';
 import { Session, type KeptResult } from '../src/engine/query/index.js';
 import type { ResultView } from '../src/shared/results.js';
+import { benchCancel } from './cancel.js';
 import { benchGrid } from './grid.js';
 import { markdown, median, report, tempDir, timed } from './util.js';
 
@@ -277,6 +278,8 @@ async function main(): Promise<void> {
     });
 
     await bench('7 grid', () => benchGrid(w, N10M, Math.round(100_000 * SCALE)));
+
+    await bench('8 cancel', () => benchCancel(w, rawDb.c));
   } finally {
     rawDb.c.closeSync();
     rawDb.instance.closeSync();

@@ -7,6 +7,7 @@ import { DemoCommands } from './host/firstRun/demoCommands.js';
 import { Logger } from './host/logger.js';
 import { registerLanguageFeatures, type LanguageFeatures } from './host/language/languageFeatures.js';
 import { QueryRunner } from './host/queryRunner.js';
+import { RunController } from './host/run/runController.js';
 import { SessionStatusBar } from './host/statusBar.js';
 import { WarehouseService } from './host/warehouseService.js';
 import { CatalogCommands } from './views/catalog/catalogCommands.js';
@@ -30,6 +31,7 @@ export interface MicroDataWarehouseApi {
     databasesView: vscode.TreeView<unknown>;
     catalogCommands: CatalogCommands;
     runner: QueryRunner;
+    runs: RunController;
     results: ResultsViewProvider;
     statusBar: SessionStatusBar;
     language: LanguageFeatures;
@@ -64,23 +66,38 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
   const worksheetFs = WorksheetFileSystem.register(context, logger, accounts);
   const worksheets = WorksheetTreeProvider.register(context, logger, accounts, worksheetFs);
   const worksheetCommands = WorksheetCommands.register(context, logger, accounts, worksheetFs, worksheets);
-  const results = ResultsViewProvider.register(context, logger);
-  const runner = QueryRunner.register(context, logger, warehouse, results);
+  // The one run controller: every surface that runs SQL goes through it.
+  const runLog = logger.component('run');
+  const runs = new RunController({
+    session: (key) => warehouse.session(key),
+    openSession: (key) => warehouse.openSession(key),
+    refresh: (key) => warehouse.refreshState(key),
+    location: (key) => warehouse.state(key),
+    log: (line) => runLog.info(line),
+  });
+  context.subscriptions.push(
+    { dispose: () => runs.dispose() },
+    warehouse.onDidChangeSession((key) => {
+      if (!warehouse.openSession(key)) runs.forget(key);
+    }),
+  );
+  const results = ResultsViewProvider.register(context, logger, runs);
+  const worksheetEditor = WorksheetEditorProvider.register(context, logger, warehouse, runs);
+  const runner = QueryRunner.register(context, logger, warehouse, runs, results, worksheetEditor);
   const { provider: databases, view: databasesView } = CatalogTreeProvider.register(
     context,
     logger,
     warehouse,
   );
   const catalogCommands = CatalogCommands.register(context, logger, warehouse, runner, databases);
-  const language = registerLanguageFeatures(context, logger, warehouse, runner);
-  const statusBar = SessionStatusBar.register(context, warehouse);
+  const language = registerLanguageFeatures(context, logger, warehouse, runner, worksheetEditor);
+  const statusBar = SessionStatusBar.register(context, warehouse, runner);
   const history = HistoryTreeProvider.register(context, logger, accounts);
   const historyCommands = HistoryCommands.register(context, logger, accounts, worksheetFs, history, runner);
   const demo = DemoCommands.register(context, logger, accounts, warehouse, () => {
     databases.refresh();
     worksheets.refresh();
   });
-  const worksheetEditor = WorksheetEditorProvider.register(context, logger, warehouse);
 
   const activationMs = performance.now() - started;
   log.info(
@@ -94,6 +111,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
       databasesView: databasesView as vscode.TreeView<unknown>,
       catalogCommands,
       runner,
+      runs,
       results,
       statusBar,
       language,

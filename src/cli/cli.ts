@@ -66,11 +66,12 @@ function findCommand(words: string[]): { command: Command; rest: string[] } | un
 /** Runs the `mdw` command line with `argv` (without node and script) and resolves to the exit status. */
 export async function runCli(argv: string[], io: CliIo = process): Promise<number> {
   const { stdout, stderr } = io;
-  const words = argv.filter((a) => !a.startsWith('-'));
-  const group = words[0];
-  const found = findCommand(
-    argv.filter((a, i) => !a.startsWith('-') && (i === 0 || !VALUE_OPTIONS.has(argv[i - 1] ?? ''))),
+  // Words that name the command: not options, nor the value of a global option (`--warehouse DIR`).
+  const words = argv.filter(
+    (a, i) => !a.startsWith('-') && (i === 0 || !VALUE_OPTIONS.has(argv[i - 1] ?? '')),
   );
+  const group = words[0];
+  const found = findCommand(words);
   if (!found) {
     const wantsHelp = argv.includes('--help') || argv.includes('-h') || argv.length === 0;
     const sub = commands.filter((c) => c.name.startsWith(`${group} `));
@@ -84,7 +85,11 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
       stdout.write(mainHelp());
       return 0;
     }
-    stderr.write(`mdw: unknown command "${group ?? ''}". Run "mdw --help" for the list.\n`);
+    stderr.write(
+      group === undefined
+        ? 'mdw: no command given. Run "mdw --help" for the list.\n'
+        : `mdw: unknown command "${group}". Run "mdw --help" for the list.\n`,
+    );
     return 2;
   }
   const { command } = found;

@@ -1,4 +1,5 @@
 import type { Cell, ResultColumn } from '../shared/results.js';
+import { csvField } from '../shared/cellFormat.js';
 import { textWidth } from '../shared/textWidth.js';
 
 /** Output formats of `mdw query` and `mdw catalog`. */
@@ -55,15 +56,14 @@ export function formatTable(columns: ResultColumn[], rows: Cell[][], maxWidth = 
   return out.join('\n') + '\n';
 }
 
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/** Renders rows as RFC 4180 CSV with a header line; NULL becomes an empty field. */
+/**
+ * Renders rows as CSV with a header line, as DuckDB's `COPY … (FORMAT csv)` writes them: NULL an empty
+ * field, an empty string `""`, lines ending in `\n`. Nested values are written as JSON.
+ */
 export function formatCsv(columns: ResultColumn[], rows: Cell[][], header = true): string {
   const lines = header ? [columns.map((c) => csvField(c.name)).join(',')] : [];
-  for (const r of rows) lines.push(r.map((cell) => csvField(cellText(cell, ''))).join(','));
-  return lines.length ? lines.join('\r\n') + '\r\n' : '';
+  for (const r of rows) lines.push(r.map(csvField).join(','));
+  return lines.length ? lines.join('\n') + '\n' : '';
 }
 
 /** One row as a JSON object keyed by column name (later duplicates get a numeric suffix). */

@@ -39,7 +39,6 @@ export type EngineErrorCode =
   | 'NOT_SIGNED_IN'
   | 'AUTH_CODE_WRONG'
   | 'AUTH_CODE_EXPIRED'
-  | 'AUTH_CODE_USED'
   | 'AUTH_RATE_LIMITED'
   | 'AUTH_EMAIL_INVALID'
   | 'MAIL_FAILED'
@@ -79,4 +78,33 @@ export function isEngineError(e: unknown, code?: EngineErrorCode): e is EngineEr
 /** The message of any thrown value, for logs and user messages. */
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+const STACK_FRAME = /^\s+at .*(?::\d+:\d+\)?|\((?:native|<anonymous>)\))$/;
+const DUCKDB_KIND = /^([A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)* Error): /;
+
+/**
+ * What a log may say about an error: its class, code (EngineError's, a system errno, DuckDB's error kind
+ * such as "Parser Error"), position and stack frames, then the same for its cause. Never the message:
+ * DuckDB's messages quote SQL and values, and other messages can carry names a user typed.
+ */
+export function errorLogText(e: unknown, depth = 0): string {
+  if (!(e instanceof Error)) return `a thrown ${e === null ? 'null' : typeof e}`;
+  const parts = [e.name];
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) parts.push(code);
+  const kind = DUCKDB_KIND.exec(e.message)?.[1];
+  if (kind && kind !== e.name) parts.push(`(${kind})`);
+  if (e instanceof EngineError && e.position)
+    parts.push(`at line ${e.position.line}, column ${e.position.column}`);
+  let text = parts.join(' ');
+  // V8 starts a stack with "Name: message" (the message may span lines); keep only the frames after it.
+  const stack = e.stack ?? '';
+  const at = e.message ? stack.indexOf(e.message) : -1;
+  const frames = (at >= 0 ? stack.slice(at + e.message.length) : stack)
+    .split('\n')
+    .filter((line) => STACK_FRAME.test(line));
+  if (frames.length > 0) text += `\n${frames.join('\n')}`;
+  if (e.cause !== undefined && depth < 4) text += `\ncaused by ${errorLogText(e.cause, depth + 1)}`;
+  return text;
 }

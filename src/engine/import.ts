@@ -147,6 +147,7 @@ export async function importFile(
     }
   };
   try {
+    if (format === 'csv') await checkCsvSniff(run, source);
     const database = await resolveDatabase(c, to.database);
     const resolved = { database, schema: to.schema, table: to.table };
     const table = quoteQualified([database, to.schema, to.table]);
@@ -200,6 +201,46 @@ const READERS: Record<ImportFormat, (file: string) => string> = {
 interface Column {
   name: string;
   type: string;
+}
+
+/** Characters files use as CSV delimiters, with the names a message gives them. */
+const DELIMITERS: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'bar' };
+
+/**
+ * Refuses a CSV file whose columns DuckDB's sniffer could not find: when rows have different numbers of
+ * fields or a quote is never closed, the sniffer falls back to one column (`a,b\n1,2\n3\n"x,4` reads as
+ * one column named "a,b"), and the import would succeed with the wrong shape. The message says what the
+ * sniffer found. A one-column file whose lines hold no usual delimiter imports as before.
+ */
+async function checkCsvSniff(
+  run: (sql: string) => Promise<DuckDBResultReader>,
+  source: string,
+): Promise<void> {
+  const file = quoteString(source);
+  const sniff = (
+    await run(`SELECT Delimiter, Quote, HasHeader, len(Columns), Columns[1].name FROM sniff_csv(${file})`)
+  ).getRows()[0];
+  if (!sniff || Number(sniff[3]) !== 1) return;
+  const [delimiter, quote, hasHeader, , name] = sniff.map((v) => (v === null ? '' : String(v)));
+  const sample = (await run(`SELECT #1::VARCHAR FROM read_csv_auto(${file}) LIMIT 20`))
+    .getRows()
+    .map(([v]) => (v === null ? '' : String(v)));
+  const texts = hasHeader === 'true' ? [name!, ...sample] : sample;
+  const found = Object.keys(DELIMITERS).find(
+    (d) =>
+      d !== delimiter && texts.length > 0 && texts.filter((t) => t.includes(d)).length * 2 >= texts.length,
+  );
+  if (found === undefined) return;
+  const shown = (s: string | undefined) => (!s || s === '(empty)' ? 'none' : JSON.stringify(s));
+  throw new EngineError(
+    'IMPORT_FAILED',
+    `Could not import ${path.basename(source)}: DuckDB's CSV sniffer found no consistent columns. It would ` +
+      `read the file as one column${hasHeader === 'true' ? ` named ${JSON.stringify(name)}` : ''} (delimiter ` +
+      `${shown(delimiter)}, quote ${shown(quote)}), yet most lines contain a ${DELIMITERS[found]} (${JSON.stringify(found)}): ` +
+      `some rows have a different number of fields, or a quote is not closed. Nothing was imported. Fix the ` +
+      `file, or read it in SQL with explicit options, e.g. read_csv('…', delim = ${quoteString(found)}, ` +
+      `null_padding = true) or strict_mode = false.`,
+  );
 }
 
 async function resolveDatabase(c: DuckDBConnection, name: string): Promise<string> {

@@ -2,6 +2,7 @@ import type {
   DuckDBArrayType,
   DuckDBArrayValue,
   DuckDBDateValue,
+  DuckDBDecimalType,
   DuckDBListType,
   DuckDBListValue,
   DuckDBMapType,
@@ -52,16 +53,19 @@ const TYPES: Record<DuckDBTypeId, TypeHandling> = {
   [DuckDBTypeId.UHUGEINT]: { kind: 'integer', toCell: text },
   [DuckDBTypeId.BIGNUM]: { kind: 'integer', toCell: text },
   [DuckDBTypeId.INTEGER_LITERAL]: { kind: 'integer', toCell: text },
-  [DuckDBTypeId.DECIMAL]: { kind: 'decimal', toCell: text },
+  [DuckDBTypeId.DECIMAL]: {
+    kind: 'decimal',
+    toCell: (v, t) => decimalText(String(v), t as DuckDBDecimalType),
+  },
   [DuckDBTypeId.FLOAT]: { kind: 'float', toCell: (v) => floatCell(Number(v), true) },
   [DuckDBTypeId.DOUBLE]: { kind: 'float', toCell: (v) => floatCell(Number(v), false) },
   [DuckDBTypeId.DATE]: { kind: 'temporal', toCell: (v) => dateText(v as DuckDBDateValue) },
   [DuckDBTypeId.TIME]: { kind: 'temporal', toCell: text },
   [DuckDBTypeId.TIME_NS]: { kind: 'temporal', toCell: text },
   [DuckDBTypeId.TIME_TZ]: { kind: 'temporal', toCell: text },
-  [DuckDBTypeId.TIMESTAMP]: { kind: 'temporal', toCell: text },
-  [DuckDBTypeId.TIMESTAMP_S]: { kind: 'temporal', toCell: text },
-  [DuckDBTypeId.TIMESTAMP_MS]: { kind: 'temporal', toCell: text },
+  [DuckDBTypeId.TIMESTAMP]: { kind: 'temporal', toCell: (v) => yearText(String(v)) },
+  [DuckDBTypeId.TIMESTAMP_S]: { kind: 'temporal', toCell: (v) => yearText(String(v)) },
+  [DuckDBTypeId.TIMESTAMP_MS]: { kind: 'temporal', toCell: (v) => yearText(String(v)) },
   [DuckDBTypeId.TIMESTAMP_NS]: {
     kind: 'temporal',
     toCell: (v) => timestampNsText(v as DuckDBTimestampNanosecondsValue),
@@ -143,10 +147,11 @@ export function typeText(type: DuckDBType): string {
 
 /**
  * A FLOAT or DOUBLE as a cell: a number (for FLOAT the shortest decimal that is the same float, as
- * DuckDB prints it), or DuckDB's text for values JSON cannot hold: "nan", "inf", "-inf".
+ * DuckDB prints it), or DuckDB's text for values JSON cannot hold: "nan", "inf", "-inf", "-0.0".
  */
 function floatCell(x: number, single: boolean): Cell {
   if (Number.isNaN(x)) return 'nan';
+  if (Object.is(x, -0)) return '-0.0';
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (!single) return x;
@@ -162,7 +167,20 @@ const DATE_INFINITY = 2147483647;
 function dateText(v: DuckDBDateValue): string {
   if (v.days === DATE_INFINITY) return 'infinity';
   if (v.days === -DATE_INFINITY) return '-infinity';
-  return v.toString();
+  return yearText(v.toString());
+}
+
+/**
+ * node-api writes the year 1 BC as "0000" (2 BC and earlier correctly, as "0002-… (BC)"); DuckDB writes
+ * "0001-MM-DD (BC)", then the time if any.
+ */
+function yearText(s: string): string {
+  return s.startsWith('0000-') ? `0001-${s.slice(5, 10)} (BC)${s.slice(10)}` : s;
+}
+
+/** DuckDB writes a DECIMAL whose scale is its width without the integer digit: ".5000", "-.5000". */
+function decimalText(s: string, type: DuckDBDecimalType): string {
+  return type.width === type.scale ? s.replace(/^(-?)0\./, '$1.') : s;
 }
 
 const INT64_MAX = 9223372036854775807n;
@@ -170,7 +188,7 @@ const INT64_MAX = 9223372036854775807n;
 function timestampNsText(v: DuckDBTimestampNanosecondsValue): string {
   if (v.nanos === INT64_MAX) return 'infinity';
   if (v.nanos === -INT64_MAX) return '-infinity';
-  return v.toString();
+  return yearText(v.toString());
 }
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
@@ -204,7 +222,9 @@ function timestampTzText(v: DuckDBTimestampTZValue, context: CellContext): strin
   } catch {
     offset = 0;
   }
-  const wall = new (duckdb().DuckDBTimestampValue)(v.micros + BigInt(offset) * 1_000_000n).toString();
+  const wall = yearText(
+    new (duckdb().DuckDBTimestampValue)(v.micros + BigInt(offset) * 1_000_000n).toString(),
+  );
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
   const hours = String(Math.floor(abs / 3600)).padStart(2, '0');

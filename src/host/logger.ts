@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { errorLogText } from '../engine/errors.js';
 
 /** Command that reveals the log channel. */
 export const SHOW_LOGS_COMMAND = 'microDataWarehouse.logs.show';
@@ -9,7 +10,10 @@ export interface ComponentLogger {
   debug(message: string): void;
   info(message: string): void;
   warn(message: string): void;
-  /** Logs the full error (stack included) after the message; never pass secrets or worksheet text. */
+  /**
+   * Logs the message, then what {@link errorLogText} keeps of the error (class, codes, position, stack
+   * frames; never its message, which can quote SQL). Never pass secrets or worksheet text in `message`.
+   */
   error(message: string, error?: unknown): void;
 }
 
@@ -40,16 +44,11 @@ export class Logger {
       error: (message, error) =>
         error === undefined
           ? channel.error(prefix + message)
-          : channel.error(prefix + message, describe(error)),
+          : channel.error(`${prefix}${message}: ${errorLogText(error)}`),
     };
   }
 
   show(): void {
     this.channel.show(true);
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
-  return String(error);
 }

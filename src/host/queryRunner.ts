@@ -1,12 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { EngineError } from '../engine/errors.js';
-import { statementAt, type StatementOutcome } from '../engine/query/index.js';
 import type { ResultsRun, ResultsViewProvider } from '../views/results/resultsViewProvider.js';
+import type { WorksheetEditorProvider } from '../views/worksheetEditor/worksheetEditorProvider.js';
 import { COMMANDS, registerCommand } from './commands.js';
-import { runMessage, tabTitle } from './grid/runMessages.js';
 import type { ComponentLogger, Logger } from './logger.js';
+import { activeSqlTarget, requireSqlTarget, type SqlTarget } from './run/activeSql.js';
+import { exportWithProgress } from './run/exportFlow.js';
+import { RunController, type Run, type TransactionCommand } from './run/runController.js';
 import { documentKey, type WarehouseService } from './warehouseService.js';
+
+export { isSql } from './run/activeSql.js';
 
 /** Where a run's statements come from: a document (errors are marked in it) or a tree action. */
 export interface RunTarget {
@@ -15,185 +18,134 @@ export interface RunTarget {
   document?: vscode.TextDocument;
 }
 
-/** A run that finished (the History view records it). Times in milliseconds. */
-export interface FinishedRun {
-  key: string;
-  document?: vscode.Uri;
-  /** The text that ran (the selection or statement, or the whole script). */
-  sql: string;
-  startedAt: number;
-  durationMs: number;
-  outcomes: StatementOutcome[];
-}
+/** A run that finished (the History view records it). */
+export type FinishedRun = Run;
 
 /** Session key of runs started from the Databases view (Preview Rows, Describe). */
 export const CATALOG_SESSION = 'microDataWarehouse:catalog';
 
-/** Runs SQL from editors and views into the Results view; owns the run, transaction and session commands. */
+const TRANSACTION_DONE: Record<TransactionCommand, string> = {
+  begin: 'Transaction started.',
+  commit: 'Transaction committed.',
+  rollback: 'Transaction rolled back.',
+};
+
+/**
+ * The palette's run, cancel, transaction, use and export commands for the active SQL document (a text
+ * editor or a worksheet editor), over the one RunController; and the text editor's presenter part:
+ * error diagnostics in the document (its results go to the Results view).
+ */
 export class QueryRunner implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('microDataWarehouse');
-  private readonly finished = new vscode.EventEmitter<FinishedRun>();
-  /** Fired after each run with its outcomes (kept results may still be filling). */
-  readonly onDidFinishRun = this.finished.event;
+  /** Fired after each run with its outcomes (every result kept, or cancelled, or failed). */
+  readonly onDidFinishRun: RunController['onDidFinishRun'];
 
   private constructor(
     private readonly service: WarehouseService,
+    readonly runs: RunController,
     private readonly results: ResultsViewProvider,
+    private readonly worksheets: WorksheetEditorProvider,
     private readonly log: ComponentLogger,
-  ) {}
+  ) {
+    this.onDidFinishRun = runs.onDidFinishRun;
+  }
 
   static register(
     context: vscode.ExtensionContext,
     logger: Logger,
     service: WarehouseService,
+    runs: RunController,
     results: ResultsViewProvider,
+    worksheets: WorksheetEditorProvider,
   ): QueryRunner {
     const log = logger.component('run');
-    const runner = new QueryRunner(service, results, log);
+    const runner = new QueryRunner(service, runs, results, worksheets, log);
     context.subscriptions.push(
       runner,
       vscode.workspace.onDidCloseTextDocument((d) => runner.diagnostics.delete(d.uri)),
+      runs.onDidStartRun((run) => {
+        if (run.document && !runs.isClaimed(run.key))
+          runner.diagnostics.delete(vscode.Uri.parse(run.document));
+      }),
+      runs.onDidFinishRun((run) => runner.finished(run)),
     );
     const command = (id: string, handler: (...args: never[]) => unknown): void =>
       registerCommand(context, log, id, handler);
     command(COMMANDS.runStatement, () => runner.runFromEditor('statement'));
     command(COMMANDS.runAll, () => runner.runFromEditor('all'));
     command(COMMANDS.cancel, () => runner.cancel());
-    command(COMMANDS.begin, () => runner.transaction('BEGIN TRANSACTION', 'Transaction started.'));
-    command(COMMANDS.commit, () => runner.transaction('COMMIT', 'Transaction committed.'));
-    command(COMMANDS.rollback, () => runner.transaction('ROLLBACK', 'Transaction rolled back.'));
+    command(COMMANDS.begin, () => runner.transaction('begin'));
+    command(COMMANDS.commit, () => runner.transaction('commit'));
+    command(COMMANDS.rollback, () => runner.transaction('rollback'));
     command(COMMANDS.use, () => runner.useDatabase());
     command(COMMANDS.exportResults, (to?: vscode.Uri, index?: number) => runner.exportResults(to, index));
     return runner;
   }
 
-  /** Runs the selection or the statement at the cursor (`statement`), or the whole document (`all`). */
+  /** Fired when a worksheet editor became active or stopped being active. */
+  get worksheetsChanged(): WorksheetEditorProvider['onDidChangeActive'] {
+    return this.worksheets.onDidChangeActive;
+  }
+
+  /** The active SQL document (text or worksheet editor), if any. */
+  activeTarget(): SqlTarget | undefined {
+    return activeSqlTarget(this.worksheets);
+  }
+
+  /**
+   * Runs the selection or the statement at the cursor (`statement`), or the whole document (`all`), of
+   * the active text or worksheet editor.
+   */
   async runFromEditor(mode: 'statement' | 'all'): Promise<ResultsRun | undefined> {
-    const editor = sqlEditor();
-    const document = editor.document;
-    const script = document.getText();
-    let range: { start: number; end: number } | undefined;
-    if (mode === 'statement') {
-      const selection = editor.selection;
-      if (!selection.isEmpty) {
-        range = { start: document.offsetAt(selection.start), end: document.offsetAt(selection.end) };
-      } else {
-        const statement = statementAt(script, document.offsetAt(selection.active));
-        if (statement) range = { start: statement.start, end: statement.terminatorEnd };
-      }
+    const target = requireSqlTarget(this.worksheets);
+    if (target.worksheet) {
+      const { from, to } = mode === 'statement' ? await target.selection() : { from: 0, to: 0 };
+      return target.worksheet.host.run(mode, from, to);
     }
-    if ((range && !script.slice(range.start, range.end).trim()) || !script.trim()) {
+    const script = target.text();
+    const { from, to } = await target.selection();
+    const range = RunController.rangeFor(script, mode, from, to);
+    if (range === null) {
       void vscode.window.showInformationMessage('There is no SQL statement to run here.');
       return undefined;
     }
-    return this.run({ key: documentKey(document), document }, script, range);
+    return this.run({ key: target.key, document: target.document }, script, range);
   }
 
-  /** Runs `script` (or its `range`) in the target's session and shows every outcome in the Results view. */
+  /** Runs `script` (or its `range`) in the target's session; the Results view (or the worksheet) shows it. */
   async run(target: RunTarget, script: string, range?: { start: number; end: number }): Promise<ResultsRun> {
-    const session = await this.service.session(target.key);
-    if (target.document) this.diagnostics.delete(target.document.uri);
-    const run: ResultsRun = {
-      id: `run-${randomUUID()}`,
-      ...(target.document ? { document: target.document.uri } : {}),
-      results: [],
-      messages: [],
-    };
-    const outcomes: StatementOutcome[] = [];
-    const startedAt = Date.now();
-    const started = performance.now();
-    let shown = false;
-    try {
-      await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: 'MicroDataWarehouse: running SQL' },
-        async () => {
-          for await (const outcome of session.runIter(script, range ? { range } : {})) {
-            outcomes.push(outcome);
-            if (outcome.status === 'rows') {
-              run.results.push({
-                title: tabTitle(outcome.sql, run.results.length),
-                result: outcome.result,
-                session,
-              });
-            }
-            run.messages = outcomes.map(runMessage);
-            // The first rows show while DuckDB keeps producing the rest and later statements run.
-            if (outcome.status === 'rows' && !shown) {
-              shown = true;
-              // Its own id: the webview restores tab state per run id, and the final run may open on Messages.
-              await this.results.show({
-                ...run,
-                id: `${run.id}-first`,
-                results: [...run.results],
-                messages: [...run.messages],
-              });
-            }
-          }
-        },
-      );
-    } finally {
-      await this.service.refreshState(target.key);
-    }
-    run.messages = outcomes.map(runMessage);
-    this.finished.fire({
-      key: target.key,
-      ...(target.document ? { document: target.document.uri } : {}),
-      sql: range ? script.slice(range.start, range.end) : script,
-      startedAt,
-      durationMs: performance.now() - started,
-      outcomes,
-    });
-    await this.results.show(run);
-    const error = outcomes.find(
-      (o): o is Extract<StatementOutcome, { status: 'error' }> => o.status === 'error',
-    )?.error;
-    // Counts and codes only: SQL text never reaches the log.
-    this.log.info(
-      `run: ${outcomes.length} statement(s), ${run.results.length} result(s), ${(performance.now() - started).toFixed(0)} ms${error ? `, failed with ${error.code}` : ''}`,
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'MicroDataWarehouse: running SQL' },
+      () =>
+        this.runs.run({
+          key: target.key,
+          ...(target.document ? { document: target.document.uri.toString() } : {}),
+          script,
+          ...(range ? { range } : {}),
+        }),
     );
-    if (error) this.showError(target, error);
-    return run;
   }
 
-  /** Stops what runs in the active editor's session, else in every session. */
+  /** Stops what runs in the active document's session, else in every session. */
   cancel(): void {
-    const editor = vscode.window.activeTextEditor;
-    const own = editor ? this.service.openSession(documentKey(editor.document)) : undefined;
-    const busy = own?.busy
-      ? [own]
-      : this.service
-          .openSessions()
-          .map(([, s]) => s)
-          .filter((s) => s.busy);
-    if (busy.length === 0) {
-      vscode.window.setStatusBarMessage('MicroDataWarehouse: nothing is running.', 3000);
-      return;
-    }
-    for (const s of busy) s.cancel();
-    this.log.info(`cancel requested for ${busy.length} session(s)`);
+    const target = this.activeTarget();
+    const own = target && this.runs.isRunning(target.key) ? this.runs.cancel(target.key) : 0;
+    const count = own || this.runs.cancel();
+    if (count === 0) vscode.window.setStatusBarMessage('MicroDataWarehouse: nothing is running.', 3000);
   }
 
-  /** BEGIN, COMMIT or ROLLBACK in the active editor's session. */
-  async transaction(sql: string, done: string): Promise<void> {
-    const document = sqlEditor().document;
-    const key = documentKey(document);
-    const session = await this.service.session(key);
-    try {
-      const result = await session.run(sql);
-      if (result.error) throw result.error;
-      vscode.window.setStatusBarMessage(`MicroDataWarehouse: ${done}`, 4000);
-    } finally {
-      await this.service.refreshState(key);
-    }
+  /** BEGIN, COMMIT or ROLLBACK in the active document's session. */
+  async transaction(command: TransactionCommand): Promise<void> {
+    const target = requireSqlTarget(this.worksheets);
+    await this.runs.transaction(target.key, command);
+    vscode.window.setStatusBarMessage(`MicroDataWarehouse: ${TRANSACTION_DONE[command]}`, 4000);
   }
 
-  /** Quick picks of database, then schema, for the active editor's session. */
+  /** Quick picks of database, then schema, for the active document's session. */
   async useDatabase(): Promise<void> {
-    const document = sqlEditor().document;
-    const key = documentKey(document);
+    const key = requireSqlTarget(this.worksheets).key;
     const warehouse = await this.service.warehouse();
-    const session = await this.service.session(key);
-    const current = this.service.state(key);
+    const current = this.runs.state(key);
     const databases = await warehouse.catalog.databases();
     if (databases.length === 0) {
       const choice = await vscode.window.showInformationMessage(
@@ -206,7 +158,7 @@ export class QueryRunner implements vscode.Disposable {
     const database = await vscode.window.showQuickPick(
       databases.map((d) => ({
         label: d.name,
-        description: d.name === current?.database ? 'current' : undefined,
+        description: d.name === current.database ? 'current' : undefined,
         iconPath: new vscode.ThemeIcon('database'),
       })),
       { title: 'Use Database', placeHolder: 'Database for unqualified names in this editor' },
@@ -224,17 +176,19 @@ export class QueryRunner implements vscode.Disposable {
     } else if (schemas[0]) {
       schema = schemas[0].name;
     }
-    await session.use(database.label, schema);
-    await this.service.refreshState(key);
+    await this.runs.use(key, database.label, schema);
   }
 
   /**
-   * Exports a result of the run on show (the `index`th, else one picked) to `to`, else to a file
-   * picked in a save dialog. The format follows the file's extension (.csv, .parquet, .json).
+   * Exports a result of the active worksheet's latest run, else of the run on show in the Results view
+   * (the `index`th, else one picked) to `to`, else to a file picked in a save dialog. The format follows
+   * the file's extension (.csv, .parquet, .json).
    */
   async exportResults(to?: vscode.Uri, index?: number): Promise<{ saved: boolean; target?: string }> {
-    const entries = this.results.run?.results ?? [];
-    if (entries.length === 0) {
+    const target = this.activeTarget();
+    const run = target?.worksheet ? this.runs.lastRun(target.key) : this.results.run;
+    const entries = run?.status === 'running' ? [] : (run?.results ?? []);
+    if (!run || entries.length === 0) {
       void vscode.window.showInformationMessage('There are no results to export: run a query first.');
       return { saved: false };
     }
@@ -250,54 +204,48 @@ export class QueryRunner implements vscode.Disposable {
               )
             )?.entry;
     if (!entry) return { saved: false };
-    return this.results.exportResult(entry.result, undefined, {}, to);
+    return exportWithProgress(this.runs, this.log, run, entry.result.id, to ? { to } : {});
   }
 
   dispose(): void {
     this.diagnostics.dispose();
-    this.finished.dispose();
-  }
-
-  private showError(target: RunTarget, error: EngineError): void {
-    if (error.code === 'INTERRUPTED') {
-      vscode.window.setStatusBarMessage('MicroDataWarehouse: query cancelled.', 4000);
-      return;
-    }
-    const document = target.document;
-    const position = error.position;
-    if (document && position) {
-      const start = document.positionAt(position.offset);
-      const word = document.getWordRangeAtPosition(start);
-      const range = word ?? new vscode.Range(start, document.positionAt(position.offset + 1));
-      const diagnostic = new vscode.Diagnostic(range, error.message, vscode.DiagnosticSeverity.Error);
-      diagnostic.source = 'MicroDataWarehouse';
-      diagnostic.code = error.code;
-      this.diagnostics.set(document.uri, [diagnostic]);
-      const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
-      if (editor) {
-        editor.selection = new vscode.Selection(start, start);
-        editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
-      }
-    }
-    void vscode.window.showErrorMessage(error.message);
   }
 
   /** Test hook: the diagnostics of a document. */
   diagnosticsOf(uri: vscode.Uri): readonly vscode.Diagnostic[] {
     return this.diagnostics.get(uri) ?? [];
   }
-}
 
-/** The active editor when it holds SQL; otherwise an error the command boundary shows. */
-function sqlEditor(): vscode.TextEditor {
-  const editor = vscode.window.activeTextEditor;
-  if (!editor || !isSql(editor.document)) {
-    throw new Error('Open a .sql file (or a worksheet) and put the cursor in a statement first.');
+  /** A text document's run ended: its error becomes a diagnostic and the cursor goes there. */
+  private finished(run: Run): void {
+    const error = run.error;
+    if (!error) return;
+    if (error.code === 'INTERRUPTED' || run.status === 'cancelled') {
+      vscode.window.setStatusBarMessage('MicroDataWarehouse: query cancelled.', 4000);
+      return;
+    }
+    if (this.runs.isClaimed(run.key)) return;
+    const document = run.document
+      ? vscode.workspace.textDocuments.find((d) => documentKey(d) === run.document)
+      : undefined;
+    if (document) this.markError(document, error);
+    void vscode.window.showErrorMessage(error.message);
   }
-  return editor;
-}
 
-/** A document runs as SQL when VS Code calls it SQL or its name ends in .sql. */
-export function isSql(document: vscode.TextDocument): boolean {
-  return document.languageId === 'sql' || document.uri.path.toLowerCase().endsWith('.sql');
+  private markError(document: vscode.TextDocument, error: EngineError): void {
+    const position = error.position;
+    if (!position) return;
+    const start = document.positionAt(position.offset);
+    const word = document.getWordRangeAtPosition(start);
+    const range = word ?? new vscode.Range(start, document.positionAt(position.offset + 1));
+    const diagnostic = new vscode.Diagnostic(range, error.message, vscode.DiagnosticSeverity.Error);
+    diagnostic.source = 'MicroDataWarehouse';
+    diagnostic.code = error.code;
+    this.diagnostics.set(document.uri, [diagnostic]);
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
+    if (editor) {
+      editor.selection = new vscode.Selection(start, start);
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    }
+  }
 }

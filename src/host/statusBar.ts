@@ -1,12 +1,20 @@
 import * as vscode from 'vscode';
 import { INTERNAL_PREFIX } from '../engine/names.js';
 import { COMMANDS } from './commands.js';
-import { isSql } from './queryRunner.js';
-import { documentKey, type WarehouseService } from './warehouseService.js';
+import type { QueryRunner } from './queryRunner.js';
+import type { WarehouseService } from './warehouseService.js';
+
+/** Context keys of the active SQL document (text or worksheet editor), for menus and `when` clauses. */
+export const CONTEXT_KEYS = {
+  running: 'microDataWarehouse.running',
+  transactionOpen: 'microDataWarehouse.transactionOpen',
+  transactionAborted: 'microDataWarehouse.transactionAborted',
+} as const;
 
 /**
- * Status bar items for the active SQL editor: its session's database and schema, and the transaction
- * state when one is open or aborted. The account part is added by the accounts layer.
+ * Status bar items for the active SQL document (a text editor or a worksheet editor): its session's
+ * database and schema, and the transaction state when one is open or aborted; and the context keys
+ * running / transactionOpen / transactionAborted. The account part is added by the accounts layer.
  */
 export class SessionStatusBar implements vscode.Disposable {
   private readonly location = vscode.window.createStatusBarItem(
@@ -20,17 +28,34 @@ export class SessionStatusBar implements vscode.Disposable {
     49,
   );
 
-  private constructor(private readonly service: WarehouseService) {
+  private readonly shown = { location: false, transaction: false };
+  private readonly keys: Record<keyof typeof CONTEXT_KEYS, boolean | undefined> = {
+    running: undefined,
+    transactionOpen: undefined,
+    transactionAborted: undefined,
+  };
+
+  private constructor(
+    private readonly service: WarehouseService,
+    private readonly runner: QueryRunner,
+  ) {
     this.location.name = 'MicroDataWarehouse Database';
     this.location.command = COMMANDS.use;
     this.transaction.name = 'MicroDataWarehouse Transaction';
   }
 
-  static register(context: vscode.ExtensionContext, service: WarehouseService): SessionStatusBar {
-    const bar = new SessionStatusBar(service);
+  static register(
+    context: vscode.ExtensionContext,
+    service: WarehouseService,
+    runner: QueryRunner,
+  ): SessionStatusBar {
+    const bar = new SessionStatusBar(service, runner);
     context.subscriptions.push(
       bar,
       vscode.window.onDidChangeActiveTextEditor(() => bar.update()),
+      vscode.window.tabGroups.onDidChangeTabs(() => bar.update()),
+      runner.worksheetsChanged(() => bar.update()),
+      runner.runs.onDidChangeState(() => bar.update()),
       service.onDidChangeSession(() => bar.update()),
       service.onDidChangeWarehouse(() => bar.update()),
     );
@@ -41,19 +66,35 @@ export class SessionStatusBar implements vscode.Disposable {
   /** What the items show now (for tests). */
   get text(): { location: string | undefined; transaction: string | undefined } {
     return {
-      location: this.location.text || undefined,
-      transaction: this.transaction.text || undefined,
+      location: this.shown.location ? this.location.text || undefined : undefined,
+      transaction: this.shown.transaction ? this.transaction.text || undefined : undefined,
+    };
+  }
+
+  /** The context keys as last set (for tests). */
+  get contextKeys(): { running: boolean; transactionOpen: boolean; transactionAborted: boolean } {
+    return {
+      running: this.keys.running === true,
+      transactionOpen: this.keys.transactionOpen === true,
+      transactionAborted: this.keys.transactionAborted === true,
     };
   }
 
   update(): void {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor || !isSql(editor.document)) {
+    const target = this.runner.activeTarget();
+    const docState = target ? this.runner.runs.state(target.key) : undefined;
+    this.setKey('running', docState?.running ?? false);
+    this.setKey('transactionOpen', docState?.transaction.open ?? false);
+    this.setKey('transactionAborted', docState?.transaction.aborted ?? false);
+    if (!target) {
       this.location.hide();
+      this.shown.location = false;
       this.transaction.hide();
+      this.shown.transaction = false;
       return;
     }
-    const state = this.service.state(documentKey(editor.document));
+    const location = this.service.state(target.key);
+    const state = location && docState ? { ...location, transaction: docState.transaction } : undefined;
     if (!state) {
       this.location.text = '$(database) MicroDataWarehouse';
       this.location.tooltip = 'No session yet: run a statement, or click to choose a database.';
@@ -67,6 +108,7 @@ export class SessionStatusBar implements vscode.Disposable {
       this.location.tooltip = `Unqualified names in this editor resolve in ${state.database}.${state.schema}. Click to use another database or schema.`;
     }
     this.location.show();
+    this.shown.location = true;
     const tx = state?.transaction;
     if (tx?.aborted) {
       this.transaction.text = '$(error) Transaction aborted';
@@ -75,6 +117,7 @@ export class SessionStatusBar implements vscode.Disposable {
       this.transaction.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
       this.transaction.command = COMMANDS.rollback;
       this.transaction.show();
+      this.shown.transaction = true;
     } else if (tx?.open) {
       this.transaction.text = '$(git-commit) Transaction open';
       this.transaction.tooltip =
@@ -82,10 +125,18 @@ export class SessionStatusBar implements vscode.Disposable {
       this.transaction.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
       this.transaction.command = undefined;
       this.transaction.show();
+      this.shown.transaction = true;
     } else {
       this.transaction.text = '';
       this.transaction.hide();
+      this.shown.transaction = false;
     }
+  }
+
+  private setKey(key: keyof typeof CONTEXT_KEYS, value: boolean): void {
+    if (this.keys[key] === value) return;
+    this.keys[key] = value;
+    void vscode.commands.executeCommand('setContext', CONTEXT_KEYS[key], value);
   }
 
   dispose(): void {

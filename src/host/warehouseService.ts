@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { DatabaseKeyOptions } from '../engine/encryption.js';
 import * as vscode from 'vscode';
-import { EngineError } from '../engine/errors.js';
+import { EngineError, errorLogText } from '../engine/errors.js';
 import { Session, type TransactionState } from '../engine/query/index.js';
 import { Warehouse, type CatalogChange } from '../engine/warehouse.js';
 import { affectsWarehouse, readSettings } from './config.js';
@@ -165,7 +165,7 @@ export class WarehouseService implements vscode.Disposable {
         const current = await session.current();
         entry.state = { ...current, transaction: session.transaction };
       } catch (e) {
-        this.log.debug(`session state not read: ${e instanceof Error ? e.message : String(e)}`);
+        this.log.debug(`session state not read: ${errorLogText(e)}`);
         if (entry.state) entry.state = { ...entry.state, transaction: session.transaction };
       }
     }

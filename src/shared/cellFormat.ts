@@ -15,8 +15,14 @@ export function cellText(cell: Cell): string {
   return JSON.stringify(cell);
 }
 
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/**
+ * A cell as one CSV field, as DuckDB's `COPY … (FORMAT csv)` writes it: NULL as an empty field, an empty
+ * string as `""` (so the two stay apart), quoted when it holds a comma, a quote or a line break.
+ */
+export function csvField(cell: Cell): string {
+  if (cell === null) return '';
+  const text = cellText(cell);
+  return text === '' || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 function tsvField(text: string): string {
@@ -56,7 +62,7 @@ export function formatRows(
         .map((r) => r.join('\t'))
         .join('\n');
     case 'csv':
-      return [columns.map((c) => csvField(c.name)), ...rows.map((r) => r.map((v) => csvField(cellText(v))))]
+      return [columns.map((c) => csvField(c.name)), ...rows.map((r) => r.map(csvField))]
         .map((r) => r.join(','))
         .join('\r\n');
     case 'json':

@@ -198,6 +198,11 @@ export type WorksheetWebviewMessage =
   | { type: 'cancelRun' }
   | { type: 'format' }
   | { type: 'use'; database: string; schema?: string }
+  /**
+   * Answer to `selectionRequest` (its id): the main selection [from, to) once every earlier edit was
+   * sent; id 0: the selection moved (sent unasked, a little after the move).
+   */
+  | { type: 'selection'; id: number; from: number; to: number }
   | {
       [K in WorksheetMethod]: {
         type: 'wsRequest';
@@ -228,6 +233,8 @@ export type WorksheetHostMessage =
   | { type: 'markers'; markers: WorksheetMarker[] }
   /** Move the cursor to a 1-based line and column (an error position picked in Messages). */
   | { type: 'select'; line: number; column: number }
+  /** A palette command (Run Statement, Explain) needs the selection: answered by `selection`. */
+  | { type: 'selectionRequest'; id: number }
   | { type: 'wsResponse'; id: number; ok: true; result: unknown }
   | { type: 'wsResponse'; id: number; ok: false; error: ProtocolError };
 
@@ -262,6 +269,8 @@ export function isWorksheetMessage(value: unknown): value is WorksheetWebviewMes
       return (
         typeof m['database'] === 'string' && (m['schema'] === undefined || typeof m['schema'] === 'string')
       );
+    case 'selection':
+      return Number.isInteger(m['id']) && offset(m['from']) && offset(m['to']);
     case 'wsRequest':
       return (
         Number.isInteger(m['id']) &&

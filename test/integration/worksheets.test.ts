@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MicroDataWarehouseApi } from '../../src/extension.js';
+import type { WorksheetEditorHandle } from '../../src/views/worksheetEditor/worksheetEditorProvider.js';
 import type { WorksheetElement, WorksheetItem } from '../../src/views/worksheets/worksheetNodes.js';
 import { deadPort, codeIn } from '../support/smtp.js';
 import { extension, note, signIn, stopTestSmtp, testSmtp, until } from './support.js';
@@ -38,21 +39,28 @@ suite('Accounts, Worksheets and History', () => {
       'the new folder to be taken up',
       async () => (await parts.accounts.ready()) === undefined && parts.warehouse.folder.startsWith(scratch),
     );
-    // This suite edits worksheets as text documents (the file system's behaviour); the worksheet
-    // editor, their default, has its own suite.
-    await vscode.workspace
-      .getConfiguration('workbench')
-      .update('editorAssociations', { '*.mdw.sql': 'default' }, vscode.ConfigurationTarget.Workspace);
   });
 
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await vscode.workspace
-      .getConfiguration('workbench')
-      .update('editorAssociations', undefined, vscode.ConfigurationTarget.Workspace);
     await vscode.commands.executeCommand('microDataWarehouse.account.signOut');
     await stopTestSmtp();
   });
+
+  /** The worksheet editor (the default for worksheets) of `uri`, once its webview has the document. */
+  async function worksheetEditor(uri: vscode.Uri): Promise<WorksheetEditorHandle> {
+    return until('the worksheet editor', () => {
+      const editor = parts.worksheetEditor.editorsOf(uri)[0];
+      return editor?.posted.some((m) => m.type === 'init') ? editor : undefined;
+    });
+  }
+
+  /** Edits a document as typing in its editor would (the worksheet editor applies edits the same way). */
+  async function insert(document: vscode.TextDocument, at: vscode.Position, text: string): Promise<void> {
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(document.uri, at, text);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+  }
 
   async function children(parent?: WorksheetElement): Promise<WorksheetItem[]> {
     const list = await parts.worksheets.getChildren(parent);
@@ -106,7 +114,7 @@ suite('Accounts, Worksheets and History', () => {
     assert.equal(current.email, alice);
     assert.equal(parts.warehouse.space, current.account.space);
     assert.match(parts.accountStatusBar.text, new RegExp(alice.replace(/[.]/g, '\\.')));
-    await rejectsWith(parts.accounts.verifyCode(alice, codeIn(mail)), 'AUTH_CODE_USED');
+    await rejectsWith(parts.accounts.verifyCode(alice, codeIn(mail)), 'AUTH_CODE_EXPIRED');
     // A restore (what a reload does) finds the same session in SecretStorage.
     const restored = await parts.accounts.restore('test');
     assert.equal(restored?.sessionId, current.sessionId);
@@ -130,13 +138,13 @@ suite('Accounts, Worksheets and History', () => {
     assert.equal(uri.scheme, 'mdw');
     assert.equal(uri.path, '/Reports/2026/revenue.mdw.sql');
     assert.equal(uri.authority, parts.accounts.current!.tag);
-    const editor = await until('the worksheet editor', () =>
-      vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString()),
-    );
+    const editor = await worksheetEditor(uri);
     assert.equal(editor.document.languageId, 'sql');
+    assert.equal(vscode.window.activeTextEditor, undefined, 'a worksheet opens in the worksheet editor');
     const sql = `-- revenue ${tag}\nSELECT 42 AS answer;\n`;
-    await editor.edit((b) => b.insert(new vscode.Position(0, 0), sql));
+    await insert(editor.document, new vscode.Position(0, 0), sql);
     assert.equal(editor.document.isDirty, true);
+    await until('the webview to get the edit', () => editor.host.documentText === sql);
     assert.equal(await editor.document.save(), true);
     assert.equal(editor.document.isDirty, false);
 
@@ -173,11 +181,10 @@ suite('Accounts, Worksheets and History', () => {
   test('rename a worksheet and a folder: the open editor follows, unsaved text included', async () => {
     const year = await child(await child(undefined, 'Reports'), '2026');
     const sheet = await child(year, 'revenue');
-    const before = vscode.window.visibleTextEditors.find(
-      (e) => e.document.uri.path === '/Reports/2026/revenue.mdw.sql',
-    );
+    const before = vscode.workspace.textDocuments.find((d) => d.uri.path === '/Reports/2026/revenue.mdw.sql');
     assert.ok(before, 'the worksheet is open');
-    await before.edit((b) => b.insert(new vscode.Position(0, 0), '-- unsaved\n'));
+    assert.equal(parts.worksheetEditor.editorsOf(before.uri).length, 1, 'in the worksheet editor');
+    await insert(before, new vscode.Position(0, 0), '-- unsaved\n');
     const renamed = await vscode.commands.executeCommand<vscode.Uri>(
       'microDataWarehouse.worksheets.rename',
       sheet,
@@ -189,10 +196,7 @@ suite('Accounts, Worksheets and History', () => {
     );
     assert.equal(moved.isDirty, true, 'unsaved changes move with the document');
     assert.match(moved.getText(), /^-- unsaved\n-- revenue/);
-    await assert.rejects(
-      Promise.resolve(vscode.workspace.fs.stat(before.document.uri)),
-      /EntryNotFound|FileNotFound/,
-    );
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.stat(before.uri)), /EntryNotFound|FileNotFound/);
 
     await vscode.commands.executeCommand(
       'microDataWarehouse.worksheets.rename',
@@ -299,16 +303,14 @@ suite('Accounts, Worksheets and History', () => {
       null,
       `history ${tag}`,
     );
-    const editor = await until('the worksheet editor', () =>
-      vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString()),
-    );
-    await editor.edit((b) =>
-      b.insert(new vscode.Position(0, 0), 'SELECT * FROM range(7);\nSELECT nope FROM nowhere;\n'),
-    );
-    await vscode.window.showTextDocument(editor.document);
-    editor.selection = new vscode.Selection(0, 0, 0, 0);
+    const editor = await worksheetEditor(uri);
+    const sql = 'SELECT * FROM range(7);\nSELECT nope FROM nowhere;\n';
+    await insert(editor.document, new vscode.Position(0, 0), sql);
+    await until('the webview to get the text', () => editor.host.documentText === sql);
+    // The cursor moves as an error position picked in Messages moves it; the palette runs that statement.
+    await editor.panel.webview.postMessage({ type: 'select', line: 1, column: 1 });
     await vscode.commands.executeCommand('microDataWarehouse.run.statement');
-    editor.selection = new vscode.Selection(1, 3, 1, 3);
+    await editor.panel.webview.postMessage({ type: 'select', line: 2, column: 4 });
     await vscode.commands.executeCommand('microDataWarehouse.run.statement');
     await parts.historyCommands.settled();
     const { account } = parts.accounts.current!;

@@ -10,7 +10,7 @@ import {
   SmtpMailer,
   type MailMessage,
 } from '../../src/engine/auth/mailer.js';
-import { isEngineError } from '../../src/engine/errors.js';
+import { EngineError, isEngineError } from '../../src/engine/errors.js';
 import { MetadataStore, STORE_FILE, STORE_FOLDER } from '../../src/engine/store/metadataStore.js';
 import { codeIn, deadPort, startSmtp, testCertificate } from '../support/smtp.js';
 import { fixture, openWithAuth, signIn } from '../support/store.js';
@@ -213,7 +213,9 @@ test('codes expire after 10 minutes and work once; a new code replaces the old o
   advance(9 * MINUTE);
   const signIn = await auth.verifyCode('e@example.com', second.slice(0, 3) + ' ' + second.slice(3));
   assert.equal(signIn.created, true);
-  await assert.rejects(auth.verifyCode('e@example.com', second), (e) => isEngineError(e, 'AUTH_CODE_USED'));
+  await assert.rejects(auth.verifyCode('e@example.com', second), (e) =>
+    isEngineError(e, 'AUTH_CODE_EXPIRED'),
+  );
 
   advance(MINUTE);
   await auth.requestCode('e@example.com');
@@ -310,4 +312,32 @@ test('development delivery hands the message to the callback only', async (t) =>
   assert.equal(shown.length, 1);
   assert.equal(shown[0]!.to, 'dev@example.com');
   assert.match(shown[0]!.text, /\b\d{6}\b/);
+});
+
+test('a used, an expired and a never-sent code get the same answer, so it does not tell who signed in', async (t) => {
+  const { auth, outbox, advance } = await withClock(t);
+  const answer = async (email: string, code: string): Promise<{ code: string; message: string }> => {
+    try {
+      await auth.verifyCode(email, code);
+    } catch (e) {
+      assert.ok(e instanceof EngineError);
+      return { code: e.code, message: e.message };
+    }
+    assert.fail(`${email} signed in`);
+  };
+  await auth.requestCode('used@example.com');
+  const used = codeOf(outbox);
+  await auth.verifyCode('used@example.com', used);
+  const afterUse = await answer('used@example.com', used);
+
+  await auth.requestCode('late@example.com');
+  const late = codeOf(outbox);
+  advance(10 * MINUTE);
+  const afterExpiry = await answer('late@example.com', late);
+  const neverSent = await answer('nobody@example.com', '123456');
+
+  assert.deepEqual(afterUse, neverSent);
+  assert.deepEqual(afterExpiry, neverSent);
+  assert.equal(neverSent.code, 'AUTH_CODE_EXPIRED');
+  assert.match(neverSent.message, /no valid code/);
 });

@@ -22,6 +22,11 @@ test('cell text: NULL is empty, nested values are JSON', () => {
 test('TSV and CSV escape separators and quotes', () => {
   assert.equal(formatRows(columns, rows, 'tsv'), 'n\tsay "hi"\tl\n1\ta,b "c" d\t[1,2]\n\tit\'s\t');
   assert.equal(formatRows(columns, rows, 'csv'), 'n,"say ""hi""",l\r\n1,"a,b\t""c""\nd","[1,2]"\r\n,it\'s,');
+  assert.equal(
+    formatRows(columns.slice(0, 2), [['', null]], 'csv'),
+    'n,"say ""hi"""\r\n"",',
+    'an empty string is "" and NULL an empty field, as DuckDB\'s COPY writes them',
+  );
 });
 
 test('JSON, Markdown and INSERT keep NULL as NULL', () => {

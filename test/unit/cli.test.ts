@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -53,6 +54,26 @@ describe('mdw help and usage', () => {
     assert.equal(q.code, 0);
     assert.match(q.stdout, /--format F/);
     assert.match(q.stdout, /Exit status/);
+  });
+
+  test('--help after global options with values prints the main help and exits 0', async () => {
+    const plain = await mdw(['--help']);
+    for (const args of [
+      ['--warehouse', wh, '--help'],
+      ['--warehouse', wh, '-h'],
+      ['--encryption', 'off', '--warehouse', wh, '--help'],
+      ['--read-only', '--warehouse', wh, '--help'],
+    ]) {
+      const r = await mdw(args, { env });
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, plain.stdout, args.join(' '));
+    }
+    const q = await run('query', '--help');
+    assert.equal(q.code, 0);
+    assert.match(q.stdout, /--format F/);
+    const none = await run();
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no command given/);
   });
 
   test('usage errors exit 2 with a message', async () => {
@@ -151,13 +172,53 @@ describe('mdw over a real warehouse', () => {
     fs.writeFileSync(file, "SELECT 'a,b' AS x, NULL AS y UNION ALL SELECT 'say \"hi\"', 2 ORDER BY 1");
     const csv = await run('query', '--format', 'csv', '-f', file);
     assert.equal(csv.code, 0, csv.stderr);
-    assert.equal(csv.stdout, 'x,y\r\n"a,b",\r\n"say ""hi""",2\r\n');
+    assert.equal(csv.stdout, 'x,y\n"a,b",\n"say ""hi""",2\n');
     const nd = await mdw(['--warehouse', wh, 'query', '--format', 'ndjson', '-'], {
       env,
       input: 'SELECT 42 AS answer',
     });
     assert.equal(nd.code, 0, nd.stderr);
     assert.deepEqual(JSON.parse(nd.stdout), { answer: 42 });
+  });
+
+  test("csv output is DuckDB's own COPY output: an empty string and NULL survive a round trip", async () => {
+    const sql = `SELECT * FROM (VALUES
+        (1, '', NULL, 'a,b', 'say "hi"', 'two
+lines', 'NULL', ' pad '),
+        (2, NULL, '', '', '', '', '', '')) t(id, a, b, c, d, e, f, g) ORDER BY id`;
+    const csv = await run('query', '--format', 'csv', sql);
+    assert.equal(csv.code, 0, csv.stderr);
+
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const duck = await DuckDBInstance.create(':memory:');
+    const c = await duck.connect();
+    try {
+      const copied = path.join(root, 'copied.csv');
+      await c.run(`COPY (${sql}) TO '${copied}' (FORMAT csv)`);
+      assert.equal(csv.stdout, fs.readFileSync(copied, 'utf8'), 'the same bytes as COPY … (FORMAT csv)');
+
+      const ours = path.join(root, 'ours.csv');
+      fs.writeFileSync(ours, csv.stdout);
+      const back = await c.runAndReadAll(
+        `SELECT * FROM read_csv('${ours}', all_varchar = true, allow_quoted_nulls = false) ORDER BY id`,
+      );
+      const original = await c.runAndReadAll(`SELECT * EXCLUDE (id), id::VARCHAR AS id FROM (${sql})`);
+      const byId = (rows: unknown[][], idAt: number) =>
+        rows.map((r) => [r[idAt], ...r.filter((_, i) => i !== idAt)]);
+      assert.deepEqual(byId(back.getRows(), 0), byId(original.getRows(), 7));
+      assert.equal(back.getRows()[0]![1], '', 'the empty string came back as an empty string');
+      assert.equal(back.getRows()[0]![2], null, 'NULL came back as NULL');
+
+      const values = `SELECT '0001-06-01 (BC)'::DATE AS d, -(0.0::DOUBLE) AS z, 0.123::DECIMAL(38,38) AS x,
+        '0001-06-01 (BC)'::DATE::TIMESTAMP AS ts, 1.5::DOUBLE AS f, 'NULL' AS s`;
+      const printed = await run('query', '--format', 'csv', values);
+      assert.equal(printed.code, 0, printed.stderr);
+      await c.run(`COPY (${values}) TO '${copied}' (FORMAT csv)`);
+      assert.equal(printed.stdout, fs.readFileSync(copied, 'utf8'), "values print as DuckDB's own text");
+    } finally {
+      c.closeSync();
+      duck.closeSync();
+    }
   });
 
   test('an SQL error exits 1 with line and column; earlier statements stay done', async () => {
@@ -169,7 +230,7 @@ describe('mdw over a real warehouse', () => {
     assert.match(r.stderr, /line 3, column 8/);
     assert.match(r.stderr, /1 later statement was not run/);
     const again = await run('query', '--format', 'csv', 'SELECT a FROM sales.main.kept');
-    assert.equal(again.stdout, 'a\r\n1\r\n');
+    assert.equal(again.stdout, 'a\n1\n');
     const parse = await run('query', 'SELECT 1;\nSELEC 2');
     assert.equal(parse.code, 1);
     assert.match(parse.stderr, /line 2, column 1/);
@@ -190,10 +251,22 @@ describe('mdw over a real warehouse', () => {
     const append = await run('import', path.join(root, 'orders.csv'), 'crm.main."from csv"', '--append');
     assert.equal(append.code, 0, append.stderr);
     const count = await run('query', '--format', 'csv', 'SELECT count(*) AS n FROM crm.main."from csv"');
-    assert.equal(count.stdout, 'n\r\n20\r\n');
+    assert.equal(count.stdout, 'n\n20\n');
     const missing = await run('import', path.join(root, 'nope.csv'), 'crm.main.t');
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /nope\.csv/);
+  });
+
+  test('import refuses a CSV file whose columns the sniffer cannot find, saying what it found', async () => {
+    const bad = path.join(root, 'ragged.csv');
+    fs.writeFileSync(bad, 'a,b\n1,2\n3\n"x,4');
+    const r = await run('import', bad, 'crm.main.ragged');
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /ragged\.csv: DuckDB's CSV sniffer found no consistent columns/);
+    assert.match(r.stderr, /one column named "a,b"/);
+    const q = await run('query', 'SELECT * FROM crm.main.ragged');
+    assert.equal(q.code, 1, 'no table was created');
   });
 
   test('catalog lists each level', async () => {
@@ -238,7 +311,56 @@ describe('mdw over a real warehouse', () => {
       holder.kill('SIGKILL');
     }
   });
+
+  test('--read-only on a read-only warehouse folder prints the result and exits 0; history is a warning', async (t) => {
+    const readOnly = makeReadOnly(wh);
+    if (!readOnly) return t.skip('cannot make a folder read-only here (root without mount or chattr)');
+    t.diagnostic(`warehouse folder made read-only with ${readOnly.how}`);
+    try {
+      assert.throws(() => fs.writeFileSync(path.join(wh, 'probe'), 'x'), 'the folder really is read-only');
+      const r = await run(
+        '--read-only',
+        'query',
+        '--format',
+        'csv',
+        'SELECT count(*) AS n FROM sales.main.orders',
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'n\n10\n');
+      assert.match(r.stderr, /warning: the run was not added to the history/);
+    } finally {
+      readOnly.undo();
+    }
+    const after = await run('query', '--format', 'csv', 'SELECT 1 AS one');
+    assert.equal(after.stdout, 'one\n1\n', 'the folder is writable again');
+  });
 });
+
+/**
+ * Makes `dir` read-only for this process: a read-only bind mount of the folder over itself (what the
+ * issue saw: EROFS), else `chattr +i` on the folder and everything in it (EPERM, also for root), else, for
+ * a user other than root, `chmod a-w`. Undefined when none is possible here.
+ */
+function makeReadOnly(dir: string): { how: string; undo(): void } | undefined {
+  const ok = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+  if (process.getuid?.() !== 0) {
+    const modes = new Map<string, number>();
+    const walk = (p: string): void => {
+      modes.set(p, fs.statSync(p).mode);
+      if (fs.statSync(p).isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+    };
+    walk(dir);
+    for (const [p, mode] of modes) fs.chmodSync(p, mode & 0o555);
+    return { how: 'chmod a-w', undo: () => modes.forEach((mode, p) => fs.chmodSync(p, mode)) };
+  }
+  if (ok('mount', '--bind', dir, dir)) {
+    if (ok('mount', '-o', 'remount,bind,ro', dir))
+      return { how: 'a read-only bind mount', undo: () => ok('umount', dir) };
+    ok('umount', dir);
+  }
+  if (ok('chattr', '-R', '+i', dir)) return { how: 'chattr +i', undo: () => ok('chattr', '-R', '-i', dir) };
+  return undefined;
+}
 
 describe('mdw accounts and worksheets', () => {
   test('commands that need an account say so when nobody is signed in', async () => {
@@ -329,7 +451,7 @@ describe('mdw accounts and worksheets', () => {
     );
     const ran = await run('ws', 'run', '/Reports/2026/revenue', '--format', 'csv');
     assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, /^n\r\n\d+\r\n$/);
+    assert.match(ran.stdout, /^n\n\d+\n$/);
     const history = await run('ws', 'history', '/Reports/2026/revenue');
     assert.match(history.stdout, /ok .*SELECT count\(\*\) AS n FROM orders/);
     assert.equal((await run('ws', 'save', '/Reports/2026/revenue', '--sql', 'SELECT 2')).code, 0);

@@ -163,6 +163,45 @@ test('missing, malformed and unsuitable files give clear errors and create nothi
   await w.close();
 });
 
+test("a CSV file DuckDB's sniffer cannot split is refused with what the sniffer found", async () => {
+  const { w, files } = await setup();
+  const bad = path.join(files, 'ragged.csv');
+  fs.writeFileSync(bad, 'a,b\n1,2\n3\n"x,4');
+  await assert.rejects(w.importFile(bad, 'sales.main.ragged'), (e) => {
+    assert.ok(isEngineError(e, 'IMPORT_FAILED'), String(e));
+    assert.match(e.message, /ragged\.csv: DuckDB's CSV sniffer found no consistent columns/);
+    assert.match(e.message, /one column named "a,b" \(delimiter "\|", quote none\)/);
+    assert.match(e.message, /comma/);
+    assert.match(e.message, /Nothing was imported/);
+    return true;
+  });
+  assert.equal(await tableExists(w, 'sales', 'main', 'ragged'), false);
+
+  const noHeader = path.join(files, 'ragged-no-header.csv');
+  fs.writeFileSync(noHeader, '1;2\n3\n4;5;6\n"x;7\n');
+  await assert.rejects(
+    w.importFile(noHeader, 'sales.main.ragged'),
+    (e) => isEngineError(e, 'IMPORT_FAILED') && /semicolon/.test(e.message),
+  );
+
+  const oneColumn = path.join(files, 'names.csv');
+  fs.writeFileSync(oneColumn, 'name\nann\nbob\n"c, d"\n');
+  assert.equal((await w.importFile(oneColumn, 'sales.main.names')).rows, 3, 'a real one-column file imports');
+  assert.deepEqual(await rows(w, 'SELECT name FROM sales.main.names ORDER BY name'), [
+    ['ann'],
+    ['bob'],
+    ['c, d'],
+  ]);
+  const tsv = path.join(files, 'pairs.tsv');
+  fs.writeFileSync(tsv, 'k\tv\na,b\t1\nc,d\t2\n');
+  assert.equal(
+    (await w.importFile(tsv, 'sales.main.pairs')).rows,
+    2,
+    'commas inside tab-separated fields are fine',
+  );
+  await w.close();
+});
+
 test('an existing table needs append; append checks columns and types', async () => {
   const { w, files } = await setup();
   await w.withConnection((c) =>

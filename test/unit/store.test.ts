@@ -218,3 +218,19 @@ test('a lock held by a live process gives STORE_LOCKED; one left by a dead proce
   await account.worksheets.createFolder(null, 'x');
   assert.equal(fs.existsSync(lock), false);
 });
+
+test('an empty lock file left by a full disk is recovered: the next write succeeds', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const { store, auth, outbox } = await openWithAuth(f);
+  t.after(() => store.close());
+  const { account } = await signIn(auth, outbox, 'a@example.com');
+  const lock = path.join(f.warehouse, STORE_FOLDER, `${STORE_FILE}.lock`);
+  fs.writeFileSync(lock, '');
+  await account.worksheets.createFolder(null, 'after the full disk');
+  assert.deepEqual(
+    (await account.worksheets.children()).map((n) => n.name),
+    ['after the full disk'],
+  );
+  assert.deepEqual(fs.readdirSync(path.dirname(lock)), [STORE_FILE], 'no lock or temporary file left');
+});

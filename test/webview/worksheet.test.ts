@@ -201,6 +201,21 @@ test('an SQL error marks its line and column in the editor', async () => {
   await h.screenshot('worksheet-error');
 });
 
+test('highlighting and folding come from the shared SQL lexer', async () => {
+  await setText(
+    'SELECT $é$a;b$é$ AS x, \'it\'\'s\' /* c; */\n  FROM range(3); -- done\nSELECT "q;""" FROM t',
+  );
+  const texts = async (cls: string): Promise<string[]> =>
+    h.page.locator(`.cm-content .${cls}`).allTextContents();
+  assert.deepEqual(await texts('sql-string'), ['$é$a;b$é$', "'it''s'"]);
+  assert.deepEqual(await texts('sql-comment'), ['/* c; */', '-- done']);
+  assert.deepEqual(await texts('sql-quoted'), ['"q;"""']);
+  assert.deepEqual(await texts('sql-function'), ['range']);
+  assert.ok((await texts('sql-keyword')).includes('FROM'));
+  // The two-line statement folds at its first line; the one-line one does not.
+  assert.equal(await h.page.locator('.cm-foldGutter span[title="Fold line"]').count(), 1);
+});
+
 async function completionLabels(page: Page): Promise<string[]> {
   await page.locator('.cm-tooltip-autocomplete li').first().waitFor();
   return page.locator('.cm-tooltip-autocomplete li .cm-completionLabel').allTextContents();
@@ -328,4 +343,15 @@ test('light and high-contrast themes', async () => {
       await t.close();
     }
   }
+});
+
+test('a palette command gets the selection once the keystrokes before it are in the document', async () => {
+  await setText('SELECT 1 AS one;\nSELECT 2 AS two;\n');
+  await place(20, 23);
+  assert.deepEqual(await h.host.selection(), { from: 20, to: 23 });
+  await place(h.document.text().length);
+  await h.page.keyboard.type('SELECT 3;');
+  const selection = await h.host.selection();
+  assert.equal(h.document.text(), 'SELECT 1 AS one;\nSELECT 2 AS two;\nSELECT 3;');
+  assert.deepEqual(selection, { from: h.document.text().length, to: h.document.text().length });
 });

@@ -133,6 +133,16 @@ export class App {
   }
 
   private async showRun(run: RunInfo): Promise<void> {
+    if (this.sameRun(run)) {
+      // The same run, further along (its first rows were shown before): keep tabs, views and scroll.
+      this.run = run;
+      run.results.forEach((result, i) => (this.tabs[i]!.result = result));
+      this.renderMessages();
+      this.renderTabs();
+      if (this.active < this.tabs.length) await this.grid.refresh();
+      this.renderStatus();
+      return;
+    }
     const saved = this.saved();
     this.run = run;
     this.tabs = run.results.map((result) => ({
@@ -151,6 +161,14 @@ export class App {
     this.renderMessages();
     // A run without results opens on Messages; with results, its first tab (Messages shows a dot on errors).
     await this.activate(restored ?? (this.tabs.length === 0 ? this.tabs.length : 0));
+  }
+
+  private sameRun(run: RunInfo): boolean {
+    return (
+      this.run?.runId === run.runId &&
+      this.tabs.length === run.results.length &&
+      run.results.every((r, i) => this.tabs[i]!.result.resultId === r.resultId)
+    );
   }
 
   private renderTabs(): void {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
-import { EngineError } from '../../engine/errors.js';
+import { EngineError, errorMessage } from '../../engine/errors.js';
 import { Session } from '../../engine/query/index.js';
+import type { Account } from '../../engine/store/account.js';
 import { positionals, readStdin, str, UsageError, type Command, type CommandContext } from '../command.js';
 import type { OutputFormat } from '../format.js';
 import { ResultWriter } from '../output.js';
@@ -31,6 +32,23 @@ function outputFormat(ctx: CommandContext): OutputFormat {
   if (!(FORMATS as readonly string[]).includes(f))
     throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
   return f as OutputFormat;
+}
+
+/**
+ * Records a run in the account's history. A read-only run (a read-only mount, a copy being inspected) has
+ * done its work when the store cannot be written: that is a warning, not a failure.
+ */
+async function addToHistory(
+  ctx: CommandContext,
+  account: Account,
+  entry: Parameters<Account['history']['add']>[0],
+): Promise<void> {
+  try {
+    await account.history.add(entry);
+  } catch (e) {
+    if (!ctx.readOnly) throw e;
+    ctx.stderr.write(`mdw: warning: the run was not added to the history: ${errorMessage(e)}\n`);
+  }
 }
 
 /** Runs `script` in a new session and prints every statement's outcome; 1 if a statement failed. */
@@ -65,7 +83,7 @@ export async function runAndPrint(
     writer.end();
   } finally {
     await session.close();
-    await account.history.add({
+    await addToHistory(ctx, account, {
       worksheetId,
       sql: script,
       startedAt,

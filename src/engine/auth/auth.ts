@@ -116,7 +116,8 @@ export class AuthService {
 
   /**
    * Checks a code and signs in, creating the account on its first sign-in. AUTH_CODE_WRONG (tries left, or that
-   * the code is now invalid), AUTH_CODE_EXPIRED (expired, replaced or never sent), AUTH_CODE_USED.
+   * the code is now invalid); AUTH_CODE_EXPIRED, with one message, when no code is valid (never sent, expired,
+   * replaced or already used).
    */
   async verifyCode(email: string, code: string): Promise<SignIn> {
     const address = normalizeEmail(email);
@@ -126,20 +127,11 @@ export class AuthService {
       (tx): EngineError | { token: string; created: boolean; expiresAt: number } => {
         const now = this.store.now();
         const pending = tx.get(T.code, emailHash) as CodeRecord | undefined;
-        if (!pending) {
-          return new EngineError(
-            'AUTH_CODE_EXPIRED',
-            'There is no valid code for this address (it expired or was replaced). Request a new code.',
-          );
-        }
-        if (pending.used)
-          return new EngineError(
-            'AUTH_CODE_USED',
-            'This code was already used. Request a new code to sign in again.',
-          );
-        if (now >= pending.expiresAt) {
-          tx.delete(T.code, emailHash);
-          return new EngineError('AUTH_CODE_EXPIRED', 'This code has expired. Request a new code.');
+        // Never sent, replaced, expired or already used all get one answer: telling "used" apart would show
+        // anyone who types an address that its owner signed in moments ago.
+        if (!pending || pending.used || now >= pending.expiresAt) {
+          if (pending && !pending.used) tx.delete(T.code, emailHash);
+          return noValidCode();
         }
         const expected = Buffer.from(pending.hash, 'hex');
         const actual = Buffer.from(
@@ -251,4 +243,11 @@ function rateLimited(waitMs: number, why: string): EngineError {
   const when =
     seconds < 120 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${Math.ceil(seconds / 60)} minutes`;
   return new EngineError('AUTH_RATE_LIMITED', `No new code yet: ${why}. Try again in ${when}.`);
+}
+
+function noValidCode(): EngineError {
+  return new EngineError(
+    'AUTH_CODE_EXPIRED',
+    'There is no valid code for this address: it expired, was replaced or was already used. Request a new code.',
+  );
 }

@@ -1,4 +1,4 @@
-import { isName, keywordOf, lex, type SqlToken } from './lexer.js';
+import { isName, keywordOf, lex, type SqlToken } from '../../shared/sqlLexer.js';
 
 /** A table or view a statement names, with its alias. */
 export interface RelationRef {

@@ -1,5 +1,5 @@
 import { EngineError } from '../errors.js';
-import { splitStatements } from '../query/split.js';
+import { splitStatements } from '../../shared/sqlLexer.js';
 
 /** How SQL is formatted. */
 export interface FormatOptions {

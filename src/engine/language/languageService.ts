@@ -2,7 +2,6 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CatalogColumn, CatalogObject } from '../catalog.js';
 import { EngineError, type EngineErrorCode } from '../errors.js';
 import { quoteIdent, quoteQualified } from '../names.js';
-import { splitStatements, type StatementRange } from '../query/split.js';
 import { sqlError } from '../query/sqlError.js';
 import type { Warehouse } from '../warehouse.js';
 import {
@@ -13,7 +12,14 @@ import {
   statementTokens,
   type RelationRef,
 } from './context.js';
-import { isName, keywordOf, lex, type SqlToken } from './lexer.js';
+import {
+  isName,
+  keywordOf,
+  lex,
+  splitStatements,
+  type SqlToken,
+  type StatementRange,
+} from '../../shared/sqlLexer.js';
 import {
   loadFunctions,
   loadKeywords,
@@ -313,10 +319,10 @@ export class LanguageService {
     scopeIn: LanguageScope = {},
     isCancelled: () => boolean = () => false,
   ): Promise<LanguageDiagnostic[]> {
-    const statements = splitStatements(text).slice(0, MAX_DIAGNOSED_STATEMENTS);
+    const tokens = lex(text);
+    const statements = splitStatements(text, tokens).slice(0, MAX_DIAGNOSED_STATEMENTS);
     if (statements.length === 0) return [];
     const scope = await this.scope(scopeIn);
-    const tokens = lex(text);
     return this.exclusive(async (c) => {
       await this.useScope(c, scope);
       const found: LanguageDiagnostic[] = [];

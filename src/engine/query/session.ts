@@ -107,6 +107,9 @@ export class Session {
   private closed = false;
   private executing = false;
   private cancelRequested = false;
+  /** True from the call that starts a statement in DuckDB until that call returns. */
+  private starting = false;
+  private reinterrupt: ReturnType<typeof setInterval> | undefined;
   private keeping: Promise<EngineError | undefined> = Promise.resolve(undefined);
   private keepingActive = false;
   private readonly tx = {
@@ -301,6 +304,17 @@ export class Session {
     if (this.closed || !this.busy) return;
     this.cancelRequested = true;
     this.connection.interrupt();
+    // DuckDB drops an interrupt that arrives before its query has started (the native call runs on
+    // another thread), so while the statement is still starting, interrupt again until it gives up.
+    this.reinterrupt ??= setInterval(() => {
+      if (this.cancelRequested && this.starting && !this.closed) {
+        this.connection.interrupt();
+        return;
+      }
+      clearInterval(this.reinterrupt);
+      this.reinterrupt = undefined;
+    }, 20);
+    this.reinterrupt.unref?.();
   }
 
   /**
@@ -423,6 +437,7 @@ export class Session {
     for (let i = 0; i < extracted.count; i++) {
       const started = Date.now();
       const prepared = await extracted.prepare(i);
+      if (this.cancelRequested) throw interrupted();
       const type = prepared.statementType as number;
       const keyword = /^\s*(\w+)/.exec(range.text)?.[1]?.toUpperCase() ?? '';
       if (
@@ -444,7 +459,13 @@ export class Session {
     started: number,
     script: string,
   ): Promise<StatementOutcome> {
-    const result = await prepared.stream();
+    this.starting = true;
+    let result: DuckDBResult;
+    try {
+      result = await prepared.stream();
+    } finally {
+      this.starting = false;
+    }
     if ((result.returnType as number) === QUERY_RESULT) {
       return {
         ...info,
@@ -593,7 +614,8 @@ export class Session {
         this.tx.open = false;
         this.tx.aborted = false;
         this.tx.touched = new Set();
-        if (keyword === 'ROLLBACK' || keyword === 'ABORT') this.notify(touched);
+        // Other connections (the Databases view) see the DDL of a transaction only once it ends.
+        this.notify(touched);
       }
       return;
     }

@@ -48,24 +48,7 @@ async function acquire(file: string, timeoutMs: number): Promise<void> {
     at: new Date().toISOString(),
   } satisfies LockInfo);
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
-    try {
-      const fd = fs.openSync(file, 'wx', 0o600);
-      try {
-        fs.writeSync(fd, body);
-      } finally {
-        fs.closeSync(fd);
-      }
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new EngineError(
-          'STORE_LOCKED',
-          `Cannot create the lock file ${file}: ${errorMessage(e)}`,
-          undefined,
-          { cause: e },
-        );
-      }
-    }
+    if (create(file, body)) return;
     const owner = readOwner(file);
     if (owner === 'gone') continue;
     if (owner ? isStale(file, owner) : ageMs(file) > UNREADABLE_LOCK_STALE_MS) {
@@ -83,7 +66,64 @@ async function acquire(file: string, timeoutMs: number): Promise<void> {
   }
 }
 
-const UNREADABLE_LOCK_STALE_MS = 10_000;
+/**
+ * A lock that is empty or not JSON was left by a process that could not finish writing it (a full disk, a
+ * crash): {@link create} never shows a partial lock where hard links work, and where they do not, a live
+ * writer fills it within microseconds.
+ */
+const UNREADABLE_LOCK_STALE_MS = 1_000;
+
+/**
+ * Creates the lock file holding `body` at once: written under a temporary name, then hard-linked to `file`
+ * (fails if it exists). False if another holder has it. A write that fails (disk full) leaves nothing.
+ */
+function create(file: string, body: string): boolean {
+  const temp = `${file}.new-${crypto.randomBytes(6).toString('hex')}`;
+  try {
+    fs.writeFileSync(temp, body, { flag: 'wx', mode: 0o600 });
+    fs.linkSync(temp, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (fs.existsSync(temp) && (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS')) {
+      return createInPlace(file, body); // a file system without hard links (FAT, some network shares)
+    }
+    throw cannotCreate(file, e);
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+function createInPlace(file: string, body: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw cannotCreate(file, e);
+  }
+  try {
+    fs.writeSync(fd, body);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw cannotCreate(file, e);
+  }
+  fs.closeSync(fd);
+  return true;
+}
+
+function cannotCreate(file: string, e: unknown): EngineError {
+  return new EngineError(
+    'STORE_LOCKED',
+    `Cannot create the lock file ${file}: ${errorMessage(e)}`,
+    undefined,
+    {
+      cause: e,
+    },
+  );
+}
 
 function ageMs(file: string): number {
   try {
@@ -97,8 +137,17 @@ function readOwner(file: string): LockInfo | 'gone' | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return 'gone';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    // Not a file we can read (a folder of that name, no permission): no amount of waiting helps.
+    throw new EngineError(
+      'STORE_LOCKED',
+      `Cannot read the lock file ${file}: ${errorMessage(e)}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
   }
   try {
     const info = JSON.parse(text) as LockInfo;

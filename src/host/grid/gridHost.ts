@@ -1,4 +1,5 @@
 // Kept free of `vscode` so the webview tests can drive it from plain Node over a real result.
+import { errorLogText } from '../../engine/errors.js';
 import { formatRows } from '../../shared/cellFormat.js';
 import {
   isWebviewMessage,
@@ -197,7 +198,7 @@ export class GridHost {
     } catch (err) {
       const code = err instanceof RequestError ? err.code : ((err as { code?: unknown }).code ?? 'INTERNAL');
       const message = err instanceof Error ? err.message : String(err);
-      this.options.log?.(`grid: ${request.method} failed: ${message}`);
+      this.options.log?.(`grid: ${request.method} failed: ${errorLogText(err)}`);
       if (token.cancelled) this.finish(request.id, token);
       else {
         this.tokens.delete(request.id);

@@ -6,8 +6,10 @@ import { PlanPanel } from '../../views/plan/planPanel.js';
 import { registerCommand } from '../commands.js';
 import type { Logger } from '../logger.js';
 import type { QueryRunner } from '../queryRunner.js';
-import { documentKey, type WarehouseService } from '../warehouseService.js';
-import { SQL_SELECTOR } from './languageServices.js';
+import { requireSqlTarget } from '../run/activeSql.js';
+import type { RunController } from '../run/runController.js';
+import type { WorksheetEditorProvider } from '../../views/worksheetEditor/worksheetEditorProvider.js';
+import { documentKey } from '../warehouseService.js';
 import { LENS_COMMANDS } from './statementCodeLens.js';
 
 /** Command ids of the plan view. */
@@ -24,10 +26,10 @@ export class ExplainCommands implements vscode.Disposable {
   static register(
     context: vscode.ExtensionContext,
     logger: Logger,
-    warehouse: WarehouseService,
     runner: QueryRunner,
+    worksheets: WorksheetEditorProvider,
   ): ExplainCommands {
-    const commands = new ExplainCommands(context.extensionUri, warehouse);
+    const commands = new ExplainCommands(context.extensionUri, runner.runs, worksheets);
     context.subscriptions.push(commands);
     const log = logger.component('plan');
     registerCommand(context, log, PLAN_COMMANDS.explain, (uri?: vscode.Uri, start?: number, end?: number) =>
@@ -44,7 +46,7 @@ export class ExplainCommands implements vscode.Disposable {
       log,
       PLAN_COMMANDS.runRange,
       async (uri?: vscode.Uri, start?: number, end?: number) => {
-        const { document, range } = await target(uri, start, end);
+        const { document, range } = await commands.target(uri, start, end);
         return runner.run({ key: documentKey(document), document }, document.getText(), range);
       },
     );
@@ -53,65 +55,73 @@ export class ExplainCommands implements vscode.Disposable {
 
   private constructor(
     extensionUri: vscode.Uri,
-    private readonly warehouse: WarehouseService,
+    private readonly runs: RunController,
+    private readonly worksheets: WorksheetEditorProvider,
   ) {
     this.panel = new PlanPanel(extensionUri);
   }
 
-  /** Explains the given range, else the selection or the statement at the cursor, in the document's session. */
+  /**
+   * Explains the given range, else the selection or the statement at the cursor of the active text or
+   * worksheet editor, in the document's session. Cancel stops an Explain Analyze.
+   */
   async explain(
     analyze: boolean,
     uri?: vscode.Uri,
     start?: number,
     end?: number,
   ): Promise<QueryPlan | undefined> {
-    const { document, range } = await target(uri, start, end);
-    const sql = document.getText().slice(range.start, range.end);
-    const key = documentKey(document);
+    const { key, text, range } = await this.target(uri, start, end);
+    const sql = text.slice(range.start, range.end);
     this.panel.loading(sql.trim(), analyze);
     try {
-      const session = await this.warehouse.session(key);
-      const plan = await explain(session, sql, { analyze });
+      const plan = await this.runs.exclusive(key, (session) => explain(session, sql, { analyze }), {
+        cancellable: analyze,
+      });
       this.panel.show(plan);
       return plan;
     } catch (e) {
       this.panel.error(e instanceof Error ? e.message : String(e));
       throw e;
-    } finally {
-      await this.warehouse.refreshState(key);
     }
+  }
+
+  /** The document and statement range a command works on: the arguments, else the active SQL editor. */
+  async target(
+    uri: vscode.Uri | undefined,
+    start: number | undefined,
+    end: number | undefined,
+  ): Promise<{
+    key: string;
+    document: vscode.TextDocument;
+    text: string;
+    range: { start: number; end: number };
+  }> {
+    if (uri instanceof vscode.Uri && typeof start === 'number' && typeof end === 'number') {
+      const document = await vscode.workspace.openTextDocument(uri);
+      return { key: documentKey(document), document, text: document.getText(), range: { start, end } };
+    }
+    const target = requireSqlTarget(this.worksheets);
+    const text = target.text();
+    const { from, to } = await target.selection();
+    if (from !== to)
+      return {
+        key: target.key,
+        document: target.document,
+        text,
+        range: { start: Math.min(from, to), end: Math.max(from, to) },
+      };
+    const statement = statementAt(text, from);
+    if (!statement) throw new Error('There is no SQL statement here.');
+    return {
+      key: target.key,
+      document: target.document,
+      text,
+      range: { start: statement.start, end: statement.end },
+    };
   }
 
   dispose(): void {
     this.panel.dispose();
   }
-}
-
-/** The document and statement range a command works on. */
-async function target(
-  uri: vscode.Uri | undefined,
-  start: number | undefined,
-  end: number | undefined,
-): Promise<{ document: vscode.TextDocument; range: { start: number; end: number } }> {
-  if (uri instanceof vscode.Uri && typeof start === 'number' && typeof end === 'number') {
-    const document = await vscode.workspace.openTextDocument(uri);
-    return { document, range: { start, end } };
-  }
-  const editor = vscode.window.activeTextEditor;
-  if (!editor || vscode.languages.match(SQL_SELECTOR, editor.document) === 0) {
-    throw new Error('Open a .sql file (or a worksheet) and put the cursor in a statement first.');
-  }
-  const document = editor.document;
-  if (!editor.selection.isEmpty) {
-    return {
-      document,
-      range: {
-        start: document.offsetAt(editor.selection.start),
-        end: document.offsetAt(editor.selection.end),
-      },
-    };
-  }
-  const statement = statementAt(document.getText(), document.offsetAt(editor.selection.active));
-  if (!statement) throw new Error('There is no SQL statement here.');
-  return { document, range: { start: statement.start, end: statement.end } };
 }

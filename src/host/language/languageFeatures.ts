@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../logger.js';
+import type { WorksheetEditorProvider } from '../../views/worksheetEditor/worksheetEditorProvider.js';
 import type { QueryRunner } from '../queryRunner.js';
 import type { WarehouseService } from '../warehouseService.js';
 import { SqlCompletionProvider } from './completionProvider.js';
@@ -25,6 +26,7 @@ export function registerLanguageFeatures(
   logger: Logger,
   warehouse: WarehouseService,
   runner: QueryRunner,
+  worksheets: WorksheetEditorProvider,
 ): LanguageFeatures {
   const services = new LanguageServices(warehouse, logger.component('language'));
   context.subscriptions.push(services);
@@ -33,8 +35,8 @@ export function registerLanguageFeatures(
   SqlSignatureHelpProvider.register(context, services);
   StatementCodeLensProvider.register(context);
   StatementFoldingProvider.register(context);
-  SqlFormattingProvider.register(context, logger);
+  SqlFormattingProvider.register(context, logger, worksheets);
   const diagnostics = SqlDiagnostics.register(context, services);
-  const explain = ExplainCommands.register(context, logger, warehouse, runner);
+  const explain = ExplainCommands.register(context, logger, runner, worksheets);
   return { services, diagnostics, explain };
 }

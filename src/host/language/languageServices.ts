@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { errorLogText } from '../../engine/errors.js';
 import { LanguageService, type LanguageScope } from '../../engine/language/languageService.js';
 import type { Warehouse } from '../../engine/warehouse.js';
 import type { ComponentLogger } from '../logger.js';
@@ -37,11 +38,11 @@ export class LanguageServices implements vscode.Disposable {
         this.drop();
         const service = new LanguageService(warehouse);
         this.current = { warehouse, service };
-        void service.warm().catch((e) => this.log.debug(`language warm-up failed: ${String(e)}`));
+        void service.warm().catch((e) => this.log.debug(`language warm-up failed: ${errorLogText(e)}`));
       }
       return this.current.service;
     } catch (e) {
-      this.log.debug(`language features unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.debug(`language features unavailable: ${errorLogText(e)}`);
       return undefined;
     }
   }

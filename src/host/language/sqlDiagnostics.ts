@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { errorLogText } from '../../engine/errors.js';
 import { affectsLanguage, readLanguageSettings } from './languageSettings.js';
 import { SQL_SELECTOR, type LanguageServices } from './languageServices.js';
 
@@ -110,7 +111,7 @@ export class SqlDiagnostics implements vscode.Disposable {
         }),
       );
     } catch (e) {
-      this.services.log.debug(`diagnostics skipped: ${e instanceof Error ? e.message : String(e)}`);
+      this.services.log.debug(`diagnostics skipped: ${errorLogText(e)}`);
     }
   }
 }

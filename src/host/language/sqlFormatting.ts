@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { formatRange, formatSql, type FormatOptions } from '../../engine/language/format.js';
+import type { WorksheetEditorProvider } from '../../views/worksheetEditor/worksheetEditorProvider.js';
 import { COMMANDS, registerCommand } from '../commands.js';
 import type { Logger } from '../logger.js';
 import { readLanguageSettings } from './languageSettings.js';
@@ -9,7 +10,11 @@ import { SQL_SELECTOR } from './languageServices.js';
 export class SqlFormattingProvider
   implements vscode.DocumentFormattingEditProvider, vscode.DocumentRangeFormattingEditProvider
 {
-  static register(context: vscode.ExtensionContext, logger: Logger): SqlFormattingProvider {
+  static register(
+    context: vscode.ExtensionContext,
+    logger: Logger,
+    worksheets?: WorksheetEditorProvider,
+  ): SqlFormattingProvider {
     const provider = new SqlFormattingProvider();
     context.subscriptions.push(
       vscode.languages.registerDocumentFormattingEditProvider(SQL_SELECTOR, provider),
@@ -17,6 +22,15 @@ export class SqlFormattingProvider
     );
     registerCommand(context, logger.component('format'), COMMANDS.formatSql, async () => {
       const editor = vscode.window.activeTextEditor;
+      const sheet = worksheets?.active();
+      if (sheet && (sheet.panel.active || !editor)) {
+        // The worksheet's document is the model: the webview follows the edit.
+        const edit = new vscode.WorkspaceEdit();
+        for (const e of await provider.documentEdits(sheet.document, { tabSize: 2, insertSpaces: true }))
+          edit.replace(sheet.document.uri, e.range, e.newText);
+        await vscode.workspace.applyEdit(edit);
+        return;
+      }
       if (!editor || vscode.languages.match(SQL_SELECTOR, editor.document) === 0) {
         throw new Error('Open a .sql file to format it.');
       }

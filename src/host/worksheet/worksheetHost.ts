@@ -1,14 +1,14 @@
 // The host side of the worksheet editor, kept free of `vscode` so the webview tests drive it from plain
 // Node over a real engine. The document (a VS Code TextDocument in the extension) stays the model: the
-// webview's edits are applied to it, and its other changes are sent to the webview.
+// webview's edits are applied to it, and its other changes are sent to the webview. Runs, the session,
+// the transaction and export belong to the RunController: this is a presenter of its runs.
 import type { Catalog } from '../../engine/catalog.js';
 import type { EngineError } from '../../engine/errors.js';
-import { statementAt, type Session, type StatementOutcome } from '../../engine/query/index.js';
 import {
   isWorksheetMessage,
   type CatalogItem,
+  type ExportFormat,
   type HostMessage,
-  type RunMessage,
   type TextChange,
   type WorksheetHostMessage,
   type WorksheetMarker,
@@ -16,9 +16,10 @@ import {
   type WorksheetSession,
   type WorksheetWebviewMessage,
 } from '../../shared/protocol.js';
+import type { ResultSource, ResultView } from '../../shared/results.js';
 import { applyChanges, diffText } from '../../shared/textSync.js';
-import { GridHost, type GridHostOptions, type GridRun } from '../grid/gridHost.js';
-import { runMessage, tabTitle } from '../grid/runMessages.js';
+import { GridHost, type GridRun } from '../grid/gridHost.js';
+import { RunController, type Run, type Subscription } from '../run/runController.js';
 
 /** The worksheet's text document as the host sees it: LF line breaks, a version that grows on change. */
 export interface WorksheetDocument {
@@ -34,20 +35,28 @@ export interface WorksheetDocument {
 export interface WorksheetHostOptions {
   document: WorksheetDocument;
   post(message: HostMessage | WorksheetHostMessage): void;
-  /** The document's session, opened on first use. */
-  session(): Promise<Session>;
+  /** The one run controller: it owns the document's session, runs, transaction and export. */
+  runs: RunController;
+  /** The document's session key (its URI). */
+  key: string;
   catalog(): Promise<Catalog>;
   /** Formats SQL; absent means Format is unavailable. */
   format?(text: string): Promise<string>;
-  /** Called after a run or a USE may have changed the session (database, schema, transaction). */
-  sessionChanged?(): Promise<void> | void;
-  exportResult?: GridHostOptions['exportResult'];
+  /** Writes a result of `run` to a file the user picks (progress and notification); absent: unsupported. */
+  exportResult?(
+    run: Run,
+    resultId: string,
+    format: ExportFormat,
+    view: ResultView,
+  ): Promise<{ saved: boolean; target?: string }>;
   /** Shows an error outside the webview (e.g. a failed format). */
   showError?(message: string): void;
   log?(line: string): void;
 }
 
 const SUMMARY_REFRESH_MS = 500;
+/** How long a palette command waits for the webview to report its selection. */
+const SELECTION_WAIT_MS = 10_000;
 
 interface OwnEdit {
   expected: string;
@@ -65,28 +74,49 @@ export class WorksheetHost {
   readonly grid: GridHost;
   private text: string;
   private queue: Promise<void> = Promise.resolve();
-  /** One user of the session at a time: a run, the state read after it, a USE. */
-  private sessionLock: Promise<unknown> = Promise.resolve();
   private own: OwnEdit | undefined;
-  private running = false;
-  private runCounter = 0;
   private current: { database: string; schema: string } | undefined;
   private watchers: ReturnType<typeof setInterval>[] = [];
   private disposed = false;
+  private readonly subscriptions: Subscription[];
+  /** Runs already shown with their first rows. */
+  private shownFirst: string | undefined;
+  private nextSelection = 1;
+  /** The selection the webview last reported unasked. */
+  private lastSelection = { from: 0, to: 0 };
+  private readonly selections = new Map<number, (s: { from: number; to: number }) => void>();
+  private sessionPosting: Promise<void> | undefined;
+  private sessionAgain = false;
 
   constructor(private readonly options: WorksheetHostOptions) {
     this.text = options.document.text();
     this.grid = new GridHost({
       post: (m) => this.post(m),
-      ...(options.exportResult ? { exportResult: options.exportResult } : {}),
+      ...(options.exportResult
+        ? { exportResult: (source, format, view) => this.export(source, format, view) }
+        : {}),
       reveal: (line, column) => this.post({ type: 'select', line, column }),
       ...(options.log ? { log: options.log } : {}),
     });
+    const runs = options.runs;
+    const mine = (run: Run): boolean => run.key === options.key;
+    this.subscriptions = [
+      runs.claim(options.key),
+      runs.onDidStartRun((run) => mine(run) && this.started(run)),
+      runs.onDidUpdateRun((run) => mine(run) && this.updated(run)),
+      runs.onDidFinishRun((run) => mine(run) && this.finished(run)),
+      runs.onDidChangeState((key) => key === options.key && void this.postSession()),
+    ];
   }
 
   /** True while a run of this worksheet is going on. */
   get isRunning(): boolean {
-    return this.running;
+    return this.options.runs.isRunning(this.options.key);
+  }
+
+  /** The document's text as the host has it (LF line breaks). */
+  get documentText(): string {
+    return this.text;
   }
 
   /** Entry point for everything the webview posts. Never throws. */
@@ -125,33 +155,72 @@ export class WorksheetHost {
     this.post({ type: 'changed', version, changes });
   }
 
-  /** Runs the statement at (or the selection between) offsets, or every statement. */
-  run(mode: 'statement' | 'all', from: number, to: number): Promise<void> {
-    return this.enqueue(() => this.startRun(mode, from, to));
+  /**
+   * The webview's selection (offsets into the document's LF text), once every keystroke before it is in
+   * the document. Without an answer in time (no webview), the selection it last reported.
+   */
+  selection(): Promise<{ from: number; to: number }> {
+    const id = this.nextSelection++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.selections.delete(id);
+        this.options.log?.('worksheet: the webview did not report its selection in time');
+        resolve(this.lastSelection);
+      }, SELECTION_WAIT_MS);
+      this.selections.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.post({ type: 'selectionRequest', id });
+    });
+  }
+
+  /**
+   * Runs the statement at (or the selection between) offsets, or every statement; resolves when the
+   * run has ended (undefined when there was nothing to run or it could not start).
+   */
+  async run(mode: 'statement' | 'all', from: number, to: number): Promise<Run | undefined> {
+    await this.queue;
+    const script = this.text;
+    const range = RunController.rangeFor(script, mode, from, to);
+    if (range === null) {
+      this.post({ type: 'markers', markers: [] });
+      this.grid.showRun({
+        id: `ws-empty-${Date.now()}`,
+        results: [],
+        messages: [{ kind: 'info', statement: '', text: 'There is no SQL statement to run here.' }],
+      });
+      return undefined;
+    }
+    try {
+      return await this.options.runs.run({
+        key: this.options.key,
+        document: this.options.key,
+        script,
+        ...(range ? { range } : {}),
+      });
+    } catch (e) {
+      this.options.showError?.(e instanceof Error ? e.message : String(e));
+      return undefined;
+    }
   }
 
   /** Interrupts the running statement. */
   cancel(): void {
-    void this.options
-      .session()
-      .then((s) => s.cancel())
-      .catch(() => undefined);
+    this.options.runs.cancel(this.options.key);
   }
 
   dispose(): void {
     this.disposed = true;
     this.stopWatching();
     this.grid.dispose();
+    for (const s of this.subscriptions) s.dispose();
+    for (const resolve of this.selections.values()) resolve({ from: 0, to: 0 });
+    this.selections.clear();
   }
 
   private post(message: HostMessage | WorksheetHostMessage): void {
     if (!this.disposed) this.options.post(message);
-  }
-
-  private withSession<T>(work: (session: Session) => Promise<T>): Promise<T> {
-    const next = this.sessionLock.then(async () => work(await this.options.session()));
-    this.sessionLock = next.catch(() => undefined);
-    return next;
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
@@ -165,8 +234,20 @@ export class WorksheetHost {
   private ready(): void {
     this.text = this.options.document.text();
     this.post({ type: 'init', text: this.text, version: this.options.document.version() });
-    this.post({ type: 'runState', running: this.running });
-    void this.postSession();
+    const last = this.options.runs.lastRun(this.options.key);
+    const running = this.isRunning;
+    this.post({
+      type: 'runState',
+      running,
+      ...(running && last ? { startedAt: last.startedAt } : {}),
+    });
+    // Opens the session (and reads its database and schema) for the toolbar.
+    void this.options.runs
+      .open(this.options.key)
+      .catch((e: unknown) =>
+        this.options.log?.(`worksheet: no session yet: ${e instanceof Error ? e.message : String(e)}`),
+      )
+      .then(() => this.postSession());
   }
 
   private receive(message: WorksheetWebviewMessage): void {
@@ -186,6 +267,16 @@ export class WorksheetHost {
       case 'use':
         void this.enqueue(() => this.use(message.database, message.schema));
         return;
+      case 'selection': {
+        if (message.id === 0) {
+          this.lastSelection = { from: message.from, to: message.to };
+          return;
+        }
+        const resolve = this.selections.get(message.id);
+        this.selections.delete(message.id);
+        resolve?.({ from: message.from, to: message.to });
+        return;
+      }
       case 'wsRequest':
         void this.request(message.id, message.method, message.params);
         return;
@@ -263,87 +354,53 @@ export class WorksheetHost {
 
   private async use(database: string, schema?: string): Promise<void> {
     try {
-      await this.withSession((session) => session.use(database, schema));
+      await this.options.runs.use(this.options.key, database, schema);
     } catch (e) {
       this.options.showError?.(e instanceof Error ? e.message : String(e));
+      await this.postSession();
     }
-    await this.postSession();
   }
 
-  private async startRun(mode: 'statement' | 'all', from: number, to: number): Promise<void> {
-    if (this.running) {
-      this.options.showError?.('This worksheet is already running: wait for it or cancel.');
-      return;
-    }
-    const script = this.text;
-    let range: { start: number; end: number } | undefined;
-    if (mode === 'statement') {
-      const a = Math.min(from, to, script.length);
-      const b = Math.min(Math.max(from, to), script.length);
-      if (a < b) range = { start: a, end: b };
-      else {
-        const statement = statementAt(script, a);
-        if (statement) range = { start: statement.start, end: statement.terminatorEnd };
-      }
-    }
-    const runId = `ws-run-${++this.runCounter}`;
-    if (!script.slice(range?.start ?? 0, range?.end ?? script.length).trim()) {
-      this.post({ type: 'markers', markers: [] });
-      this.grid.showRun({
-        id: runId,
-        results: [],
-        messages: [{ kind: 'info', statement: '', text: 'There is no SQL statement to run here.' }],
+  private async export(
+    source: ResultSource,
+    format: ExportFormat,
+    view: ResultView,
+  ): Promise<{ saved: boolean; target?: string }> {
+    const resultId = source.summary().resultId;
+    const run = this.options.runs.runOf(this.options.key, resultId);
+    if (!run || !this.options.exportResult)
+      throw Object.assign(new Error('This result is no longer available. Run the query again.'), {
+        code: 'RESULT_NOT_FOUND',
       });
-      return;
-    }
-    this.running = true;
-    // Not awaited: edits typed while a query runs must not wait behind it.
-    void this.execute(runId, script, range);
+    return this.options.exportResult(run, resultId, format, view);
   }
 
-  private async execute(
-    runId: string,
-    script: string,
-    range?: { start: number; end: number },
-  ): Promise<void> {
-    const startedAt = Date.now();
-    this.post({ type: 'runState', running: true, startedAt });
-    this.post({ type: 'markers', markers: [] });
+  private started(run: Run): void {
     this.stopWatching();
-    const outcomes: StatementOutcome[] = [];
-    const run: GridRun = { id: runId, results: [], messages: [] };
-    let shown = false;
-    let failure: RunMessage | undefined;
-    try {
-      await this.withSession(async (session) => {
-        for await (const outcome of session.runIter(script, range ? { range } : {})) {
-          outcomes.push(outcome);
-          if (outcome.status === 'rows') {
-            run.results.push({ title: tabTitle(outcome.sql, run.results.length), source: outcome.result });
-            this.watch(outcome.result);
-          }
-          if (outcome.status === 'rows' && !shown) {
-            shown = true;
-            this.grid.showRun({ ...run, results: [...run.results], messages: outcomes.map(runMessage) });
-          }
-        }
-      });
-    } catch (e) {
-      failure = { kind: 'error', statement: '', text: e instanceof Error ? e.message : String(e) };
-    } finally {
-      this.running = false;
-    }
-    run.messages = outcomes.map(runMessage);
-    if (failure) run.messages.push(failure);
-    this.grid.showRun(run);
+    this.shownFirst = undefined;
+    this.post({ type: 'runState', running: true, startedAt: run.startedAt });
+    this.post({ type: 'markers', markers: [] });
+  }
+
+  /** The first rows show while DuckDB keeps producing the rest and later statements run. */
+  private updated(run: Run): void {
+    const last = run.outcomes.at(-1);
+    if (last?.status === 'rows') this.watch(last.result);
+    if (run.results.length === 0 || this.shownFirst === run.id) return;
+    this.shownFirst = run.id;
+    this.grid.showRun(gridRun(run));
+  }
+
+  private finished(run: Run): void {
+    this.grid.showRun(gridRun(run));
     const markers: WorksheetMarker[] = [];
-    for (const o of outcomes) {
+    for (const o of run.outcomes) {
       if (o.status !== 'error' || o.error.code === 'INTERRUPTED') continue;
-      markers.push(marker(script, o.error, o.range.start));
+      markers.push(marker(run.script, o.error, o.range.start));
     }
     this.post({ type: 'markers', markers });
-    this.post({ type: 'runState', running: false, elapsedMs: Date.now() - startedAt });
-    await this.postSession();
+    this.post({ type: 'runState', running: false, elapsedMs: Math.round(run.durationMs) });
+    void this.postSession();
   }
 
   private watch(result: { id: string; complete: boolean; whenComplete(): Promise<unknown> }): void {
@@ -364,25 +421,37 @@ export class WorksheetHost {
     this.watchers = [];
   }
 
-  /** Tells the extension (status bar) and the toolbar the session's database, schema and transaction. */
-  private async postSession(): Promise<void> {
+  /** Tells the toolbar the session's database, schema and transaction (coalesced: one read at a time). */
+  private postSession(): Promise<void> {
+    if (this.sessionPosting) {
+      this.sessionAgain = true;
+      return this.sessionPosting;
+    }
+    this.sessionPosting = (async () => {
+      do {
+        this.sessionAgain = false;
+        await this.readSession();
+      } while (this.sessionAgain && !this.disposed);
+    })().finally(() => {
+      this.sessionPosting = undefined;
+    });
+    return this.sessionPosting;
+  }
+
+  private async readSession(): Promise<void> {
     try {
-      const state = await this.withSession(async (session) => {
-        await this.options.sessionChanged?.();
-        if (session.isClosed) return undefined;
-        const current = await session.current();
-        return { current, transaction: session.transaction };
-      });
-      if (!state) return;
-      this.current = state.current;
+      const state = this.options.runs.state(this.options.key);
+      if (state.database === undefined || state.schema === undefined) return;
+      const current = { database: state.database, schema: state.schema };
+      this.current = current;
       const catalog = await this.options.catalog();
       const databases = (await catalog.databases()).map((d) => d.name);
       const schemas = await catalog
-        .schemas(state.current.database)
+        .schemas(current.database)
         .then((s) => s.map((x) => x.name))
-        .catch(() => [state.current.schema]);
+        .catch(() => [current.schema]);
       const session: WorksheetSession = {
-        ...state.current,
+        ...current,
         transaction: state.transaction,
         databases,
         schemas,
@@ -492,6 +561,15 @@ export class WorksheetHost {
     const table = (await objectsOf(db, schema)).find((o) => same(o.label, c));
     return table ? columnsOf(db, schema, table.label) : items;
   }
+}
+
+/** What the grid shows of a run: a tab per result plus Messages. */
+function gridRun(run: Run): GridRun {
+  return {
+    id: run.id,
+    results: run.results.map((e) => ({ title: e.title, source: e.result })),
+    messages: run.messages,
+  };
 }
 
 /** The error's marker: the word at its position, else the first line of its statement. */

@@ -56,9 +56,10 @@ export class HistoryCommands {
             o.status === 'rows' ? o.result.whenComplete().catch(() => undefined) : undefined,
           ),
         );
+        const document = run.document !== undefined ? vscode.Uri.parse(run.document) : undefined;
         const worksheetId =
-          run.document?.scheme === WORKSHEET_SCHEME && run.document.authority === current.tag
-            ? ((await this.fs.locate(run.document).catch(() => undefined))?.node?.id ?? null)
+          document?.scheme === WORKSHEET_SCHEME && document.authority === current.tag
+            ? ((await this.fs.locate(document).catch(() => undefined))?.node?.id ?? null)
             : null;
         await current.account.history.add({ ...summarize(run), worksheetId });
         this.tree.refresh();
@@ -122,6 +123,10 @@ export function summarize(run: FinishedRun): Omit<HistoryInput, 'worksheetId'> {
       if (o.result.cancelled) status = 'cancelled';
     }
     if (o.status === 'changes') changes = (changes ?? 0) + o.changes;
+  }
+  if (status === 'ok' && run.status !== 'ok' && run.status !== 'running') {
+    status = run.status;
+    error = run.status === 'error' ? (run.error?.message ?? null) : null;
   }
   return {
     sql: run.sql,

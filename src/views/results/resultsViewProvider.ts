@@ -1,34 +1,18 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundlePage } from '../bundlePage.js';
-import type { KeptResult, Session } from '../../engine/query/index.js';
-import type { ExportFormat, HostMessage, RunInfo, RunMessage } from '../../shared/protocol.js';
+import type { KeptResult } from '../../engine/query/index.js';
+import type { ExportFormat, HostMessage, RunInfo } from '../../shared/protocol.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
 import { GridHost, type GridRun } from '../../host/grid/gridHost.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
+import { exportWithProgress } from '../../host/run/exportFlow.js';
+import type { Run, RunController, RunEntry } from '../../host/run/runController.js';
 
 /** One statement's rows as the Results view shows them. */
-export interface ResultsEntry {
-  title: string;
-  result: KeptResult;
-  /** The session that kept the rows (exports go through it). */
-  session: Session;
-}
+export type ResultsEntry = RunEntry;
 
 /** A run as the Results view shows it: a tab per result plus the Messages tab. */
-export interface ResultsRun {
-  id: string;
-  /** The document the statements came from; error positions refer to it. */
-  document?: vscode.Uri;
-  results: ResultsEntry[];
-  messages: RunMessage[];
-}
-
-const EXPORT_FILTERS: Record<ExportFormat, Record<string, string[]>> = {
-  csv: { CSV: ['csv'] },
-  parquet: { Parquet: ['parquet'] },
-  json: { JSON: ['json'] },
-};
+export type ResultsRun = Run;
 
 /**
  * The Results view in the panel: the grid webview (dist/webview/grid.js) fed through GridHost over the
@@ -46,14 +30,35 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
+    private readonly runs: RunController,
     private readonly log: ComponentLogger,
   ) {}
 
-  static register(context: vscode.ExtensionContext, logger: Logger): ResultsViewProvider {
-    const provider = new ResultsViewProvider(context.extensionUri, logger.component('results'));
+  /** The Results view presents every run that no editor of its own (a worksheet editor) shows. */
+  static register(
+    context: vscode.ExtensionContext,
+    logger: Logger,
+    runs: RunController,
+  ): ResultsViewProvider {
+    const provider = new ResultsViewProvider(context.extensionUri, runs, logger.component('results'));
+    let firstShown: string | undefined;
     context.subscriptions.push(
       provider,
       vscode.window.registerWebviewViewProvider(ResultsViewProvider.viewId, provider),
+      runs.onDidUpdateRun((run) => {
+        if (runs.isClaimed(run.key) || run.results.length === 0 || firstShown === run.id) return;
+        firstShown = run.id;
+        // Its own id: the webview restores tab state per run id, and the final run may open on Messages.
+        void provider.show({
+          ...run,
+          id: `${run.id}-first`,
+          results: [...run.results],
+          messages: [...run.messages],
+        });
+      }),
+      runs.onDidFinishRun((run) => {
+        if (!runs.isClaimed(run.key)) void provider.show(run);
+      }),
     );
     return provider;
   }
@@ -122,30 +127,15 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
     view: ResultView = {},
     to?: vscode.Uri,
   ): Promise<{ saved: boolean; target?: string }> {
-    const entry = this.current?.results.find((e) => e.result.id === source.summary().resultId);
-    if (!entry) throw new Error('This result is no longer available. Run the query again.');
-    const filters = format ? EXPORT_FILTERS[format] : { CSV: ['csv'], Parquet: ['parquet'], JSON: ['json'] };
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const name = `${entry.title.replace(/[^\w-]+/g, '_').slice(0, 40) || 'result'}.${format ?? 'csv'}`;
-    const target =
-      to ??
-      (await vscode.window.showSaveDialog({
-        title: `Export ${entry.title}`,
-        filters,
-        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}),
-      }));
-    if (!target) return { saved: false };
-    let file = target.fsPath;
-    if (format && path.extname(file).toLowerCase() !== `.${format}`) file += `.${format}`;
-    const written = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Exporting ${entry.title}…` },
-      () => entry.session.export(entry.result, file, view),
-    );
-    this.log.info(`exported ${written.rows} row(s) as ${path.extname(file)}`);
-    void vscode.window.showInformationMessage(
-      `Exported ${written.rows.toLocaleString('en-US')} rows to ${written.file}.`,
-    );
-    return { saved: true, target: written.file };
+    const resultId = source.summary().resultId;
+    const run = this.current;
+    if (!run?.results.some((e) => e.result.id === resultId))
+      throw new Error('This result is no longer available. Run the query again.');
+    return exportWithProgress(this.runs, this.log, run, resultId, {
+      ...(format ? { format } : {}),
+      view,
+      ...(to ? { to } : {}),
+    });
   }
 
   dispose(): void {
@@ -175,8 +165,9 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
   }
 
   private async reveal(line: number, column: number): Promise<void> {
-    const uri = this.current?.document;
-    if (!uri) return;
+    const document = this.current?.document;
+    if (!document) return;
+    const uri = vscode.Uri.parse(document);
     try {
       const document = await vscode.workspace.openTextDocument(uri);
       const position = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));

@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundlePage } from '../bundlePage.js';
-import type { ExportFormat, TextChange } from '../../shared/protocol.js';
+import type { TextChange } from '../../shared/protocol.js';
 import { toLf } from '../../shared/textSync.js';
-import type { ResultSource, ResultView } from '../../shared/results.js';
 import { WorksheetHost, type WorksheetDocument } from '../../host/worksheet/worksheetHost.js';
 import { formatSql } from '../../engine/language/format.js';
 import { formatOptions } from '../../host/language/sqlFormatting.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
+import { exportWithProgress } from '../../host/run/exportFlow.js';
+import type { RunController } from '../../host/run/runController.js';
 import { documentKey, type WarehouseService } from '../../host/warehouseService.js';
-
-const EXPORT_FILTERS: Record<ExportFormat, Record<string, string[]>> = {
-  csv: { CSV: ['csv'] },
-  parquet: { Parquet: ['parquet'] },
-  json: { JSON: ['json'] },
-};
 
 /** What tests see of an open worksheet editor. */
 export interface WorksheetEditorHandle {
@@ -68,10 +62,14 @@ class VsCodeDocument implements WorksheetDocument {
 export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider {
   static readonly viewType = 'microDataWarehouse.worksheet';
   private readonly editors = new Map<string, WorksheetEditorHandle>();
+  private readonly activeChanged = new vscode.EventEmitter<void>();
+  /** Fired when a worksheet editor became active or stopped being active. */
+  readonly onDidChangeActive = this.activeChanged.event;
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly service: WarehouseService,
+    private readonly runs: RunController,
     private readonly log: ComponentLogger,
   ) {}
 
@@ -79,18 +77,36 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     context: vscode.ExtensionContext,
     logger: Logger,
     service: WarehouseService,
+    runs: RunController,
   ): WorksheetEditorProvider {
     const provider = new WorksheetEditorProvider(
       context.extensionUri,
       service,
+      runs,
       logger.component('worksheet'),
     );
     context.subscriptions.push(
+      provider.activeChanged,
       vscode.window.registerCustomEditorProvider(WorksheetEditorProvider.viewType, provider, {
         supportsMultipleEditorsPerDocument: true,
       }),
     );
     return provider;
+  }
+
+  /**
+   * The worksheet editor that has focus (VS Code's activeTextEditor is undefined then), else the one
+   * in the active tab (focus in a panel or the palette).
+   */
+  active(): WorksheetEditorHandle | undefined {
+    const editors = [...this.editors.values()];
+    const focused = editors.find((e) => e.panel.active);
+    if (focused) return focused;
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (input instanceof vscode.TabInputCustom && input.viewType === WorksheetEditorProvider.viewType) {
+      return editors.find((e) => e.document.uri.toString() === input.uri.toString() && e.panel.visible);
+    }
+    return undefined;
   }
 
   /** The open worksheet editors of a document (tests drive them through this). */
@@ -111,11 +127,12 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
         if (posted.length > 2000) posted.splice(0, 1000);
         void panel.webview.postMessage(message);
       },
-      session: () => this.service.session(key),
+      runs: this.runs,
+      key,
       catalog: async () => (await this.service.warehouse()).catalog,
       format: (text) => formatSql(text, formatOptions(vscode.window.activeTextEditor?.options ?? {})),
-      sessionChanged: () => this.service.refreshState(key),
-      exportResult: (source, format, view) => this.exportResult(key, source, format, view),
+      exportResult: (run, resultId, format, view) =>
+        exportWithProgress(this.runs, this.log, run, resultId, { format, view }),
       showError: (message) => void vscode.window.showErrorMessage(message),
       log: (line) => this.log.warn(line),
     });
@@ -126,36 +143,15 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
         if (e.document === document && e.contentChanges.length > 0) host.documentChanged();
       }),
       panel.webview.onDidReceiveMessage((message: unknown) => host.handle(message)),
+      panel.onDidChangeViewState(() => this.activeChanged.fire()),
       panel.onDidDispose(() => {
         host.dispose();
         this.editors.delete(id);
         for (const s of subscriptions) s.dispose();
+        this.activeChanged.fire();
       }),
     ];
-  }
-
-  private async exportResult(
-    key: string,
-    source: ResultSource,
-    format: ExportFormat,
-    view: ResultView,
-  ): Promise<{ saved: boolean; target?: string }> {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const target = await vscode.window.showSaveDialog({
-      title: 'Export the result',
-      filters: EXPORT_FILTERS[format],
-      ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `result.${format}`) } : {}),
-    });
-    if (!target) return { saved: false };
-    let file = target.fsPath;
-    if (path.extname(file).toLowerCase() !== `.${format}`) file += `.${format}`;
-    const session = await this.service.session(key);
-    const written = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Exporting the result…' },
-      () => session.export(source.summary().resultId, file, view),
-    );
-    this.log.info(`exported ${written.rows} row(s) as ${path.extname(file)}`);
-    return { saved: true, target: written.file };
+    this.activeChanged.fire();
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {

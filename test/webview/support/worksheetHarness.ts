@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { RunController } from '../../../src/host/run/runController.js';
 import { WorksheetHost, type WorksheetDocument } from '../../../src/host/worksheet/worksheetHost.js';
 import type { TextChange } from '../../../src/shared/protocol.js';
 import { applyChanges } from '../../../src/shared/textSync.js';
@@ -63,6 +64,8 @@ export interface WorksheetHarness {
   page: Page;
   context: BrowserContext;
   host: WorksheetHost;
+  /** The run controller the host presents (the fixture's session under key "worksheet"). */
+  runs: RunController;
   document: MemoryDocument;
   /** Every message the webview posted, in order. */
   received: { type: string; [key: string]: unknown }[];
@@ -188,12 +191,23 @@ export async function openWorksheet(
   });
   const document = new MemoryDocument(text);
   let closed = false;
+  let location: { database: string; schema: string } | undefined;
+  const runs = new RunController({
+    session: () => Promise.resolve(db.session),
+    openSession: () => db.session,
+    refresh: async () => {
+      location = await db.session.current();
+    },
+    location: () => location,
+    log: (line) => hostLog.push(line),
+  });
   const host: WorksheetHost = new WorksheetHost({
     document,
     post: (message) => {
       if (!closed) page.evaluate((m) => window.postMessage(m, '*'), message).catch(() => undefined);
     },
-    session: () => Promise.resolve(db.session),
+    runs,
+    key: 'worksheet',
     catalog: () => Promise.resolve(db.warehouse.catalog),
     format: async (sql) => (await import('sql-formatter')).format(sql, { language: 'duckdb' }),
     log: (line) => hostLog.push(line),
@@ -211,6 +225,7 @@ export async function openWorksheet(
     page,
     context,
     host,
+    runs,
     document,
     received,
     problems,
@@ -237,6 +252,7 @@ export async function openWorksheet(
     close: async () => {
       closed = true;
       host.dispose();
+      runs.dispose();
       await context.close();
       await new Promise((resolve) => server.close(resolve));
       rmSync(profile, { recursive: true, force: true });

@@ -1,144 +1,156 @@
-import type { Completion, CompletionContext, CompletionResult } from '@codemirror/autocomplete';
-import { keywordCompletionSource, SQLDialect } from '@codemirror/lang-sql';
-import type { CatalogItem } from '../../../src/shared/protocol.js';
+import { EditorState, RangeSetBuilder, type Extension, type Text } from '@codemirror/state';
+import { foldService } from '@codemirror/language';
+import {
+  Decoration,
+  ViewPlugin,
+  type DecorationSet,
+  type EditorView,
+  type ViewUpdate,
+} from '@codemirror/view';
+import { lex, splitStatements, type SqlToken, type StatementRange } from '../../../src/shared/sqlLexer.js';
 import { FUNCTIONS, KEYWORDS, TYPES } from './duckdbWords.js';
 
-const keywordSet = new Set(KEYWORDS.split(' '));
-const functionSet = new Set(FUNCTIONS.split(' '));
+const keywords = new Set(KEYWORDS.split(' '));
+const types = new Set(TYPES.split(' '));
+const functions = new Set(FUNCTIONS.split(' '));
+const literals = new Set(['true', 'false', 'null']);
 
-/** DuckDB's keywords, types and functions as of the pinned DuckDB (see duckdbWords.ts). */
-export const DuckDBDialect = SQLDialect.define({
-  keywords: KEYWORDS,
-  types: TYPES,
-  builtin: FUNCTIONS.split(' ')
-    .filter((f) => !keywordSet.has(f))
-    .join(' '),
-  operatorChars: '*+-%<>!=&|~^/:',
-  specialVar: '$?',
-  identifierQuotes: '"',
-  doubleDollarQuotedStrings: true,
-  caseInsensitiveIdentifiers: true,
-});
+type Style = 'keyword' | 'type' | 'function' | 'string' | 'number' | 'comment' | 'quoted' | 'parameter';
 
-/** Keyword, type and function names; functions complete as `name(`. */
-export const keywordSource = keywordCompletionSource(DuckDBDialect, true, (label, type) => {
-  const lower = label.toLowerCase();
-  if (functionSet.has(lower) && !keywordSet.has(lower))
-    return { label: lower, type: 'function', detail: 'function', apply: `${lower}(`, boost: -2 };
-  return { label, type, boost: -1 };
-});
-
-const IDENT = String.raw`(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)`;
-const QUALIFIED = new RegExp(String.raw`((?:${IDENT}\s*\.\s*){1,3})("(?:[^"]|"")*|[\w$]*)$`);
-const REFERENCE = new RegExp(
-  String.raw`\b(?:from|join)\s+(${IDENT}(?:\s*\.\s*${IDENT}){0,2})(?:\s+(?:as\s+)?(${IDENT}))?`,
-  'gi',
-);
-const NOT_ALIAS = new Set(
-  'where join on using left right inner outer full cross natural anti semi asof positional group order limit offset having window qualify union except intersect as sample using set returning'.split(
-    ' ',
-  ),
-);
-
-function unquote(name: string): string {
-  return name.startsWith('"')
-    ? name.slice(1, name.endsWith('"') && name.length > 1 ? -1 : undefined).replaceAll('""', '"')
-    : name;
-}
-
-function names(dotted: string): string[] {
-  return [...dotted.matchAll(new RegExp(IDENT, 'g'))].map((m) => unquote(m[0]));
-}
-
-/** A name as SQL: quoted unless it is a plain lower-case identifier that is no keyword. */
-export function sqlName(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) && !keywordSet.has(name) ? name : `"${name.replaceAll('"', '""')}"`;
-}
-
-/** The text of the statement around `pos` (between semicolons; good enough for aliases). */
-function statementAround(doc: string, pos: number): string {
-  const start = doc.lastIndexOf(';', pos - 1) + 1;
-  const end = doc.indexOf(';', pos);
-  return doc.slice(start, end < 0 ? doc.length : end);
-}
-
-/** Table references of a statement: alias (or table name), lower-cased, to its dotted path. */
-export function tableReferences(statement: string): Map<string, string[]> {
-  const refs = new Map<string, string[]>();
-  for (const m of statement.matchAll(REFERENCE)) {
-    const path = names(m[1]!);
-    if (path.length === 0) continue;
-    refs.set(path.at(-1)!.toLowerCase(), path);
-    const alias = m[2];
-    if (alias && !NOT_ALIAS.has(alias.toLowerCase())) refs.set(unquote(alias).toLowerCase(), path);
-  }
-  return refs;
-}
-
-const KIND_TYPE: Record<CatalogItem['kind'], string> = {
-  database: 'namespace',
-  schema: 'namespace',
-  table: 'class',
-  view: 'class',
-  column: 'property',
+const marks: Record<Style, Decoration> = {
+  keyword: Decoration.mark({ class: 'sql-keyword' }),
+  type: Decoration.mark({ class: 'sql-type' }),
+  function: Decoration.mark({ class: 'sql-function' }),
+  string: Decoration.mark({ class: 'sql-string' }),
+  number: Decoration.mark({ class: 'sql-number' }),
+  comment: Decoration.mark({ class: 'sql-comment' }),
+  quoted: Decoration.mark({ class: 'sql-quoted' }),
+  parameter: Decoration.mark({ class: 'sql-parameter' }),
 };
 
-function toCompletion(item: CatalogItem, boost: number): Completion {
-  return {
-    label: item.label,
-    type: KIND_TYPE[item.kind],
-    detail: item.detail ? `${item.kind} · ${item.detail}` : item.kind,
-    apply: sqlName(item.label),
-    boost,
-  };
+/** How a token looks: DuckDB's words (duckdbWords.ts) tell keywords, types and functions apart. */
+function styleOf(token: SqlToken, next: SqlToken | undefined): Style | undefined {
+  switch (token.kind) {
+    case 'word': {
+      const word = token.value!.toLowerCase();
+      if (literals.has(word)) return 'number';
+      if (next?.kind === 'open' && functions.has(word)) return 'function';
+      if (types.has(word)) return 'type';
+      return keywords.has(word) ? 'keyword' : undefined;
+    }
+    case 'string':
+    case 'number':
+    case 'comment':
+    case 'quoted':
+    case 'parameter':
+      return token.kind;
+    default:
+      return undefined;
+  }
 }
 
-/** Catalog names from the host: after FROM/JOIN (and similar), and after `name.` (aliases resolved). */
-export function catalogSource(
-  complete: (path: string[]) => Promise<CatalogItem[]>,
-): (context: CompletionContext) => Promise<CompletionResult | null> {
-  return async (context) => {
-    const before = context.state.sliceDoc(Math.max(0, context.pos - 2000), context.pos);
-    const qualified = QUALIFIED.exec(before);
-    if (qualified) {
-      let path = names(qualified[1]!);
-      if (path.length === 1) {
-        const doc = context.state.doc.toString();
-        const target = tableReferences(statementAround(doc, context.pos)).get(path[0]!.toLowerCase());
-        if (target) path = target;
-      }
-      const items = await complete(path);
-      if (context.aborted) return null;
-      return {
-        from: context.pos - qualified[2]!.length,
-        options: items.map((i) => toCompletion(i, 10)),
-        validFor: /^("(?:[^"]|"")*|[\w$]*)$/,
-      };
-    }
-    const word = context.matchBefore(/[\w$]*/);
-    const afterTableKeyword =
-      /\b(?:from|join|into|update|table|describe|summarize)\s+(?:[\w$."]+\s*,\s*)*[\w$]*$/i.test(before);
-    if (!afterTableKeyword) {
-      if (!word || (word.from === word.to && !context.explicit)) return null;
-      // Columns of the tables the statement reads, next to keywords and functions.
-      const doc = context.state.doc.toString();
-      const refs = [
-        ...new Map(
-          [...tableReferences(statementAround(doc, context.pos)).values()].map((p) => [p.join('.'), p]),
-        ).values(),
-      ];
-      const items = (await Promise.all(refs.slice(0, 8).map((p) => complete(p)))).flat();
-      if (context.aborted) return null;
-      const columns = items.filter((i) => i.kind === 'column');
-      if (columns.length === 0) return null;
-      return { from: word.from, options: columns.map((i) => toCompletion(i, 5)), validFor: /^[\w$]*$/ };
-    }
-    const items = await complete([]);
-    if (context.aborted) return null;
-    return {
-      from: word?.from ?? context.pos,
-      options: items.map((i) => toCompletion(i, i.kind === 'table' || i.kind === 'view' ? 10 : 8)),
-      validFor: /^[\w$]*$/,
-    };
-  };
+const analyses = new WeakMap<Text, { tokens: SqlToken[]; statements: StatementRange[] }>();
+
+/** The document's tokens and statements (shared lexer), computed once per document version. */
+function analyse(doc: Text): { tokens: SqlToken[]; statements: StatementRange[] } {
+  let a = analyses.get(doc);
+  if (!a) {
+    const text = doc.toString();
+    const tokens = lex(text);
+    a = { tokens, statements: splitStatements(text, tokens) };
+    analyses.set(doc, a);
+  }
+  return a;
 }
+
+/** Index of the first token ending after `pos`. */
+function firstAfter(tokens: SqlToken[], pos: number): number {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid]!.end <= pos) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Colours the visible tokens; the whole document is lexed once per change by the shared lexer. */
+const highlighter = ViewPlugin.fromClass(
+  class {
+    tokens: SqlToken[];
+    decorations: DecorationSet;
+
+    constructor(view: EditorView) {
+      this.tokens = analyse(view.state.doc).tokens;
+      this.decorations = this.build(view);
+    }
+
+    update(update: ViewUpdate): void {
+      if (update.docChanged) this.tokens = analyse(update.state.doc).tokens;
+      if (update.docChanged || update.viewportChanged) this.decorations = this.build(update.view);
+    }
+
+    build(view: EditorView): DecorationSet {
+      const builder = new RangeSetBuilder<Decoration>();
+      let last = 0;
+      for (const { from, to } of view.visibleRanges) {
+        for (let i = firstAfter(this.tokens, Math.max(from, last)); i < this.tokens.length; i++) {
+          const t = this.tokens[i]!;
+          if (t.start >= to) break;
+          const style = styleOf(t, this.tokens[i + 1]);
+          if (style && t.start >= last && t.end > t.start) {
+            builder.add(t.start, t.end, marks[style]);
+            last = t.end;
+          }
+        }
+      }
+      return builder.finish();
+    }
+  },
+  { decorations: (v) => v.decorations },
+);
+
+/** Folds a statement that spans lines, and a block comment, found by the shared lexer. */
+const folding = foldService.of((state, lineStart, lineEnd) => {
+  const { tokens, statements } = analyse(state.doc);
+  const statement = statements.find((s) => s.start >= lineStart && s.start <= lineEnd);
+  if (statement && statement.terminatorEnd > lineEnd) return { from: lineEnd, to: statement.terminatorEnd };
+  const comment = tokens.find(
+    (t) =>
+      t.kind === 'comment' &&
+      t.start >= lineStart &&
+      t.start <= lineEnd &&
+      state.doc.sliceString(t.start, t.start + 2) === '/*',
+  );
+  if (comment && comment.end > lineEnd)
+    return { from: lineEnd, to: comment.unterminated ? comment.end : comment.end - 2 };
+  return null;
+});
+
+/** DuckDB SQL in the worksheet editor: highlighting, folding, comment and bracket data. */
+export function duckdbSql(): Extension {
+  return [
+    highlighter,
+    folding,
+    EditorState.languageData.of(() => [
+      {
+        commentTokens: { line: '--', block: { open: '/*', close: '*/' } },
+        closeBrackets: { brackets: ['(', '[', '{', "'", '"'] },
+      },
+    ]),
+  ];
+}
+
+/** Colours of the token classes, from the VS Code theme. */
+export const sqlTheme = {
+  '.sql-keyword': {
+    color: 'var(--vscode-debugTokenExpression-name, var(--vscode-symbolIcon-keywordForeground, #569cd6))',
+  },
+  '.sql-type': { color: 'var(--vscode-symbolIcon-typeParameterForeground, #4ec9b0)' },
+  '.sql-function': { color: 'var(--vscode-symbolIcon-functionForeground, #dcdcaa)' },
+  '.sql-string, .sql-quoted': { color: 'var(--vscode-debugTokenExpression-string, #ce9178)' },
+  '.sql-number': { color: 'var(--vscode-debugTokenExpression-number, #b5cea8)' },
+  '.sql-parameter': { color: 'var(--vscode-symbolIcon-variableForeground, #9cdcfe)' },
+  '.sql-comment': { color: 'var(--vscode-descriptionForeground, #6a9955)', fontStyle: 'italic' },
+};

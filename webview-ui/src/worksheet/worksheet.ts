@@ -9,14 +9,7 @@ import {
   completionKeymap,
 } from '@codemirror/autocomplete';
 import { defaultKeymap, indentWithTab } from '@codemirror/commands';
-import { sql } from '@codemirror/lang-sql';
-import {
-  bracketMatching,
-  foldGutter,
-  HighlightStyle,
-  indentOnInput,
-  syntaxHighlighting,
-} from '@codemirror/language';
+import { bracketMatching, foldGutter } from '@codemirror/language';
 import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
 import { highlightSelectionMatches, search, searchKeymap } from '@codemirror/search';
 import { Compartment, EditorSelection, EditorState } from '@codemirror/state';
@@ -32,7 +25,6 @@ import {
   lineNumbers,
   rectangularSelection,
 } from '@codemirror/view';
-import { tags } from '@lezer/highlight';
 import type {
   CatalogItem,
   HostMessage,
@@ -45,7 +37,8 @@ import type {
 } from '../../../src/shared/protocol.js';
 import { App, type VsCodeApi } from '../app.js';
 import { DocSync, fromHost } from './docSync.js';
-import { catalogSource, DuckDBDialect, keywordSource } from './sqlLanguage.js';
+import { catalogSource, keywordSource } from './catalogCompletion.js';
+import { duckdbSql, sqlTheme } from './sqlLanguage.js';
 import { el } from '../dom.js';
 
 interface WorksheetState {
@@ -65,27 +58,8 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-const highlight = HighlightStyle.define([
-  {
-    tag: tags.keyword,
-    color: 'var(--vscode-debugTokenExpression-name, var(--vscode-symbolIcon-keywordForeground, #569cd6))',
-  },
-  { tag: [tags.typeName], color: 'var(--vscode-symbolIcon-typeParameterForeground, #4ec9b0)' },
-  { tag: [tags.standard(tags.name)], color: 'var(--vscode-symbolIcon-functionForeground, #dcdcaa)' },
-  {
-    tag: [tags.string, tags.special(tags.string)],
-    color: 'var(--vscode-debugTokenExpression-string, #ce9178)',
-  },
-  { tag: [tags.number, tags.bool, tags.null], color: 'var(--vscode-debugTokenExpression-number, #b5cea8)' },
-  {
-    tag: [tags.lineComment, tags.blockComment],
-    color: 'var(--vscode-descriptionForeground, #6a9955)',
-    fontStyle: 'italic',
-  },
-  { tag: tags.operator, color: 'var(--vscode-editor-foreground)' },
-]);
-
 const theme = EditorView.theme({
+  ...sqlTheme,
   '&': {
     height: '100%',
     color: 'var(--vscode-editor-foreground)',
@@ -162,6 +136,7 @@ export class Worksheet {
   private state: WorksheetState;
   private running = false;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private selectionTimer: ReturnType<typeof setTimeout> | undefined;
   private session: WorksheetSession | undefined;
   private nextRequest = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -233,8 +208,6 @@ export class Worksheet {
           drawSelection(),
           dropCursor(),
           EditorState.allowMultipleSelections.of(true),
-          indentOnInput(),
-          syntaxHighlighting(highlight),
           bracketMatching(),
           closeBrackets(),
           rectangularSelection(),
@@ -243,7 +216,7 @@ export class Worksheet {
           highlightSelectionMatches(),
           search({ top: true }),
           lintGutter(),
-          sql({ dialect: DuckDBDialect }),
+          duckdbSql(),
           autocompletion({
             override: [catalogSource((path) => this.complete(path)), keywordSource],
             icons: false,
@@ -266,6 +239,7 @@ export class Worksheet {
             for (const tr of update.transactions) {
               if (tr.docChanged && !tr.annotation(fromHost)) this.sync.local(tr.changes);
             }
+            if (update.selectionSet) this.selectionMoved();
           }),
         ],
       }),
@@ -405,6 +379,9 @@ export class Worksheet {
         this.view.focus();
         return;
       }
+      case 'selectionRequest':
+        void this.reportSelection(message.id);
+        return;
       case 'wsResponse': {
         const waiter = this.waiting.get(message.id);
         if (!waiter) return;
@@ -454,6 +431,23 @@ export class Worksheet {
     await this.sync.settled();
     const { from, to } = this.view.state.selection.main;
     this.vscode.postMessage({ type: 'execute', mode, from, to });
+  }
+
+  /** Tells the host where the cursor is (id 0), so a palette command has it even if an answer is late. */
+  private selectionMoved(): void {
+    if (this.selectionTimer) clearTimeout(this.selectionTimer);
+    this.selectionTimer = setTimeout(() => {
+      this.selectionTimer = undefined;
+      const { from, to } = this.view.state.selection.main;
+      this.vscode.postMessage({ type: 'selection', id: 0, from, to });
+    }, 150);
+  }
+
+  /** Answers a palette command: the selection once every keystroke before it is in the document. */
+  private async reportSelection(id: number): Promise<void> {
+    await this.sync.settled();
+    const { from, to } = this.view.state.selection.main;
+    this.vscode.postMessage({ type: 'selection', id, from, to });
   }
 
   private format(): void {
