@@ -86,8 +86,9 @@ describe(
       page = browser.page;
       await page.setViewportSize({ width: 1600, height: 1000 });
       page.setDefaultTimeout(45_000);
-      await page.goto(target.toString());
-      await page.locator('.monaco-workbench').waitFor();
+      // The first load compiles nothing but fetches a lot: slow on a busy machine.
+      await page.goto(target.toString(), { timeout: 180_000 });
+      await page.locator('.monaco-workbench').waitFor({ timeout: 180_000 });
     });
 
     after(async () => {
@@ -817,8 +818,8 @@ describe(
         );
         const before = await treeShape(worksheets);
         await runCommand(page, 'Developer: Reload Window');
-        await page.waitForLoadState('load');
-        await page.locator('.monaco-workbench').waitFor();
+        await page.waitForLoadState('load', { timeout: 180_000 });
+        await page.locator('.monaco-workbench').waitFor({ timeout: 180_000 });
         await see(statusItem(FIRST), 'the signed-in account after the reload', 90_000);
         await openContainer();
         const after = await expandPane('Worksheets');
