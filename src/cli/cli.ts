@@ -1,6 +1,9 @@
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultConfigDir, FileKeyProvider } from '../engine/crypto/keys.js';
 import { databaseKeyOptions, parseEncryptionMode, type EncryptionMode } from '../engine/encryption.js';
 import { EngineError, errorMessage } from '../engine/errors.js';
+import { checkAllowedFolders, protectedPathsFor } from '../engine/fileAccess.js';
 import type { Account } from '../engine/store/account.js';
 import type { MetadataStore } from '../engine/store/metadataStore.js';
 import { Warehouse } from '../engine/warehouse.js';
@@ -21,17 +24,23 @@ const GLOBAL_OPTIONS = {
   warehouse: { type: 'string' },
   'read-only': { type: 'boolean' },
   encryption: { type: 'string' },
+  allow: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** How a user allows another folder, for FILE_NOT_ALLOWED messages. */
+const ALLOW_HINT = 'run mdw with --allow DIR (repeatable; without it, the current directory is allowed)';
 
 const GLOBAL_HELP = `  --warehouse DIR   the warehouse folder (default: $MDW_WAREHOUSE, else the per-user data folder)
   --read-only       open every database read-only
   --encryption MODE encryption of new databases: required, when-available (default) or off
                     (default: $MDW_ENCRYPTION); see "mdw db encryption --help"
+  --allow DIR       a folder SQL may read and write files in (repeatable; default: the current
+                    directory, unless it contains the warehouse or the configuration folder)
   -h, --help        show help`;
 
 /** Global options that take a value: their value is not a command word. */
-const VALUE_OPTIONS = new Set(['--warehouse', '--encryption']);
+const VALUE_OPTIONS = new Set(['--warehouse', '--encryption', '--allow']);
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -125,6 +134,22 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     stderr.write(`mdw ${command.name}: ${from}: ${errorMessage(e)}\nusage: ${command.usage}\n`);
     return 2;
   }
+  // SQL never reaches the warehouse, the configuration folder or the key file, whatever is allowed.
+  const protectedPaths = [defaultConfigDir(io.env), new FileKeyProvider({ env: io.env }).file];
+  const allowFlags = (parsed.values.allow as string[] | undefined) ?? [];
+  if (allowFlags.length > 0) {
+    const { refused } = checkAllowedFolders(
+      allowFlags,
+      protectedPathsFor(path.resolve(warehouseDir), protectedPaths),
+    );
+    if (refused.length > 0) {
+      stderr.write(
+        `mdw ${command.name}: --allow: ${refused.map((r) => `${r.folder} cannot be allowed: ${r.reason}`).join('; ')}. Allow a folder that holds only your data files.\nusage: ${command.usage}\n`,
+      );
+      return 2;
+    }
+  }
+  const allowedFolders = allowFlags.length > 0 ? allowFlags : [process.cwd()];
   let warehouse: Warehouse | undefined;
   let store: MetadataStore | undefined;
   let account: Account | undefined;
@@ -154,6 +179,9 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
           space: signedIn.space,
           encryption,
           ...databaseKeyOptions(signedIn),
+          allowedFolders,
+          protectedPaths,
+          allowHint: ALLOW_HINT,
         });
       }
       return warehouse;

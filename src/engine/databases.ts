@@ -484,6 +484,8 @@ async function release(
       await c.run(`DETACH DATABASE ${quoteIdent(probe)}`);
       return restoreAs;
     } catch (e) {
+      // Not a DuckDB file (the space's own SQL may write any file in its folder): nothing holds it.
+      if (/is not a valid DuckDB database file/.test(errorMessage(e))) return restoreAs;
       if (!/Unique file handle conflict/i.test(errorMessage(e))) {
         if (restoreAs !== undefined) {
           await attachDatabase(w, c, name, restoreAs, options).catch(() => undefined);

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineError } from './errors.js';
 import { quoteString } from './names.js';
@@ -6,10 +7,11 @@ import type { Warehouse } from './warehouse.js';
 
 /** Options for {@link createDemo}. */
 export interface DemoOptions {
-  /** The CSV file the import worksheet reads (the extension ships media/demo/region_targets.csv). */
+  /**
+   * The CSV file the import worksheet reads (the extension ships media/demo/region_targets.csv). It is copied into
+   * the space's `files` folder, which the space's SQL may use, beside the export worksheet's Parquet file.
+   */
   csvFile: string;
-  /** Folder the export worksheet writes its Parquet file to. */
-  exportDir: string;
   /** Order lines to generate (default 1,000,000; tests use fewer). */
   orderLines?: number;
   /** Where to put the "Getting started" worksheets; omitted, no worksheets are made. */
@@ -22,6 +24,14 @@ export interface DemoResult {
   orderLines: number;
   worksheets: number;
 }
+
+/** The folder of a space where the demo keeps its files (inside the space, so its SQL may read and write them). */
+export function demoFilesDir(warehouse: Warehouse): string {
+  return path.join(warehouse.spaceDir, 'files');
+}
+
+/** The file the demo's export worksheet writes in {@link demoFilesDir}. */
+export const DEMO_PARQUET = 'mdw-demo-revenue-by-region.parquet';
 
 /** Name of the worksheet folder the demo creates. */
 export const DEMO_FOLDER = 'Getting started';
@@ -75,7 +85,7 @@ WHERE (o.order_id - 1) * 4 + l.line_no <= ${orderLines};`;
 
 /** The "Getting started" worksheets: a cross-database join, a rolled-back transaction, a CSV import, a Parquet export, a window-function report. */
 export function demoWorksheets(csvFile: string, exportDir: string): TreeSpec[] {
-  const parquet = path.join(exportDir, 'mdw-demo-revenue-by-region.parquet');
+  const parquet = path.join(exportDir, DEMO_PARQUET);
   return [
     {
       name: DEMO_FOLDER,
@@ -199,7 +209,11 @@ export async function createDemo(warehouse: Warehouse, options: DemoOptions): Pr
   warehouse.notifyCatalogChanged({ databases: ['sales', 'crm'] });
   let worksheets = 0;
   if (options.worksheets) {
-    const spec = demoWorksheets(options.csvFile, options.exportDir);
+    const dir = demoFilesDir(warehouse);
+    fs.mkdirSync(dir, { recursive: true });
+    const csv = path.join(dir, path.basename(options.csvFile));
+    fs.copyFileSync(options.csvFile, csv);
+    const spec = demoWorksheets(csv, dir);
     worksheets = (await options.worksheets.createTree(null, spec)).worksheets;
   }
   return { databases: ['crm', 'sales'], orderLines, worksheets };

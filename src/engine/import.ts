@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBResultReader } from '@duckdb/node-api';
 import { checkObjectName } from './catalog.js';
+import { duckdb } from './duckdb.js';
+import { instanceConfig } from './encryption.js';
 import { EngineError, errorMessage } from './errors.js';
 import { INTERNAL_PREFIX, quoteIdent, quoteQualified, quoteString } from './names.js';
 import type { Warehouse } from './warehouse.js';
@@ -102,7 +105,12 @@ export function parseTableName(text: string): Required<ImportTarget> {
   throw bad(`${parts.length} part${parts.length === 1 ? '' : 's'}`);
 }
 
-/** Imports `file` into a new table, or appends to an existing one with `append`; returns the row count. */
+/**
+ * Imports `file` into a new table, or appends to an existing one with `append`; returns the row count. The file may
+ * lie outside the folders the space's SQL may use: Import File… is the user's own choice of one file, so it is read
+ * by a separate in-memory DuckDB instance that may open that file and nothing else, and its chunks are appended
+ * into the warehouse's (sandboxed) instance. Files of the warehouse itself, the key and config folders are refused.
+ */
 export async function importFile(
   w: Warehouse,
   file: string,
@@ -121,6 +129,7 @@ export async function importFile(
     throw new EngineError('FILE_NOT_FOUND', `The file ${source} does not exist.`);
   }
   if (!stat.isFile()) throw new EngineError('IMPORT_FAILED', `${source} is not a file.`);
+  w.fileAccess.assertNotProtected(source, 'import');
   const format = options.format ?? formatFromFileName(source);
   if (!format) {
     throw new EngineError(
@@ -134,20 +143,42 @@ export async function importFile(
   const signal = options.signal;
   if (signal?.aborted) throw interrupted();
 
-  const c = await w.connect();
-  const onAbort = (): void => c.interrupt();
-  signal?.addEventListener('abort', onAbort);
-  // interrupt() stops only the running statement: check between statements too.
-  const run = async (sql: string): Promise<DuckDBResultReader> => {
-    if (signal?.aborted) throw interrupted();
-    try {
-      return await c.runAndReadAll(sql);
-    } catch (e) {
-      throw importError(e, source, format);
-    }
+  const fileReader = await FileReader.open(w, source);
+  let c: DuckDBConnection | undefined;
+  const onAbort = (): void => {
+    c?.interrupt();
+    fileReader.connection.interrupt();
   };
+  signal?.addEventListener('abort', onAbort);
   try {
-    if (format === 'csv') await checkCsvSniff(run, source);
+    c = await w.connect();
+    const target_ = c;
+    // interrupt() stops only the running statement: check between statements too.
+    const run = async (sql: string): Promise<DuckDBResultReader> => {
+      if (signal?.aborted) throw interrupted();
+      try {
+        return await target_.runAndReadAll(sql);
+      } catch (e) {
+        throw importError(e, source, format);
+      }
+    };
+    const copy = async (into: CopyTarget): Promise<number> => {
+      try {
+        return await fileReader.copyInto(reader, target_, into, signal);
+      } catch (e) {
+        throw importError(e, source, format);
+      }
+    };
+    // The sniffer reads the file: on the reader's instance, the only one allowed to.
+    if (format === 'csv')
+      await checkCsvSniff(async (sql) => {
+        if (signal?.aborted) throw interrupted();
+        try {
+          return await fileReader.connection.runAndReadAll(sql);
+        } catch (e) {
+          throw importError(e, source, format);
+        }
+      }, source);
     const database = await resolveDatabase(c, to.database);
     const resolved = { database, schema: to.schema, table: to.table };
     const table = quoteQualified([database, to.schema, to.table]);
@@ -161,19 +192,30 @@ export async function importFile(
         `Table ${table} already exists; choose append to add the file's rows to it, or another table name.`,
       );
     } else if (existing) {
-      const sourceColumns = (await run(`DESCRIBE SELECT * FROM ${reader}`))
-        .getRows()
-        .map(([name, type]) => ({ name: String(name), type: String(type) }));
-      await checkAppend(run, reader, table, sourceColumns, existing);
-      rows = (await run(`INSERT INTO ${table} BY NAME SELECT * FROM ${reader}`)).rowsChanged;
+      // The file's rows go to a temporary table first, so that its columns can be checked against the table's.
+      const staged = {
+        catalog: 'temp',
+        schema: 'main',
+        table: `${INTERNAL_PREFIX}import_${randomUUID().replaceAll('-', '')}`,
+      };
+      const stagedName = quoteQualified([staged.catalog, staged.schema, staged.table]);
+      try {
+        await copy(staged);
+        const sourceColumns = (await run(`DESCRIBE SELECT * FROM ${stagedName}`))
+          .getRows()
+          .map(([name, type]) => ({ name: String(name), type: String(type) }));
+        await checkAppend(run, stagedName, table, sourceColumns, existing);
+        rows = (await run(`INSERT INTO ${table} BY NAME SELECT * FROM ${stagedName}`)).rowsChanged;
+      } finally {
+        await c.run(`DROP TABLE IF EXISTS ${stagedName}`).catch(() => undefined);
+      }
     } else if (options.append) {
       throw new EngineError('NOT_FOUND', `Table ${table} does not exist, so there is nothing to append to.`);
     } else {
       await run('BEGIN TRANSACTION');
       try {
         await run(`CREATE SCHEMA IF NOT EXISTS ${quoteQualified([database, to.schema])}`);
-        const result = await run(`CREATE TABLE ${table} AS SELECT * FROM ${reader}`);
-        rows = Number(result.getRows()[0]?.[0] ?? 0);
+        rows = await copy({ catalog: database, schema: to.schema, table: to.table });
         await run('COMMIT');
       } catch (e) {
         await c.run('ROLLBACK').catch(() => undefined);
@@ -187,7 +229,94 @@ export async function importFile(
     throw e;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    w.release(c);
+    if (c) w.release(c);
+    fileReader.close();
+  }
+}
+
+/** A table the file's rows are appended into. */
+interface CopyTarget {
+  catalog: string;
+  schema: string;
+  table: string;
+}
+
+/**
+ * A throw-away in-memory DuckDB instance that may open exactly one file (DuckDB's allowed_paths, then external
+ * access off and the configuration locked): the reader of Import File…. No extension is installed or loaded.
+ */
+class FileReader {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(w: Warehouse, file: string): Promise<FileReader> {
+    const config: Record<string, string> = { ...instanceConfig(w.extensionsDir), temp_directory: '' };
+    if (w.options.threads !== undefined) config.threads = String(w.options.threads);
+    if (w.options.memoryLimit !== undefined) config.memory_limit = w.options.memoryLimit.trim();
+    const instance = await duckdb().DuckDBInstance.create(':memory:', config);
+    try {
+      const connection = await instance.connect();
+      await connection.run(`SET allowed_paths = [${quoteString(file)}]`);
+      await connection.run('SET enable_external_access = false');
+      await connection.run('SET lock_configuration = true');
+      return new FileReader(instance, connection);
+    } catch (e) {
+      instance.closeSync();
+      throw e;
+    }
+  }
+
+  /**
+   * Creates `into` with the columns and types of `SELECT * FROM reader` (a NULL-typed column becomes INTEGER, as
+   * CREATE TABLE AS makes it) and appends every chunk into it on connection `c` (inside c's transaction, if any).
+   */
+  async copyInto(
+    reader: string,
+    c: DuckDBConnection,
+    into: CopyTarget,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const described = (await this.connection.runAndReadAll(`DESCRIBE SELECT * FROM ${reader}`)).getRows();
+    const select = described
+      .map(([name, type]) =>
+        String(type) === 'NULL'
+          ? `CAST(${quoteIdent(String(name))} AS INTEGER) AS ${quoteIdent(String(name))}`
+          : quoteIdent(String(name)),
+      )
+      .join(', ');
+    const result = await this.connection.stream(`SELECT ${select} FROM ${reader}`);
+    const names = result.columnNames();
+    const types = result.columnTypes();
+    const columns = names.map((n, i) => `${quoteIdent(n)} ${types[i]!.toString()}`).join(', ');
+    const temp = into.catalog === 'temp' ? 'TEMP ' : '';
+    const table = temp ? quoteIdent(into.table) : quoteQualified([into.catalog, into.schema, into.table]);
+    await c.run(`CREATE ${temp}TABLE ${table} (${columns})`);
+    // Types must match exactly: a chunk appended into a column of another type crashes the process.
+    const appender = await c.createAppender(into.table, into.schema, into.catalog);
+    let rows = 0;
+    try {
+      for (;;) {
+        if (signal?.aborted) throw interrupted();
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        appender.appendDataChunk(chunk);
+        rows += chunk.rowCount;
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    return rows;
+  }
+
+  close(): void {
+    try {
+      this.connection.closeSync();
+    } finally {
+      this.instance.closeSync();
+    }
   }
 }
 

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Catalog } from './catalog.js';
@@ -25,11 +27,12 @@ import {
   type EncryptionStatus,
 } from './encryption.js';
 import { EngineError, errorMessage } from './errors.js';
+import { FileAccess, type FileAccessOptions } from './fileAccess.js';
 import { importFile, type ImportOptions, type ImportResult, type ImportTarget } from './import.js';
 import { checkDatabaseName, INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
 
 /** Options for {@link Warehouse.open}. */
-export interface WarehouseOptions extends DatabaseKeyOptions {
+export interface WarehouseOptions extends DatabaseKeyOptions, FileAccessOptions {
   /**
    * Encryption of user databases (default whenAvailable): `required` refuses to create a database DuckDB cannot
    * encrypt; `whenAvailable` then creates it plain and says so; `off` creates plain ones (encrypted ones still open).
@@ -56,6 +59,8 @@ export interface CatalogChange {
 export const WAREHOUSE_FORMAT = 1;
 /** Name under which the instance's own database (kept results) is attached. */
 export const RESULTS_DB = `${INTERNAL_PREFIX}results`;
+/** Name under which the space's results key is kept with its database keys (no user database can be named so). */
+export const RESULTS_KEY = RESULTS_DB;
 /** Name under which a read-only opener attaches the writer's results file, only to hold a shared lock. */
 export const LOCK_DB = `${INTERNAL_PREFIX}lock`;
 
@@ -79,6 +84,8 @@ export class Warehouse {
   private readonly catalogListeners = new Set<(change: CatalogChange) => void>();
   private readonly closeHooks = new Set<() => void>();
   private ignored: string[] = [];
+  /** True when results are kept in memory only: encryption is required and DuckDB cannot write encrypted files. */
+  private resultsInMemory = false;
   private crypto: CryptoStatus = { available: false, detail: 'Encryption support was not checked yet.' };
   /** Databases (lower-case name) that could not be attached at open for want of a working key. */
   private readonly attachFailures = new Map<string, EngineError>();
@@ -92,6 +99,10 @@ export class Warehouse {
     readonly spaceDir: string,
     readonly options: Readonly<WarehouseOptions>,
     private readonly instance: DuckDBInstance,
+    /** Which files the space's SQL may use (DuckDB's own sandbox, set when the warehouse opens). */
+    readonly fileAccess: FileAccess,
+    /** Where exports are written before the engine moves them to the user's file (an allowed folder). */
+    private readonly stagingDir: string,
   ) {
     // Created first so that its cache is invalidated before any other listener hears of a change.
     this.catalog = new Catalog(this);
@@ -119,23 +130,38 @@ export class Warehouse {
     }
     openSpaces.add(spaceDir);
     let instance: DuckDBInstance;
+    let fileAccess: FileAccess;
+    let stagingDir: string | undefined;
     try {
       Warehouse.prepareFolder(root, spaceDir, readOnly);
-      const resultsFile = path.join(spaceDir, 'system', `${RESULTS_DB}.duckdb`);
-      // Read-only openers keep results in memory: the results file belongs to the writer.
-      instance = readOnly
-        ? await duckdb().DuckDBInstance.create(':memory:', config)
-        : await duckdb().DuckDBInstance.fromCache(resultsFile, config);
+      // A read-only opener may not write in the warehouse (it may be on a read-only mount): it stages elsewhere.
+      stagingDir = readOnly
+        ? fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-staging-'))
+        : path.join(spaceDir, 'system', 'staging');
+      fileAccess = FileAccess.create(root, spaceDir, options, readOnly ? [stagingDir] : []);
+      // The results database is attached (with its own key when it is encrypted), never the instance's main
+      // database: one instance per space in this process (openSpaces), so no second instance shares its files.
+      instance = await duckdb().DuckDBInstance.create(':memory:', config);
     } catch (e) {
       openSpaces.delete(spaceDir);
+      if (readOnly && stagingDir !== undefined) fs.rmSync(stagingDir, { recursive: true, force: true });
       throw Warehouse.openError(e, root);
     }
-    const warehouse = new Warehouse(root, spaceDir, { ...options, space, encryption }, instance);
+    const warehouse = new Warehouse(
+      root,
+      spaceDir,
+      { ...options, space, encryption },
+      instance,
+      fileAccess,
+      stagingDir,
+    );
     try {
       await warehouse.prepareEncryption();
       if (readOnly) await warehouse.prepareReadOnly();
-      else await warehouse.discardOldResults();
+      else await warehouse.prepareResults();
       await warehouse.attachAll();
+      // Last: from here on, no SQL on this instance (the engine's own included) reaches outside the allowed folders.
+      await warehouse.withConnection((c) => fileAccess.lock(c));
     } catch (e) {
       await warehouse.close();
       throw Warehouse.openError(e, root);
@@ -148,9 +174,29 @@ export class Warehouse {
     return path.join(this.spaceDir, 'databases');
   }
 
+  /** A fresh path (not created) in the staging folder, with extension `ext`; the caller removes the file. */
+  stagingFile(ext: string): string {
+    return path.join(this.stagingDir, `export-${randomUUID()}${ext}`);
+  }
+
   /** Folder DuckDB installs and loads extensions from (never the user's home). */
   get extensionsDir(): string {
     return path.join(this.dir, 'extensions');
+  }
+
+  /**
+   * Where kept results live: `encrypted` (a file with the space's results key), `plain` (a plain file, DuckDB's
+   * spill files unencrypted too) or `memory` (encryption is required but unavailable: nothing is written to disk,
+   * so a result that does not fit in memory fails). A read-only opener keeps them in memory.
+   */
+  get resultsStorage(): 'encrypted' | 'plain' | 'memory' {
+    if (this.readOnly || this.resultsInMemory) return 'memory';
+    return isEncryptedDatabaseFile(this.resultsFile) ? 'encrypted' : 'plain';
+  }
+
+  /** Name of the attached results database (kept results; never named by user SQL). */
+  get resultsDatabase(): string {
+    return RESULTS_DB;
   }
 
   /** True when opened with `readOnly`: no database, schema or table can be changed. */
@@ -316,12 +362,12 @@ export class Warehouse {
     for (const c of this.connections) c.closeSync();
     this.connections.clear();
     try {
-      // Detach so that DuckDB checkpoints and releases the file locks even though fromCache keeps the
-      // instance object alive in its cache.
+      // Detach so that DuckDB checkpoints and releases the file locks before the instance goes.
       await this.withDetachedAll();
     } finally {
       this.instance.closeSync();
       openSpaces.delete(this.spaceDir);
+      if (this.readOnly) fs.rmSync(this.stagingDir, { recursive: true, force: true });
     }
   }
 
@@ -359,7 +405,20 @@ export class Warehouse {
           await attachDatabase(this, c, name);
           this.attachFailures.delete(name.toLowerCase());
         } catch (e) {
-          // One database without a working key must not keep the others from opening.
+          // One database without a working key, or a file that is not a DuckDB database (the space's own SQL
+          // may write any file in its folder), must not keep the others from opening.
+          if (/is not a valid DuckDB database file/.test(errorMessage(e))) {
+            this.attachFailures.set(
+              name.toLowerCase(),
+              new EngineError(
+                'DATABASE_INVALID',
+                `The file of database "${name}" (${this.databaseFile(name)}) is not a DuckDB database; it stays unattached. Move it away or drop the database.`,
+                undefined,
+                { cause: e },
+              ),
+            );
+            continue;
+          }
           if (!(e instanceof EngineError) || (e.code !== 'KEY_MISSING' && e.code !== 'KEY_WRONG')) throw e;
           this.attachFailures.set(name.toLowerCase(), e);
         }
@@ -453,40 +512,88 @@ export class Warehouse {
         path.join(root, 'extensions'),
         path.join(spaceDir, 'databases'),
         path.join(spaceDir, 'system', 'tmp'),
+        path.join(spaceDir, 'system', 'staging'),
       ]) {
         fs.mkdirSync(d, { recursive: true });
       }
     }
   }
 
+  /** The file of the space's kept results (written by the writer only). */
+  private get resultsFile(): string {
+    return path.join(this.spaceDir, 'system', `${RESULTS_DB}.duckdb`);
+  }
+
   /**
-   * A read-only opener holds a shared lock on the writer's results file, so that it fails while a
-   * writer is open and a writer fails while it is open, even in a space without databases.
+   * A read-only opener keeps results in memory and holds a shared lock on the writer's results file, so that it
+   * fails while a writer is open and a writer fails while it is open, even in a space without databases.
    */
   private async prepareReadOnly(): Promise<void> {
-    const resultsFile = path.join(this.spaceDir, 'system', `${RESULTS_DB}.duckdb`);
+    const file = this.resultsFile;
+    const key = isEncryptedDatabaseFile(file) ? await this.options.databaseKey?.(RESULTS_KEY, false) : '';
     await this.withConnection(async (c) => {
       await c.run(`ATTACH ':memory:' AS ${quoteIdent(RESULTS_DB)}`);
-      if (fs.existsSync(resultsFile)) {
-        await c.run(`ATTACH ${quoteString(resultsFile)} AS ${quoteIdent(LOCK_DB)} (READ_ONLY)`);
+      if (fs.existsSync(file) && key !== undefined) {
+        const withKey = key ? `, ENCRYPTION_KEY ${quoteString(key)}` : '';
+        await c.run(`ATTACH ${quoteString(file)} AS ${quoteIdent(LOCK_DB)} (READ_ONLY${withKey})`);
       }
     });
   }
 
+  /**
+   * Attaches the results database. When DuckDB can write encrypted files (and the warehouse has a key source and
+   * encryption is not off), it is encrypted with the space's results key, sealed in the store like a database key;
+   * otherwise it is a plain file, unless encryption is `required`: then results stay in memory and DuckDB does
+   * not spill (its spill files would be plain too). A results file of the other kind is replaced: kept results
+   * never outlive the process that made them. Then what an earlier run left behind is dropped.
+   */
+  private async prepareResults(): Promise<void> {
+    const { mode, available } = this.encryption;
+    const source = this.options.databaseKey;
+    const encrypt = available && mode !== 'off' && source !== undefined;
+    const file = this.resultsFile;
+    await this.withConnection(async (c) => {
+      if (!encrypt && mode === 'required') {
+        this.resultsInMemory = true;
+        await c.run(`SET temp_directory = ''`);
+        await c.run(`ATTACH ':memory:' AS ${quoteIdent(RESULTS_DB)}`);
+        return;
+      }
+      const key = encrypt ? await source(RESULTS_KEY, true) : undefined;
+      const attach = (): Promise<unknown> =>
+        c.run(
+          `ATTACH ${quoteString(file)} AS ${quoteIdent(RESULTS_DB)}${key === undefined ? '' : ` (ENCRYPTION_KEY ${quoteString(key)})`}`,
+        );
+      if (fs.existsSync(file) && isEncryptedDatabaseFile(file) !== (key !== undefined))
+        removeResultsFile(file);
+      try {
+        await attach();
+      } catch (e) {
+        // Another process holds it: WAREHOUSE_LOCKED. Anything else (its key lost or replaced, the file
+        // overwritten by the space's own SQL): it holds nothing worth keeping.
+        if (/Could not set lock|Conflicting lock/i.test(errorMessage(e))) throw e;
+        removeResultsFile(file);
+        await attach();
+      }
+    });
+    await this.discardOldResults();
+  }
+
   /** Kept results never outlive the process that made them: drop what an earlier run left behind. */
   private async discardOldResults(): Promise<void> {
+    const db = quoteString(RESULTS_DB);
     await this.withConnection(async (c) => {
       const reader = await c.runAndReadAll(
-        `SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() AND NOT internal AND schema_name <> 'main'`,
+        `SELECT schema_name FROM duckdb_schemas() WHERE database_name = ${db} AND NOT internal AND schema_name <> 'main'`,
       );
       for (const [schema] of reader.getRows()) {
-        await c.run(`DROP SCHEMA IF EXISTS ${quoteIdent(String(schema))} CASCADE`);
+        await c.run(`DROP SCHEMA IF EXISTS ${quoteIdent(RESULTS_DB)}.${quoteIdent(String(schema))} CASCADE`);
       }
       const tables = await c.runAndReadAll(
-        `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`,
+        `SELECT table_name FROM duckdb_tables() WHERE database_name = ${db} AND schema_name = 'main'`,
       );
       for (const [table] of tables.getRows()) {
-        await c.run(`DROP TABLE IF EXISTS main.${quoteIdent(String(table))}`);
+        await c.run(`DROP TABLE IF EXISTS ${quoteIdent(RESULTS_DB)}.main.${quoteIdent(String(table))}`);
       }
     });
   }
@@ -512,6 +619,11 @@ export class Warehouse {
       },
     );
   }
+}
+
+function removeResultsFile(file: string): void {
+  fs.rmSync(file, { force: true });
+  fs.rmSync(`${file}.wal`, { force: true });
 }
 
 function isUsableName(name: string): boolean {

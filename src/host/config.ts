@@ -11,6 +11,7 @@ export const SETTINGS = {
   threads: 'engine.threads',
   pageSize: 'results.pageSize',
   encryption: 'warehouse.encryption',
+  allowedFolders: 'files.allowedFolders',
   smtpHost: 'smtp.host',
   smtpPort: 'smtp.port',
   smtpSecurity: 'smtp.security',
@@ -27,6 +28,8 @@ export interface Settings {
   pageSize: number;
   /** What new databases get when DuckDB cannot write encrypted files (see docs/dbcrypt.md). */
   encryption: EncryptionMode;
+  /** Folders SQL may read and write files in; undefined: the open workspace folders (the default). */
+  allowedFolders: string[] | undefined;
 }
 
 /** Reads the settings, turning empty values into "use the default". */
@@ -37,12 +40,18 @@ export function readSettings(): Settings {
   const threads = c.get<number>(SETTINGS.threads, 0);
   const pageSize = c.get<number>(SETTINGS.pageSize, 1000);
   const encryption = c.get<string>(SETTINGS.encryption, 'whenAvailable');
+  const allowed = c.get<unknown>(SETTINGS.allowedFolders);
   return {
     warehouseFolder: folder ? expandHome(folder) : undefined,
     memoryLimit: memory || undefined,
     threads: Number.isInteger(threads) && threads > 0 ? threads : undefined,
     pageSize: Number.isInteger(pageSize) && pageSize > 0 ? Math.min(pageSize, 100_000) : 1000,
     encryption: encryption === 'required' || encryption === 'off' ? encryption : 'whenAvailable',
+    allowedFolders: Array.isArray(allowed)
+      ? allowed
+          .filter((f): f is string => typeof f === 'string' && f.trim() !== '')
+          .map((f) => expandHome(f.trim()))
+      : undefined,
   };
 }
 
@@ -76,9 +85,13 @@ export function readSmtpSettings(): SmtpSettings {
 /** True when `event` touches one of the settings that shape how the warehouse is opened. */
 export function affectsWarehouse(event: vscode.ConfigurationChangeEvent): boolean {
   // pageSize is read when a session opens, so it needs no reopen.
-  return [SETTINGS.warehouseFolder, SETTINGS.memoryLimit, SETTINGS.threads, SETTINGS.encryption].some((k) =>
-    event.affectsConfiguration(`${SECTION}.${k}`),
-  );
+  return [
+    SETTINGS.warehouseFolder,
+    SETTINGS.memoryLimit,
+    SETTINGS.threads,
+    SETTINGS.encryption,
+    SETTINGS.allowedFolders,
+  ].some((k) => event.affectsConfiguration(`${SECTION}.${k}`));
 }
 
 function expandHome(folder: string): string {

@@ -4,8 +4,10 @@ import * as vscode from 'vscode';
 import { EngineError, errorLogText } from '../engine/errors.js';
 import { Session, type TransactionState } from '../engine/query/index.js';
 import { Warehouse, type CatalogChange } from '../engine/warehouse.js';
-import { affectsWarehouse, readSettings } from './config.js';
+import { affectsWarehouse, readSettings, SETTINGS } from './config.js';
 import type { ComponentLogger, Logger } from './logger.js';
+
+const ALLOWED_FOLDERS_SETTING = `microDataWarehouse.${SETTINGS.allowedFolders}`;
 
 /** What the status bar shows of a session. */
 export interface SessionState {
@@ -51,12 +53,15 @@ export class WarehouseService implements vscode.Disposable {
 
   private constructor(
     private readonly defaultFolder: string,
+    /** VS Code's global storage (secret storage and every extension's state): never a folder SQL may use. */
+    private readonly editorStorage: string,
     private readonly log: ComponentLogger,
   ) {}
 
   static register(context: vscode.ExtensionContext, logger: Logger): WarehouseService {
     const service = new WarehouseService(
       path.join(context.globalStorageUri.fsPath, 'warehouse'),
+      path.dirname(context.globalStorageUri.fsPath),
       logger.component('warehouse'),
     );
     context.subscriptions.push(
@@ -64,6 +69,10 @@ export class WarehouseService implements vscode.Disposable {
       vscode.workspace.onDidCloseTextDocument((d) => void service.closeSession(documentKey(d))),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affectsWarehouse(e)) void service.settingsChanged();
+      }),
+      // The default allowed folders are the workspace folders.
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        if (readSettings().allowedFolders === undefined) void service.settingsChanged();
       }),
     );
     return service;
@@ -228,8 +237,18 @@ export class WarehouseService implements vscode.Disposable {
         encryptionInstallHint: `run "MicroDataWarehouse: Install Database Encryption Support"`,
         ...(settings.memoryLimit ? { memoryLimit: settings.memoryLimit } : {}),
         ...(settings.threads ? { threads: settings.threads } : {}),
+        allowedFolders:
+          settings.allowedFolders ?? (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+        protectedPaths: [this.editorStorage],
+        allowHint: `add it to the setting ${ALLOWED_FOLDERS_SETTING} (the warehouse then reopens)`,
       });
       this.open = warehouse;
+      if (settings.allowedFolders !== undefined && warehouse.fileAccess.refused.length > 0) {
+        const refused = warehouse.fileAccess.refused.map((r) => `${r.folder} (${r.reason})`).join('; ');
+        void vscode.window.showWarningMessage(
+          `${ALLOWED_FOLDERS_SETTING}: SQL may not use ${refused}. Allow folders that hold only your data files.`,
+        );
+      }
       this.catalogSubscription = warehouse.catalog.onDidChange((change) => this.catalogChanged.fire(change));
       this.log.info(
         `warehouse opened in ${(performance.now() - started).toFixed(0)} ms (space ${this.spaceId}, ${warehouse.ignoredDatabaseFiles.length} file(s) ignored)`,
@@ -254,10 +273,11 @@ export class WarehouseService implements vscode.Disposable {
   private async settingsChanged(): Promise<void> {
     if (!this.isOpen) return;
     const busy = this.openSessions().some(([, s]) => s.busy || s.transaction.open);
+    // DuckDB fixes its settings, and the folders SQL may use, when the warehouse opens.
     const choice = await vscode.window.showInformationMessage(
       busy
-        ? 'MicroDataWarehouse settings changed. Reopen the warehouse now? Running queries stop and open transactions roll back.'
-        : 'MicroDataWarehouse settings changed. Reopen the warehouse to apply them?',
+        ? 'MicroDataWarehouse settings changed (the folders SQL may use are fixed when the warehouse opens). Reopen the warehouse now? Running queries stop and open transactions roll back.'
+        : 'MicroDataWarehouse settings changed (the folders SQL may use are fixed when the warehouse opens). Reopen the warehouse to apply them?',
       'Reopen Now',
     );
     if (choice === 'Reopen Now') {

@@ -23,7 +23,7 @@ suite('Databases view, runs and the Results view', () => {
     // A warehouse of this workspace only: the UI test's window uses the default one at the same time.
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Global);
     parts = ((await extension().activate()) as MicroDataWarehouseApi).parts;
     assert.equal(parts.warehouse.isOpen, false, 'the warehouse opens on first use only');
     // Databases belong to an account: this suite works in its own.
@@ -200,11 +200,14 @@ suite('Databases view, runs and the Results view', () => {
   });
 
   test('Export Results… writes the shown result as CSV, Parquet and JSON', async () => {
+    // Exports go where the user chose, even outside the folders SQL may use.
+    const data = path.join(scratch, 'data');
+    fs.mkdirSync(data, { recursive: true });
     const editor = await openSql(`SELECT id, amount FROM ${dbA}.sales.orders ORDER BY id;\n`);
     cursorAt(editor, 0);
     await run('statement');
     for (const ext of ['csv', 'parquet', 'json']) {
-      const file = vscode.Uri.file(path.join(scratch, `export.${ext}`));
+      const file = vscode.Uri.file(path.join(data, `export.${ext}`));
       const saved = (await vscode.commands.executeCommand('microDataWarehouse.results.export', file)) as {
         saved: boolean;
         target?: string;
@@ -212,17 +215,29 @@ suite('Databases view, runs and the Results view', () => {
       assert.deepEqual(saved, { saved: true, target: file.fsPath });
       assert.ok(fs.statSync(file.fsPath).size > 0);
     }
-    assert.equal(fs.readFileSync(path.join(scratch, 'export.csv'), 'utf8'), 'id,amount\n1,9.50\n2,20.00\n');
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(scratch, 'export.json'), 'utf8')), [
+    assert.equal(fs.readFileSync(path.join(data, 'export.csv'), 'utf8'), 'id,amount\n1,9.50\n2,20.00\n');
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(data, 'export.json'), 'utf8')), [
       { id: 1, amount: 9.5 },
       { id: 2, amount: 20 },
     ]);
-    // Read the Parquet file back through the warehouse itself.
-    const check = await openSql(
-      `SELECT count(*) AS n, sum(amount) AS total FROM '${path.join(scratch, 'export.parquet')}';\n`,
-    );
-    cursorAt(check, 0);
-    assert.deepEqual(await rows(await run('statement')), [['2', '29.50']]);
+    // SQL may not read it yet: the folder is not allowed, and the error names the setting.
+    const readBack = `SELECT count(*) AS n, sum(amount) AS total FROM '${path.join(data, 'export.parquet')}';\n`;
+    cursorAt(await openSql(readBack), 0);
+    const refused = await run('statement');
+    const error = refused.messages.find((m) => m.kind === 'error');
+    assert.ok(error, 'the read is refused');
+    assert.match(error.text, /microDataWarehouse\.files\.allowedFolders/);
+    // Allowed in the (user) settings, after the warehouse reopens: it reads the file back.
+    const config = vscode.workspace.getConfiguration('microDataWarehouse');
+    await config.update('files.allowedFolders', [data], vscode.ConfigurationTarget.Global);
+    try {
+      await parts.warehouse.close();
+      cursorAt(await openSql(readBack), 0);
+      assert.deepEqual(await rows(await run('statement')), [['2', '29.50']]);
+    } finally {
+      await config.update('files.allowedFolders', undefined, vscode.ConfigurationTarget.Global);
+      await parts.warehouse.close();
+    }
   });
 
   test('a warehouse folder that cannot open: Sign In says why; the good folder comes back signed in', async () => {
@@ -230,7 +245,7 @@ suite('Databases view, runs and the Results view', () => {
     const good = config.get<string>('warehouse.folder');
     const notAFolder = path.join(scratch, 'not-a-folder');
     fs.writeFileSync(notAFolder, 'plain file');
-    await config.update('warehouse.folder', notAFolder, vscode.ConfigurationTarget.Workspace);
+    await config.update('warehouse.folder', notAFolder, vscode.ConfigurationTarget.Global);
     // Closed after the change: the visible tree may reopen the warehouse at any moment.
     await parts.warehouse.close();
     try {
@@ -243,7 +258,7 @@ suite('Databases view, runs and the Results view', () => {
         /is a file, not a warehouse folder/,
       );
     } finally {
-      await config.update('warehouse.folder', good, vscode.ConfigurationTarget.Workspace);
+      await config.update('warehouse.folder', good, vscode.ConfigurationTarget.Global);
       await parts.warehouse.close();
     }
     await vscode.commands.executeCommand('microDataWarehouse.databases.refresh');

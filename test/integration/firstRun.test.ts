@@ -17,7 +17,7 @@ suite('First run: demo and walkthrough', () => {
     await parts.warehouse.close();
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Global);
     await signIn(`first-run-${Date.now()}@example.test`);
   });
 

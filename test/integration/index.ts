@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
 
 export async function run(): Promise<void> {
   const report = process.env.MDW_TEST_REPORT;
@@ -26,5 +27,10 @@ export async function run(): Promise<void> {
     mocha.addFile(path.join(__dirname, file));
   }
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
+  // Suites point warehouse.folder (an application setting: no workspace may set it) at scratch folders in the user
+  // settings; the UI tests that follow on the same code-server use the default.
+  const config = vscode.workspace.getConfiguration('microDataWarehouse');
+  await config.update('warehouse.folder', undefined, vscode.ConfigurationTarget.Global);
+  await config.update('files.allowedFolders', undefined, vscode.ConfigurationTarget.Global);
   if (failures > 0) throw new Error(`${failures} integration test(s) failed.`);
 }

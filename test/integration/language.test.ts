@@ -21,7 +21,7 @@ suite('DuckDB SQL language features', () => {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-lang-'));
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Global);
     // Databases belong to an account: this suite works in its own.
     await signIn(`language-${Date.now()}@example.test`);
     const warehouse = await parts.warehouse.warehouse();

@@ -18,7 +18,7 @@ suite('Worksheet editor', () => {
     // A warehouse of its own: the UI tests' windows use the default one.
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Global);
     parts = ((await extension().activate()) as MicroDataWarehouseApi).parts;
     // Worksheets run in an account's databases.
     await signIn(`worksheet-editor-${Date.now()}@example.test`);

@@ -34,7 +34,7 @@ suite('Accounts, Worksheets and History', () => {
     parts = ((await extension().activate()) as MicroDataWarehouseApi).parts;
     await vscode.workspace
       .getConfiguration('microDataWarehouse')
-      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Workspace);
+      .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Global);
     await until(
       'the new folder to be taken up',
       async () => (await parts.accounts.ready()) === undefined && parts.warehouse.folder.startsWith(scratch),

@@ -15,6 +15,7 @@ import {
 import { isEngineError } from '../../src/engine/errors.js';
 import type { Account } from '../../src/engine/store/account.js';
 import type { MetadataStore } from '../../src/engine/store/metadataStore.js';
+import { Session } from '../../src/engine/query/index.js';
 import { Warehouse, type WarehouseOptions } from '../../src/engine/warehouse.js';
 import { fixture, openWithAuth, signIn, type Fixture } from '../support/store.js';
 import { withUnsafeTestCrypto } from '../support/unsafeCrypto.js';
@@ -268,6 +269,40 @@ describe('encrypted databases (key plumbing over the test-only crypto)', () => {
   });
 });
 
+describe('kept results (key plumbing over the test-only crypto)', () => {
+  test('kept results are encrypted with the space results key; temp files too; a plain results file is replaced', async () => {
+    const dir = freshDir();
+    // First without crypto: a plain results file, as before encryption was available.
+    let w = await Warehouse.open(dir, keyed());
+    assert.equal(w.resultsStorage, 'plain');
+    await w.close();
+    const file = path.join(dir, 'spaces', 'local', 'system', 'mdw_results.duckdb');
+    assert.equal(isEncryptedDatabaseFile(file), false);
+    w = await Warehouse.open(dir, withUnsafeTestCrypto(keyed()));
+    try {
+      assert.equal(w.resultsStorage, 'encrypted');
+      assert.deepEqual(await rows(w, `SELECT current_setting('temp_file_encryption')`), [[true]]);
+      const s = await Session.open(w);
+      const r = await s.run(`SELECT '${MARKER}' || range AS s FROM range(50000)`);
+      const kept = r.outcomes[0]!.status === 'rows' ? r.outcomes[0].result : assert.fail(r.error?.message);
+      await kept.whenComplete();
+      assert.equal(kept.rowCount, 50000);
+      assert.deepEqual((await kept.page(49999, 1)).rows, [[`${MARKER}49999`]]);
+      await w.withConnection((c) => c.run('CHECKPOINT mdw_results'));
+      assert.ok(isEncryptedDatabaseFile(file));
+      assert.equal(filesContain([file, `${file}.wal`], MARKER), false);
+      await s.close();
+    } finally {
+      await w.close();
+    }
+    assert.notEqual(await account.databaseKey('mdw_results', { create: false }), undefined);
+    // Reopened with the same key: the results file opens (and is emptied), nothing is refused.
+    w = await Warehouse.open(dir, withUnsafeTestCrypto(keyed()));
+    assert.equal(w.resultsStorage, 'encrypted');
+    await w.close();
+  });
+});
+
 describe('without DuckDB OpenSSL crypto (httpfs not installed)', () => {
   test('required refuses to create, saying how to enable encryption; nothing is left behind', async () => {
     const w = await Warehouse.open(freshDir(), keyed({ encryption: 'required' }));
@@ -280,6 +315,36 @@ describe('without DuckDB OpenSSL crypto (httpfs not installed)', () => {
       assert.ok(!fs.existsSync(w.databaseFile('must')));
       assert.deepEqual(await w.listDatabases(), []);
       assert.equal(await account.databaseKey('must', { create: false }), undefined);
+    } finally {
+      await w.close();
+    }
+  });
+
+  test('required keeps results in memory only: no plain results file, no spill files, a clear error when memory runs out', async () => {
+    const dir = freshDir();
+    const w = await Warehouse.open(dir, keyed({ encryption: 'required', memoryLimit: '64MB', threads: 1 }));
+    try {
+      assert.equal(w.resultsStorage, 'memory');
+      const file = path.join(dir, 'spaces', 'local', 'system', 'mdw_results.duckdb');
+      assert.equal(fs.existsSync(file), false);
+      assert.deepEqual(await rows(w, `SELECT current_setting('temp_directory')`), [['']]);
+      const s = await Session.open(w);
+      try {
+        const small = await s.run('SELECT range AS n FROM range(1000)');
+        assert.equal(small.error, undefined);
+        const big = await s.run(
+          `SELECT md5(range::VARCHAR) || md5((range + 1)::VARCHAR) AS h FROM range(20000000) ORDER BY h`,
+        );
+        let error = big.error;
+        if (!error && big.outcomes[0]!.status === 'rows')
+          error = (await big.outcomes[0].result.whenComplete(), big.outcomes[0].result.error);
+        assert.equal(error?.code, 'ENCRYPTION_UNAVAILABLE', error?.message);
+        assert.match(error!.message, /nothing is written to disk in plain files: encryption is required/);
+      } finally {
+        await s.close();
+      }
+      assert.equal(fs.existsSync(file), false);
+      assert.deepEqual(fs.readdirSync(path.join(dir, 'spaces', 'local', 'system', 'tmp')), []);
     } finally {
       await w.close();
     }

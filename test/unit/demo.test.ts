@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createDemo, DEMO_FOLDER } from '../../src/engine/demo.js';
+import { createDemo, DEMO_FOLDER, DEMO_PARQUET, demoFilesDir } from '../../src/engine/demo.js';
 import { Session } from '../../src/engine/query/index.js';
 import type { Account } from '../../src/engine/store/account.js';
 import type { MetadataStore } from '../../src/engine/store/metadataStore.js';
@@ -30,11 +30,8 @@ after(async () => {
 });
 
 test('the demo makes sales and crm with the requested order lines, and five worksheets that all run', async () => {
-  const exportDir = path.join(f.root, 'exports');
-  fs.mkdirSync(exportDir);
   const result = await createDemo(warehouse, {
     csvFile: CSV,
-    exportDir,
     orderLines: 20_000,
     worksheets: account.worksheets,
   });
@@ -55,7 +52,7 @@ test('the demo makes sales and crm with the requested order lines, and five work
       await session.close();
     }
   }
-  assert.ok(fs.existsSync(path.join(exportDir, 'mdw-demo-revenue-by-region.parquet')));
+  assert.ok(fs.existsSync(path.join(demoFilesDir(warehouse), DEMO_PARQUET)));
   const counts = await warehouse.withConnection(
     async (c) =>
       (
@@ -70,7 +67,7 @@ test('the demo makes sales and crm with the requested order lines, and five work
 
 test('the demo never touches existing databases', async () => {
   await assert.rejects(
-    createDemo(warehouse, { csvFile: CSV, exportDir: f.root }),
+    createDemo(warehouse, { csvFile: CSV }),
     (e: Error & { code?: string }) => e.code === 'DATABASE_EXISTS',
   );
 });

@@ -7,6 +7,7 @@ import { Warehouse, type CatalogChange } from '../../src/engine/warehouse.js';
 import { isEngineError } from '../../src/engine/errors.js';
 import { formatFromFileName, parseTableName } from '../../src/engine/import.js';
 import { quoteString } from '../../src/engine/names.js';
+import { plainRows } from '../support/plainDuckdb.js';
 
 async function setup(): Promise<{ w: Warehouse; files: string }> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-imp-'));
@@ -34,10 +35,8 @@ test('imports CSV, Parquet, JSON and NDJSON into new tables and reports the row 
   const csv = path.join(files, "orders 'q1'.csv");
   fs.writeFileSync(csv, 'id,name,amount\n1,ann,1.5\n2,bob,2.5\n3,"c, d",3\n');
   const parquet = path.join(files, 'orders.parquet');
-  await w.withConnection((c) =>
-    c.run(
-      `COPY (SELECT range AS id, 'n' || range AS name FROM range(1000)) TO ${quoteString(parquet)} (FORMAT parquet)`,
-    ),
+  await plainRows(
+    `COPY (SELECT range AS id, 'n' || range AS name FROM range(1000)) TO ${quoteString(parquet)} (FORMAT parquet)`,
   );
   const json = path.join(files, 'people.json');
   fs.writeFileSync(
@@ -119,9 +118,7 @@ test('explicit format, compressed files, and unknown extensions', async () => {
   assert.equal((await w.importFile(dat, 'sales.main.d', { format: 'csv' })).rows, 1);
   assert.deepEqual(await rows(w, 'SELECT x, y FROM sales.main.d'), [[1n, 2n]]);
   const gz = path.join(files, 'big.csv.gz');
-  await w.withConnection((c) =>
-    c.run(`COPY (SELECT range AS n FROM range(10)) TO ${quoteString(gz)} (FORMAT csv)`),
-  );
+  await plainRows(`COPY (SELECT range AS n FROM range(10)) TO ${quoteString(gz)} (FORMAT csv)`);
   assert.equal((await w.importFile(gz, 'sales.main.gz')).rows, 10);
   assert.equal(formatFromFileName('A.PARQUET'), 'parquet');
   assert.equal(formatFromFileName('x.ndjson.zst'), 'ndjson');
@@ -266,10 +263,8 @@ test('an existing table needs append; append checks columns and types', async ()
 test('an import can be cancelled and writes nothing', async () => {
   const { w, files } = await setup();
   const csv = path.join(files, 'large.csv');
-  await w.withConnection((c) =>
-    c.run(
-      `COPY (SELECT range AS id, md5(range::VARCHAR) AS h, range * 0.5 AS v FROM range(3000000)) TO ${quoteString(csv)} (FORMAT csv)`,
-    ),
+  await plainRows(
+    `COPY (SELECT range AS id, md5(range::VARCHAR) AS h, range * 0.5 AS v FROM range(3000000)) TO ${quoteString(csv)} (FORMAT csv)`,
   );
   const before = new AbortController();
   before.abort();

@@ -9,6 +9,7 @@ import { Session, type StatementOutcome } from '../../src/engine/query/session.j
 import type { KeptResult } from '../../src/engine/query/keptResult.js';
 import { isEngineError } from '../../src/engine/errors.js';
 import { quoteString } from '../../src/engine/names.js';
+import { plainRows } from '../support/plainDuckdb.js';
 
 let tmp: string;
 let warehouse: Warehouse;
@@ -191,36 +192,39 @@ describe('runs', () => {
   });
 });
 
-describe('internal files', () => {
-  test('statements naming paths inside the warehouse folder are refused', async () => {
+describe('files outside the allowed folders', () => {
+  test('SQL naming a file outside them is refused with FILE_NOT_ALLOWED; the rest of the script does not run', async () => {
     const s = await session();
     const resultsFile = path.join(warehouse.spaceDir, 'system', 'mdw_results.duckdb');
-    const relative = path.relative(process.cwd(), warehouse.databaseFile('sales'));
+    const relative = path.relative(process.cwd(), path.join(warehouse.dir, 'warehouse.json'));
     const attempts = [
-      `ATTACH ${quoteString(resultsFile)} AS stolen`,
       `SELECT * FROM read_csv(${quoteString(path.join(warehouse.dir, 'warehouse.json'))})`,
       `COPY (SELECT 1) TO ${quoteString(path.join(warehouse.dir, 'x.csv'))}`,
       `SELECT * FROM read_csv(['/nonexistent.csv', ${quoteString(relative)}])`,
       `SELECT * FROM glob(${quoteString(path.join(path.dirname(warehouse.dir), '*', 'spaces', '**'))})`,
       `SELECT * FROM read_text(E${quoteString(warehouse.dir.replaceAll('/', '\\x2F') + '\\x2Fwarehouse.json')})`,
       `SELECT * FROM read_text($p$${warehouse.dir}/warehouse.json$p$)`,
-      'SELECT * FROM mdw_results.main.anything',
     ];
     for (const sql of attempts) {
       const r = await s.run(`SELECT 1; ${sql}; SELECT 2`);
-      assert.equal(r.error?.code, 'INTERNAL_FILE_REFUSED', sql);
+      assert.equal(r.error?.code, 'FILE_NOT_ALLOWED', `${sql}: ${r.error?.message}`);
+      assert.match(r.error!.message, /allowed folders|no other folder is allowed/, sql);
       assert.deepEqual(
         r.outcomes.map((o) => o.status),
         ['rows', 'error', 'notRun'],
         sql,
       );
     }
+    // The results database is the warehouse's own: SQL may not name it, even inside the space.
+    const named = await s.run(`SELECT * FROM mdw_results.main.anything`);
+    assert.equal(named.error?.code, 'INTERNAL_FILE_REFUSED');
+    // Attaching a second copy of the open results file inside the space is DuckDB's own refusal.
+    assert.notEqual((await s.run(`ATTACH ${quoteString(resultsFile)} AS stolen`)).error, undefined);
     const outside = path.join(tmp, 'outside.csv');
     fs.writeFileSync(outside, 'a,b\n1,2\n');
-    assert.deepEqual(
-      rows((await s.run(`SELECT * FROM read_csv(${quoteString(outside)})`)).outcomes[0]).firstPage,
-      [['1', '2']],
-    );
+    const refused = await s.run(`SELECT * FROM read_csv(${quoteString(outside)})`);
+    assert.equal(refused.error?.code, 'FILE_NOT_ALLOWED');
+    assert.ok(refused.error!.message.includes(outside), refused.error!.message);
   });
 });
 
@@ -397,7 +401,8 @@ describe('kept results', () => {
     });
     assert.equal(fs.readFileSync(path.join(out, 'a.csv'), 'utf8').split('\n')[0], 'id,name,bucket,amount');
     assert.equal((await s.export(big, path.join(out, 'a.parquet'))).rows, 300000);
-    const [[n]] = await direct(
+    // The exports folder is not one SQL may use: the engine wrote there for the user, DuckDB reads it elsewhere.
+    const [[n]] = await plainRows(
       `SELECT count(*) FROM read_parquet(${quoteString(path.join(out, 'a.parquet'))})`,
     );
     assert.equal(Number(n), 300000);
@@ -412,8 +417,10 @@ describe('kept results', () => {
       isEngineError(e, 'INVALID_ARGUMENT'),
     );
     await assert.rejects(s.export('SELECT 1', path.join(warehouse.dir, 'q.csv')), (e) =>
-      isEngineError(e, 'INTERNAL_FILE_REFUSED'),
+      isEngineError(e, 'FILE_NOT_ALLOWED'),
     );
+    assert.equal(fs.existsSync(path.join(warehouse.dir, 'q.csv')), false);
+    assert.deepEqual(fs.readdirSync(path.join(warehouse.spaceDir, 'system', 'staging')), []);
     await assert.rejects(s.export('SELECT * FROM nope', path.join(out, 'q.csv')), (e) =>
       isEngineError(e, 'SQL_CATALOG'),
     );

@@ -1,4 +1,3 @@
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createDemo } from '../../engine/demo.js';
 import { positionals, str, UsageError, type Command } from '../command.js';
@@ -13,7 +12,8 @@ export const demoCommand: Command = {
   usage: 'mdw [--warehouse DIR] demo [--order-lines N]',
   help: `Creates databases sales (products, orders, about 1,000,000 order lines) and crm (regions,
 customers), generated with SQL, and a "Getting started" worksheet folder for the signed-in account.
-Refuses when sales or crm exist already. The export worksheet writes to the system's temp folder.
+Refuses when sales or crm exist already. The import and export worksheets use the account's own
+files folder in the warehouse (SQL may always use it).
 
   --order-lines N   how many order lines to generate (default 1000000)`,
   options: { 'order-lines': { type: 'string' } },
@@ -27,7 +27,6 @@ Refuses when sales or crm exist already. The export worksheet writes to the syst
     const t0 = Date.now();
     const r = await createDemo(w, {
       csvFile: DEMO_CSV,
-      exportDir: os.tmpdir(),
       orderLines: n,
       worksheets: account.worksheets,
     });

@@ -11,4 +11,3 @@ export { KeptResult, MAX_PAGE_ROWS } from './keptResult.js';
 export type { KeptColumn } from './keptResult.js';
 export { splitStatements, statementAt, lineColumn } from './split.js';
 export type { StatementRange } from './split.js';
-export { refuseInternalFiles } from './internalFiles.js';

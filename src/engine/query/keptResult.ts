@@ -48,14 +48,14 @@ export class ResultStore {
     readonly cellContext: CellContext,
   ) {}
 
-  /** Creates the session's schema in the results database (the default database of a fresh connection). */
+  /** Creates the session's schema in the results database `catalog`. */
   static async create(
     writer: DuckDBConnection,
     reader: DuckDBConnection,
+    catalog: string,
     schema: string,
     cellContext: CellContext,
   ): Promise<ResultStore> {
-    const [[catalog]] = (await writer.runAndReadAll('SELECT current_database()')).getRows() as [[string]];
     await writer.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(catalog)}.${quoteIdent(schema)}`);
     return new ResultStore(writer, reader, catalog, schema, cellContext);
   }

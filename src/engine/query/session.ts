@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type {
   DuckDBAppender,
@@ -8,33 +9,37 @@ import type {
   DuckDBResult,
 } from '@duckdb/node-api';
 import type { Cell, ResultView } from '../../shared/results.js';
+import { duckdb } from '../duckdb.js';
 import { EngineError, errorMessage } from '../errors.js';
 import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
 import { columnKind, toCell, typeText } from '../values.js';
 import type { Warehouse } from '../warehouse.js';
-import { refuseInternalFiles } from './internalFiles.js';
 import { KeptResult, ResultStore, type KeptColumn } from './keptResult.js';
 import { identifiers, splitStatements, type StatementRange } from './split.js';
 import { sqlError } from './sqlError.js';
 
-/** DuckDB statement types (duckdb_statement_type) the session tells apart. */
-const StatementKind = {
-  TRANSACTION: 10,
-  SET: 20,
-  VARIABLE_SET: 13,
-  CREATE: 7,
-  ALTER: 9,
-  DROP: 15,
-  CREATE_FUNC: 14,
-  ATTACH: 25,
-  DETACH: 26,
-  COPY_DATABASE: 28,
-  LOAD: 21,
-  IMPORT_EXPORT: 16,
-} as const;
-const CATALOG_CHANGING = new Set<number>([7, 9, 15, 14, 25, 26, 28, 16]);
-const QUERY_RESULT = 3;
-const CHANGED_ROWS = 1;
+/** DuckDB's statement and result types, from `@duckdb/node-api`: read once the native binding is loaded. */
+function duckdbEnums(): {
+  Statement: ReturnType<typeof duckdb>['StatementType'];
+  Result: ReturnType<typeof duckdb>['ResultReturnType'];
+  catalogChanging: ReadonlySet<number>;
+} {
+  const { StatementType: Statement, ResultReturnType: Result } = duckdb();
+  return {
+    Statement,
+    Result,
+    catalogChanging: new Set<number>([
+      Statement.CREATE,
+      Statement.ALTER,
+      Statement.DROP,
+      Statement.CREATE_FUNC,
+      Statement.ATTACH,
+      Statement.DETACH,
+      Statement.COPY_DATABASE,
+      Statement.EXPORT,
+    ]),
+  };
+}
 
 /** Default rows of a result converted at once. */
 export const DEFAULT_PAGE_SIZE = 1000;
@@ -146,7 +151,9 @@ export class Session {
       made.push(reader);
       const id = randomUUID().replaceAll('-', '');
       const timeZone = await currentTimeZone(connection);
-      const store = await ResultStore.create(writer, reader, `s_${id}`, { timeZone });
+      const store = await ResultStore.create(writer, reader, warehouse.resultsDatabase, `s_${id}`, {
+        timeZone,
+      });
       const session = new Session(warehouse, connection, store, id, options);
       const database = options.database ?? (await defaultDatabase(connection));
       if (database) await session.use(database, options.schema);
@@ -280,7 +287,7 @@ export class Session {
         } catch (e) {
           failed = true;
           const error =
-            e instanceof EngineError && e.position ? e : sqlError(e, script, range.text, range.start);
+            e instanceof EngineError && e.position ? e : this.sqlError(e, script, range.text, range.start);
           await this.afterError(error);
           yield { ...info, status: 'error', error };
           continue;
@@ -319,7 +326,10 @@ export class Session {
 
   /**
    * Writes a query's rows, or a kept result seen through `view`, to `file` with DuckDB's COPY (format
-   * from the extension: .csv, .parquet, .json, .ndjson/.jsonl). Rows never pass through JS.
+   * from the extension: .csv, .parquet, .json, .ndjson/.jsonl). Rows never pass through JS. The file is the
+   * user's own choice (a save dialog, a command-line argument), so it may lie outside the folders SQL may use:
+   * COPY writes into the space's staging folder and the engine moves the finished file there. Files of the
+   * warehouse itself, the key and config folders are refused.
    */
   async export(
     source: string | KeptResult,
@@ -335,8 +345,7 @@ export class Session {
         `Cannot tell the export format of ${target}: use a .csv, .parquet, .json, .ndjson or .jsonl file.`,
       );
     }
-    refuseInternalFiles(quoteString(target), this.warehouse.dir);
-    const copy = (query: string): string => `COPY (${query}) TO ${quoteString(target)} (${format})`;
+    this.warehouse.fileAccess.assertNotProtected(target, 'export to');
     const fail = (e: unknown): EngineError =>
       e instanceof EngineError
         ? e
@@ -346,33 +355,52 @@ export class Session {
             undefined,
             { cause: e },
           );
-    if (typeof source !== 'string') {
-      const query = await source.viewQuery(view);
-      return this.store.reads.run(async () => {
+    if (!isDirectory(path.dirname(target))) {
+      throw new EngineError(
+        'EXPORT_FAILED',
+        `Export to ${target} failed: the folder ${path.dirname(target)} does not exist.`,
+      );
+    }
+    const staged = this.warehouse.stagingFile(path.extname(target));
+    const copy = (query: string): string => `COPY (${query}) TO ${quoteString(staged)} (${format})`;
+    const deliver = (rows: number): { rows: number; file: string } => {
+      try {
+        moveFile(staged, target);
+      } catch (e) {
+        throw fail(e);
+      }
+      return { rows, file: target };
+    };
+    try {
+      if (typeof source !== 'string') {
+        const query = await source.viewQuery(view);
+        const rows = await this.store.reads.run(async () => {
+          try {
+            return (await this.store.reader.run(copy(query))).rowsChanged;
+          } catch (e) {
+            throw fail(e);
+          }
+        });
+        return deliver(rows);
+      }
+      const statements = splitStatements(source);
+      if (statements.length !== 1)
+        throw new EngineError(
+          'INVALID_ARGUMENT',
+          `Export takes exactly one query (got ${statements.length} statements).`,
+        );
+      const rows = await this.exclusive(async () => {
         try {
-          const r = await this.store.reader.run(copy(query));
-          return { rows: r.rowsChanged, file: target };
+          return (await this.connection.run(copy(statements[0]!.text))).rowsChanged;
         } catch (e) {
-          throw fail(e);
+          const error = this.sqlError(e, source, statements[0]!.text, statements[0]!.start);
+          throw error.code === 'SQL_ERROR' ? fail(e) : error;
         }
       });
+      return deliver(rows);
+    } finally {
+      fs.rmSync(staged, { force: true });
     }
-    const statements = splitStatements(source);
-    if (statements.length !== 1)
-      throw new EngineError(
-        'INVALID_ARGUMENT',
-        `Export takes exactly one query (got ${statements.length} statements).`,
-      );
-    refuseInternalFiles(statements[0]!.text, this.warehouse.dir);
-    return this.exclusive(async () => {
-      try {
-        const r = await this.connection.run(copy(statements[0]!.text));
-        return { rows: r.rowsChanged, file: target };
-      } catch (e) {
-        const error = sqlError(e, source, statements[0]!.text, statements[0]!.start);
-        throw error.code === 'SQL_ERROR' ? fail(e) : error;
-      }
-    });
   }
 
   /** Cancels what runs, drops every kept result and closes the session's connections. Idempotent. */
@@ -413,6 +441,20 @@ export class Session {
     }
   }
 
+  /** A DuckDB error as an EngineError: the sandbox's refusals first (they name the setting or flag to change). */
+  private sqlError(e: unknown, script: string, statement: string, statementStart: number): EngineError {
+    const w = this.warehouse;
+    if (!w.readOnly && w.resultsStorage === 'memory' && /^Out of Memory Error/.test(errorMessage(e))) {
+      return new EngineError(
+        'ENCRYPTION_UNAVAILABLE',
+        `This statement needs more memory than DuckDB may use, and nothing is written to disk in plain files: encryption is required, but ${w.encryption.detail} To let DuckDB keep results and spill to encrypted files, ${w.installHint}, then reopen the warehouse; or narrow the query.`,
+        undefined,
+        { cause: e },
+      );
+    }
+    return w.fileAccess.refusal(e) ?? sqlError(e, script, statement, statementStart);
+  }
+
   /** Kept results live in the warehouse's own database: SQL may not name it. */
   private refuseInternalDatabase(sql: string): void {
     const internal = identifiers(sql).find(
@@ -430,7 +472,6 @@ export class Session {
 
   private async execute(info: StatementInfo, script: string): Promise<StatementOutcome> {
     const { range } = info;
-    refuseInternalFiles(range.text, this.warehouse.dir);
     this.refuseInternalDatabase(range.text);
     const extracted = await this.connection.extractStatements(range.text);
     let last: StatementOutcome = { ...info, status: 'ok', elapsedMs: 0 };
@@ -438,10 +479,10 @@ export class Session {
       const started = Date.now();
       const prepared = await extracted.prepare(i);
       if (this.cancelRequested) throw interrupted();
-      const type = prepared.statementType as number;
+      const type: number = prepared.statementType;
       const keyword = /^\s*(\w+)/.exec(range.text)?.[1]?.toUpperCase() ?? '';
       if (
-        type === StatementKind.TRANSACTION &&
+        type === duckdbEnums().Statement.TRANSACTION &&
         (keyword === 'COMMIT' || keyword === 'END') &&
         this.tx.aborted
       ) {
@@ -466,7 +507,8 @@ export class Session {
     } finally {
       this.starting = false;
     }
-    if ((result.returnType as number) === QUERY_RESULT) {
+    const { Result } = duckdbEnums();
+    if (result.returnType === Result.QUERY_RESULT) {
       return {
         ...info,
         status: 'rows',
@@ -474,7 +516,7 @@ export class Session {
         elapsedMs: Date.now() - started,
       };
     }
-    if ((result.returnType as number) === CHANGED_ROWS) {
+    if (result.returnType === Result.CHANGED_ROWS) {
       return { ...info, status: 'changes', changes: result.rowsChanged, elapsedMs: Date.now() - started };
     }
     return { ...info, status: 'ok', elapsedMs: Date.now() - started };
@@ -583,7 +625,7 @@ export class Session {
           // the rows appended so far stay readable
         }
         kept_.progress(kept);
-        const error = sqlError(e, script, info.range.text, info.range.start);
+        const error = this.sqlError(e, script, info.range.text, info.range.start);
         kept_.end({ cancelled: error.code === 'INTERRUPTED', error });
         return error;
       } finally {
@@ -603,7 +645,8 @@ export class Session {
   }
 
   private async afterSuccess(type: number, keyword: string, sql: string): Promise<void> {
-    if (type === StatementKind.TRANSACTION) {
+    const { Statement, catalogChanging } = duckdbEnums();
+    if (type === Statement.TRANSACTION) {
       if (keyword === 'BEGIN' || keyword === 'START') {
         this.tx.open = true;
         this.tx.aborted = false;
@@ -619,12 +662,12 @@ export class Session {
       }
       return;
     }
-    if (type === StatementKind.SET || type === StatementKind.VARIABLE_SET) {
+    if (type === Statement.SET || type === Statement.VARIABLE_SET) {
       this.store.cellContext.timeZone = await currentTimeZone(this.connection);
     }
-    if (CATALOG_CHANGING.has(type)) {
+    if (catalogChanging.has(type)) {
       const touched =
-        type === StatementKind.ATTACH || type === StatementKind.DETACH || type === StatementKind.COPY_DATABASE
+        type === Statement.ATTACH || type === Statement.DETACH || type === Statement.COPY_DATABASE
           ? 'all'
           : await this.databasesTouched(sql);
       this.notify(touched);
@@ -713,5 +756,24 @@ async function currentTimeZone(c: DuckDBConnection): Promise<string> {
     return zone;
   } catch {
     return 'UTC';
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Moves a finished file: a rename on the same file system, else a copy and a delete. */
+function moveFile(from: string, to: string): void {
+  try {
+    fs.renameSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    fs.copyFileSync(from, to);
+    fs.rmSync(from, { force: true });
   }
 }

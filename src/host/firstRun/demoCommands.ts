@@ -62,7 +62,6 @@ export class DemoCommands {
       () =>
         createDemo(warehouse, {
           csvFile: this.context.asAbsolutePath('media/demo/region_targets.csv'),
-          exportDir: this.context.globalStorageUri.fsPath,
           worksheets: account.worksheets,
           ...(orderLines ? { orderLines } : {}),
         }),
