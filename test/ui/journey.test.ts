@@ -14,6 +14,7 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp.js';
 import { launchBrowser, type Browser } from './browser.js';
 import { answer, runCommand } from './signin.js';
+import { setUserSettings } from './userSettings.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results/screens');
@@ -43,8 +44,7 @@ describe(
     let page: Page;
     let smtp: TestSmtp;
     let workspace: string;
-    let userSettingsFile: string;
-    let userSettingsBefore: string | undefined;
+    let restoreSettings: (() => void) | undefined;
     const outcomes: Outcome[] = [];
 
     before(async () => {
@@ -54,31 +54,21 @@ describe(
       const stateDir = path.dirname(base);
       workspace = path.join(stateDir, 'journey-workspace');
       fs.rmSync(workspace, { recursive: true, force: true });
-      fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+      fs.mkdirSync(workspace, { recursive: true });
       const warehouse = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-journey-'));
-      fs.writeFileSync(
-        path.join(workspace, '.vscode', 'settings.json'),
-        JSON.stringify({ 'microDataWarehouse.warehouse.folder': warehouse }, null, 2),
-      );
       fs.writeFileSync(
         path.join(workspace, 'people.csv'),
         'id,name,city\n1,Ada,London\n2,Grace,Arlington\n3,Edsger,Nuenen\n',
       );
-      // SMTP where a user sets it: User settings (the password command is for servers that need one).
-      userSettingsFile =
-        process.env.MDW_USER_SETTINGS ?? path.join(stateDir, 'user-data', 'User', 'settings.json');
-      userSettingsBefore = fs.existsSync(userSettingsFile)
-        ? fs.readFileSync(userSettingsFile, 'utf8')
-        : undefined;
-      const user = userSettingsBefore ? (JSON.parse(userSettingsBefore) as Record<string, unknown>) : {};
-      Object.assign(user, {
+      // SMTP and the warehouse folder where a user sets them: User settings (restored afterwards).
+      restoreSettings = setUserSettings(url!, {
+        // An application setting: only User settings choose the warehouse folder.
+        'microDataWarehouse.warehouse.folder': warehouse,
         'microDataWarehouse.smtp.host': '127.0.0.1',
         'microDataWarehouse.smtp.port': smtp.port,
         'microDataWarehouse.smtp.security': 'none',
         'microDataWarehouse.smtp.from': 'MicroDataWarehouse <noreply@example.test>',
       });
-      fs.mkdirSync(path.dirname(userSettingsFile), { recursive: true });
-      fs.writeFileSync(userSettingsFile, JSON.stringify(user, null, 2));
 
       const target = new URL(url!);
       target.searchParams.set('folder', workspace);
@@ -94,10 +84,7 @@ describe(
     after(async () => {
       await browser?.close();
       await smtp?.close();
-      if (userSettingsFile) {
-        if (userSettingsBefore !== undefined) fs.writeFileSync(userSettingsFile, userSettingsBefore);
-        else fs.rmSync(userSettingsFile, { force: true });
-      }
+      restoreSettings?.();
       const failed = outcomes.filter((o) => !o.ok);
       console.log(
         `\njourney: ${outcomes.length - failed.length} of ${outcomes.length} steps passed` +

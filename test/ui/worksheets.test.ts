@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './browser.js';
 import { answer, runCommand, signInFromPalette } from './signin.js';
+import { setUserSettings } from './userSettings.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results/screens');
@@ -23,19 +24,13 @@ describe(
     let browser: Browser;
     let page: Page;
 
-    let settingsFile: string | undefined;
-    let previousSettings: string | undefined;
+    let restoreSettings: (() => void) | undefined;
 
     before(async () => {
-      const workspace = new URL(url!).searchParams.get('folder')!;
-      settingsFile = path.join(workspace, '.vscode', 'settings.json');
-      previousSettings = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : undefined;
-      const settings = previousSettings ? (JSON.parse(previousSettings) as Record<string, unknown>) : {};
-      settings['microDataWarehouse.warehouse.folder'] = fs.mkdtempSync(
-        path.join(os.tmpdir(), 'mdw-ui-warehouse-'),
-      );
-      fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
-      fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+      // An application setting: only User settings choose the warehouse folder.
+      restoreSettings = setUserSettings(url!, {
+        'microDataWarehouse.warehouse.folder': fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-ui-warehouse-')),
+      });
       browser = await launchBrowser();
       page = browser.page;
       page.setDefaultTimeout(60_000);
@@ -45,8 +40,7 @@ describe(
 
     after(async () => {
       await browser?.close();
-      if (settingsFile && previousSettings !== undefined) fs.writeFileSync(settingsFile, previousSettings);
-      else if (settingsFile) fs.rmSync(settingsFile, { force: true });
+      restoreSettings?.();
     });
 
     async function shot(name: string, selector?: string): Promise<void> {
