@@ -168,12 +168,12 @@ describe(
       if ((await page.locator('.notifications-center.visible').count()) > 0) await bell().click();
     }
     /**
-     * Types a path into code-server's file dialog (a quick input) and clicks OK, again if the dialog was
-     * still loading its folder and ignored the first click.
+     * Types a path into code-server's file dialog (a quick input) and clicks its accept button (`accept`),
+     * again if the dialog was still loading its folder and ignored the first click.
      */
-    async function acceptFileDialog(file: string): Promise<void> {
+    async function acceptFileDialog(file: string, accept: string): Promise<void> {
       const dialog = page.locator('.quick-input-widget', {
-        has: page.locator('.monaco-button', { hasText: 'OK' }),
+        has: page.locator('.monaco-button', { hasText: accept }),
       });
       await dialog.waitFor();
       await dialog.locator('input').first().fill(file);
@@ -183,7 +183,7 @@ describe(
           if ((await dialog.locator('input').first().inputValue()) !== file)
             await dialog.locator('input').first().fill(file);
           await dialog
-            .locator('.monaco-button', { hasText: 'OK' })
+            .locator('.monaco-button', { hasText: accept })
             .first()
             .click({ timeout: 5_000 })
             .catch(() => undefined);
@@ -630,7 +630,7 @@ describe(
       await sheet().locator('.toolbar .export').click();
       const input = page.locator('.quick-input-widget input');
       await see(input, 'the save dialog');
-      await acceptFileDialog(file);
+      await acceptFileDialog(file, 'OK');
       await until(
         () => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim().length > 0,
         `${file} to be written`,
@@ -726,7 +726,7 @@ describe(
       async (problems) => {
         // Cancel shows in the editor title only while something runs (a context key).
         const titleCancel = page.locator(
-          '.part.editor .title-actions .action-label[aria-label*="Cancel Query"]',
+          '.part.editor .editor-actions .action-label[aria-label^="Cancel Query"]',
         );
         await typeSql('select count(*) from range(1000000000000);');
         if (await titleCancel.isVisible())
@@ -788,7 +788,7 @@ describe(
       await palette('MicroDataWarehouse: Import File…');
       const input = page.locator('.quick-input-widget input');
       await see(input, 'the open dialog');
-      await acceptFileDialog(csv);
+      await acceptFileDialog(csv, 'Import');
       const pick = page
         .locator('.quick-input-list .monaco-list-row')
         .filter({ has: page.locator('.label-name').getByText('sales', { exact: true }) });
@@ -813,6 +813,7 @@ describe(
       'drag and drop a worksheet between folders; after a reload the tree is the same',
       async () => {
         await sheet().locator('.cm-content').click();
+        const saved = line(await sheet().locator('.cm-content').innerText());
         await page.keyboard.press(`${MOD}+S`);
         await page
           .locator('.part.editor .tabs-container .tab.dirty', { hasText: 'scratch' })
@@ -847,9 +848,10 @@ describe(
         await see(editorTab('scratch'), 'the scratch tab restored after the reload', 60_000);
         await editorTab('scratch').click();
         await showSheet('the scratch worksheet editor after the reload');
-        await see(
-          sheet().locator('.cm-content', { hasText: 'from sales.main.people' }),
-          'the saved SQL of scratch after the reload',
+        await until(
+          async () => line(await sheet().locator('.cm-content').innerText()) === saved,
+          `the saved SQL of scratch after the reload ("${saved}")`,
+          60_000,
         );
       },
       480_000,
