@@ -2,10 +2,12 @@ import * as vscode from 'vscode';
 import { AccountCommands } from './host/accounts/accountCommands.js';
 import { AccountManager } from './host/accounts/accountManager.js';
 import { AccountStatusBar } from './host/accounts/accountStatusBar.js';
+import { AccountSwitch } from './host/accounts/accountSwitch.js';
 import { EncryptionCommands } from './host/encryptionCommands.js';
 import { DemoCommands } from './host/firstRun/demoCommands.js';
 import { Logger } from './host/logger.js';
 import { registerLanguageFeatures, type LanguageFeatures } from './host/language/languageFeatures.js';
+import { LanguageServices } from './host/language/languageServices.js';
 import { QueryRunner } from './host/queryRunner.js';
 import { RunController } from './host/run/runController.js';
 import { SessionStatusBar } from './host/statusBar.js';
@@ -82,7 +84,16 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     }),
   );
   const results = ResultsViewProvider.register(context, logger, runs);
-  const worksheetEditor = WorksheetEditorProvider.register(context, logger, warehouse, runs);
+  // One language service per warehouse, shared by the text editors' providers and the worksheet editor.
+  const languageServices = new LanguageServices(warehouse, logger.component('language'));
+  context.subscriptions.push(languageServices);
+  const worksheetEditor = WorksheetEditorProvider.register(
+    context,
+    logger,
+    warehouse,
+    runs,
+    languageServices,
+  );
   const runner = QueryRunner.register(context, logger, warehouse, runs, results, worksheetEditor);
   const { provider: databases, view: databasesView } = CatalogTreeProvider.register(
     context,
@@ -90,7 +101,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     warehouse,
   );
   const catalogCommands = CatalogCommands.register(context, logger, warehouse, runner, databases);
-  const language = registerLanguageFeatures(context, logger, warehouse, runner, worksheetEditor);
+  const language = registerLanguageFeatures(context, logger, runner, worksheetEditor, languageServices);
   const statusBar = SessionStatusBar.register(context, warehouse, runner);
   const history = HistoryTreeProvider.register(context, logger, accounts);
   const historyCommands = HistoryCommands.register(context, logger, accounts, worksheetFs, history, runner);
@@ -98,6 +109,8 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     databases.refresh();
     worksheets.refresh();
   });
+  // Leaving an account closes its worksheet editors and clears the Results panel before the next loads.
+  AccountSwitch.register(context, logger, accounts, [results, worksheetEditor, historyCommands]);
 
   const activationMs = performance.now() - started;
   log.info(

@@ -50,7 +50,8 @@ export type EngineErrorCode =
   | 'NOT_FOUND'
   | 'MOVE_INVALID'
   | 'INVALID_ARGUMENT'
-  | 'FORMAT_FAILED';
+  | 'FORMAT_FAILED'
+  | 'TIMEOUT';
 
 /** Where in the submitted script an error happened (1-based line and column). */
 export interface SourcePosition {

@@ -321,7 +321,8 @@ class FileReader {
 }
 
 const READERS: Record<ImportFormat, (file: string) => string> = {
-  csv: (f) => `read_csv_auto(${quoteString(f)})`,
+  // DuckDB's COPY writes an empty string as "" and NULL as an empty field; keep them apart on the way in.
+  csv: (f) => `read_csv_auto(${quoteString(f)}, allow_quoted_nulls = false)`,
   parquet: (f) => `read_parquet(${quoteString(f)})`,
   json: (f) => `read_json_auto(${quoteString(f)})`,
   ndjson: (f) => `read_json_auto(${quoteString(f)}, format = 'newline_delimited')`,

@@ -68,17 +68,24 @@ export interface SmtpSettings {
   from: string | undefined;
 }
 
-/** Reads the `smtp.*` settings. */
+/**
+ * Reads the `smtp.*` settings from the user level only (they are `application`-scoped): a workspace's
+ * settings never choose where sign-in codes are mailed.
+ */
 export function readSmtpSettings(): SmtpSettings {
   const c = vscode.workspace.getConfiguration(SECTION);
-  const security = c.get<string>(SETTINGS.smtpSecurity, 'starttls');
-  const port = c.get<number>(SETTINGS.smtpPort, 0);
+  const user = <T>(key: string, fallback: T): T => {
+    const value = c.inspect<T>(key)?.globalValue;
+    return value === undefined || value === null || typeof value !== typeof fallback ? fallback : value;
+  };
+  const security = user<string>(SETTINGS.smtpSecurity, 'starttls');
+  const port = user<number>(SETTINGS.smtpPort, 0);
   return {
-    host: c.get<string>(SETTINGS.smtpHost, '').trim() || undefined,
+    host: user<string>(SETTINGS.smtpHost, '').trim() || undefined,
     port: Number.isInteger(port) && port > 0 && port < 65536 ? port : 0,
     security: security === 'tls' || security === 'none' ? security : 'starttls',
-    user: c.get<string>(SETTINGS.smtpUser, '').trim() || undefined,
-    from: c.get<string>(SETTINGS.smtpFrom, '').trim() || undefined,
+    user: user<string>(SETTINGS.smtpUser, '').trim() || undefined,
+    from: user<string>(SETTINGS.smtpFrom, '').trim() || undefined,
   };
 }
 

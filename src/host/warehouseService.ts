@@ -5,6 +5,7 @@ import { EngineError, errorLogText } from '../engine/errors.js';
 import { Session, type TransactionState } from '../engine/query/index.js';
 import { Warehouse, type CatalogChange } from '../engine/warehouse.js';
 import { affectsWarehouse, readSettings, SETTINGS } from './config.js';
+import { within } from './within.js';
 import type { ComponentLogger, Logger } from './logger.js';
 
 const ALLOWED_FOLDERS_SETTING = `microDataWarehouse.${SETTINGS.allowedFolders}`;
@@ -20,7 +21,12 @@ interface SessionEntry {
   opening: Promise<Session>;
   session?: Session;
   state?: SessionState;
+  /** Set when the entry was closed; a session still opening then closes itself. */
+  closed?: boolean;
 }
+
+/** Longest a session may take to close (cancel, drop its kept results) before the warehouse closes anyway. */
+const SESSION_CLOSE_MS = 5_000;
 
 /** Key of the session of a document: one session per open document (a `.sql` file or a worksheet). */
 export function documentKey(document: vscode.TextDocument): string {
@@ -40,7 +46,12 @@ export class WarehouseService implements vscode.Disposable {
   /** Where the space's database keys come from (the signed-in account). */
   private keys: DatabaseKeyOptions | undefined;
   private hold: Promise<unknown> = Promise.resolve();
+  /** The close in progress; opening waits for it (the old space lets go of its files first). */
+  private closing: Promise<void> = Promise.resolve();
+  /** Counts space changes: a warehouse that finished opening for an older space is closed, not kept. */
+  private generation = 0;
   private readonly sessions = new Map<string, SessionEntry>();
+  private readonly sessionsClosing = new Set<Promise<void>>();
   private readonly catalogChanged = new vscode.EventEmitter<CatalogChange>();
   private readonly sessionChanged = new vscode.EventEmitter<string>();
   private readonly warehouseChanged = new vscode.EventEmitter<void>();
@@ -96,12 +107,17 @@ export class WarehouseService implements vscode.Disposable {
   /** The warehouse, opened on first call. A failure is an EngineError with a message for the user. */
   warehouse(): Promise<Warehouse> {
     if (this.open && !this.open.isClosed) return Promise.resolve(this.open);
-    // Waiting for the space happens outside `opening`, so close() (called while the space changes) never waits on it.
-    return this.hold.then(() => {
+    // Waiting for the space (and for the old space to close) happens outside `opening`, so close()
+    // (called while the space changes) never waits on it.
+    return this.hold.then(async () => {
+      await this.closing;
       if (this.open && !this.open.isClosed) return this.open;
-      this.opening ??= this.openWarehouse().finally(() => {
-        this.opening = undefined;
-      });
+      if (!this.opening) {
+        const opening = this.openWarehouse().finally(() => {
+          if (this.opening === opening) this.opening = undefined;
+        });
+        this.opening = opening;
+      }
       return this.opening;
     });
   }
@@ -113,13 +129,15 @@ export class WarehouseService implements vscode.Disposable {
 
   /**
    * Switches to another space (an account's databases; null: signed out, nothing opens): closes the
-   * sessions and warehouse of the old.
+   * sessions and warehouse of the old. The new space applies at once (nothing opens the old one again);
+   * the returned promise ends when the old one is closed.
    */
   async setSpace(space: string | null, keys?: DatabaseKeyOptions): Promise<void> {
     if (space === this.spaceId) return;
-    await this.close();
     this.spaceId = space;
     this.keys = keys;
+    this.generation++;
+    await this.close();
     this.warehouseChanged.fire();
   }
 
@@ -130,7 +148,13 @@ export class WarehouseService implements vscode.Disposable {
     const entry: SessionEntry = { opening: Promise.resolve(undefined as never) };
     entry.opening = (async () => {
       const warehouse = await this.warehouse();
+      if (entry.closed) throw sessionClosed();
       const session = await Session.open(warehouse, { pageSize: readSettings().pageSize });
+      if (entry.closed) {
+        // Closed (a sign-out, another account) while it opened: it must not outlive its space.
+        await session.close().catch(() => undefined);
+        throw sessionClosed();
+      }
       entry.session = session;
       this.log.info(`session ${session.id.slice(0, 8)} opened`);
       await this.refreshState(key);
@@ -186,30 +210,50 @@ export class WarehouseService implements vscode.Disposable {
     const entry = this.sessions.get(key);
     if (!entry) return;
     this.sessions.delete(key);
-    try {
-      const session = await entry.opening;
-      await session.close();
-      this.log.info(`session ${session.id.slice(0, 8)} closed`);
-    } catch {
-      // it never opened
+    entry.closed = true;
+    // A session still opening (waiting for the warehouse, which may wait for the accounts layer that
+    // is closing it right now) is not waited for: it closes itself once open.
+    const session = entry.session;
+    if (session) {
+      const closing = within(session.close(), SESSION_CLOSE_MS, 'closing a session').then(
+        () => this.log.info(`session ${session.id.slice(0, 8)} closed`),
+        (e: unknown) => this.log.error(`closing session ${session.id.slice(0, 8)} failed`, e),
+      );
+      // The warehouse waits for it before closing (a session closing on a closed warehouse never ends).
+      this.sessionsClosing.add(closing);
+      await closing;
+      this.sessionsClosing.delete(closing);
     }
     this.sessionChanged.fire(key);
   }
 
   /** Closes every session and the warehouse; the next use opens it again. Idempotent. */
-  async close(): Promise<void> {
-    const keys = [...this.sessions.keys()];
-    await Promise.all(keys.map((k) => this.closeSession(k)));
-    await this.opening?.catch(() => undefined);
+  close(): Promise<void> {
     const warehouse = this.open;
+    const opening = this.opening;
     this.open = undefined;
+    this.opening = undefined;
     this.catalogSubscription?.dispose();
     this.catalogSubscription = undefined;
-    if (warehouse && !warehouse.isClosed) {
-      await warehouse.close();
-      this.log.info('warehouse closed');
-      this.warehouseChanged.fire();
-    }
+    const keys = [...this.sessions.keys()];
+    const previous = this.closing;
+    const closing = (async () => {
+      await previous;
+      await Promise.all(keys.map((k) => this.closeSession(k)));
+      // Sessions closed just before (their editor closed) finish first, too.
+      await Promise.all([...this.sessionsClosing]);
+      // A warehouse still opening is closed by openWarehouse itself (its generation is stale), or here.
+      const opened = await opening?.catch(() => undefined);
+      for (const w of new Set([warehouse, opened])) {
+        if (w && !w.isClosed && w !== this.open) {
+          await w.close();
+          this.log.info('warehouse closed');
+          this.warehouseChanged.fire();
+        }
+      }
+    })().catch((e) => this.log.error('closing the warehouse failed', e));
+    this.closing = closing;
+    return closing;
   }
 
   dispose(): void {
@@ -229,6 +273,7 @@ export class WarehouseService implements vscode.Disposable {
     const settings = readSettings();
     const folder = this.folder;
     const started = performance.now();
+    const generation = this.generation;
     try {
       const warehouse = await Warehouse.open(folder, {
         space: this.spaceId,
@@ -242,6 +287,11 @@ export class WarehouseService implements vscode.Disposable {
         protectedPaths: [this.editorStorage],
         allowHint: `add it to the setting ${ALLOWED_FOLDERS_SETTING} (the warehouse then reopens)`,
       });
+      if (generation !== this.generation) {
+        // The space changed while it opened: close it, and open the current space's.
+        await warehouse.close();
+        return await this.openWarehouse();
+      }
       this.open = warehouse;
       if (settings.allowedFolders !== undefined && warehouse.fileAccess.refused.length > 0) {
         const refused = warehouse.fileAccess.refused.map((r) => `${r.folder} (${r.reason})`).join('; ');
@@ -285,4 +335,11 @@ export class WarehouseService implements vscode.Disposable {
       this.warehouseChanged.fire();
     }
   }
+}
+
+function sessionClosed(): EngineError {
+  return new EngineError(
+    'SESSION_CLOSED',
+    'This session was closed because the account or the warehouse changed. Run the statement again.',
+  );
 }

@@ -1,3 +1,4 @@
+import type { CompletionResult, HoverResult, SignatureHelpResult, SqlDiagnostic } from './language.js';
 import type { ColumnStats, ResultPage, ResultSummary, ResultView } from './results.js';
 
 /** Text formats the grid can copy a selection as. */
@@ -159,14 +160,6 @@ export interface WorksheetSession {
   schemas: string[];
 }
 
-/** One completion candidate from the catalog. */
-export interface CatalogItem {
-  label: string;
-  kind: 'database' | 'schema' | 'table' | 'view' | 'column';
-  /** Column type, or the qualified parent name. */
-  detail?: string;
-}
-
 /** An error marker in the worksheet text. */
 export interface WorksheetMarker {
   from: number;
@@ -174,20 +167,45 @@ export interface WorksheetMarker {
   message: string;
 }
 
+/**
+ * Where a language request looks: an offset into the document at `version` (the webview asks once
+ * its edits are in the document). A request for another version fails with code `STALE`.
+ */
+export interface DocumentPosition {
+  version: number;
+  offset: number;
+}
+
 /** Requests the worksheet webview sends (besides the grid's), each answered once by `wsResponse`. */
 export interface WorksheetRequests {
-  /**
-   * Children of a dotted name in the catalog: `[]` lists databases, the current database's schemas
-   * and the current schema's tables; `[db]` that database's schemas; `[x, y]` tables of db.schema or
-   * columns of schema.table; `[db, schema, table]` its columns.
-   */
-  complete: { params: { path: string[] }; result: { items: CatalogItem[] } };
   /** Schemas of a database, for the schema picker. */
   schemas: { params: { database: string }; result: { schemas: string[] } };
+  /** The language service's completion at a position (keywords, functions, catalog names). */
+  completion: { params: DocumentPosition; result: CompletionResult | null };
+  /** Hover Markdown for the name at a position. */
+  hover: { params: DocumentPosition; result: HoverResult | null };
+  /** Signature help for the function call around a position. */
+  signatureHelp: { params: DocumentPosition; result: SignatureHelpResult | null };
+  /** Syntax errors and unknown tables or columns of the document at `version` (parse and bind only). */
+  diagnostics: { params: { version: number }; result: { diagnostics: SqlDiagnostic[] } };
 }
 
 /** Name of a worksheet request method. */
 export type WorksheetMethod = keyof WorksheetRequests;
+
+/** Every worksheet request method (a missing one fails to compile). */
+export const WORKSHEET_METHODS: Record<WorksheetMethod, true> = {
+  schemas: true,
+  completion: true,
+  hover: true,
+  signatureHelp: true,
+  diagnostics: true,
+};
+
+/** The host's handlers of worksheet requests, one per method. */
+export type WorksheetHandlers = {
+  [K in WorksheetMethod]: (params: WorksheetRequests[K]['params']) => Promise<WorksheetRequests[K]['result']>;
+};
 
 /** Messages from the worksheet webview to the host, besides the grid's {@link WebviewMessage}s. */
 export type WorksheetWebviewMessage =
@@ -274,7 +292,8 @@ export function isWorksheetMessage(value: unknown): value is WorksheetWebviewMes
     case 'wsRequest':
       return (
         Number.isInteger(m['id']) &&
-        (m['method'] === 'complete' || m['method'] === 'schemas') &&
+        typeof m['method'] === 'string' &&
+        Object.hasOwn(WORKSHEET_METHODS, m['method']) &&
         typeof m['params'] === 'object' &&
         m['params'] !== null
       );

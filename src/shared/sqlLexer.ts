@@ -51,8 +51,14 @@ export interface StringLiteral {
 
 // DuckDB's scanner (from PostgreSQL's): identifiers start with a letter, `_` or any non-ASCII
 // character and go on with those, digits and `$`. Dollar-quote tags are the same without `$`.
-const WORD_START = /[A-Za-z_\u0080-\uffff]/;
-const WORD_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
+function isWordStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 0x80;
+}
+
+function isWordPart(c: number): boolean {
+  return isWordStart(c) || (c >= 48 && c <= 57) || c === 36;
+}
+
 const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
 const NUMBER =
   /(?:0[xX][0-9A-Fa-f_]+|0[bB][01_]+|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9]+)?)/y;
@@ -91,6 +97,30 @@ function isDigit(ch: string | undefined): boolean {
   return ch !== undefined && ch >= '0' && ch <= '9';
 }
 
+/** Index just past the quote that closes a `quote`-quoted run starting at `from` (a doubled quote continues it), or -1. */
+function closingQuote(text: string, from: number, quote: string): number {
+  let i = from;
+  for (;;) {
+    const at = text.indexOf(quote, i);
+    if (at < 0) return -1;
+    if (text[at + 1] !== quote) return at + 1;
+    i = at + 2;
+  }
+}
+
+function token(
+  kind: SqlTokenKind,
+  start: number,
+  end: number,
+  value?: string,
+  unterminated = false,
+): SqlToken {
+  const t: SqlToken = { kind, start, end };
+  if (value !== undefined) t.value = value;
+  if (unterminated) t.unterminated = true;
+  return t;
+}
+
 /**
  * Tokenizes DuckDB SQL without ever failing: strings ('' with `''` escapes, E'' with backslash
  * escapes, $tag$…$tag$ with tags of letters, digits, `_` and non-ASCII characters), quoted names with
@@ -110,7 +140,8 @@ export function lex(text: string): SqlToken[] {
       continue;
     }
     if (ch === '-' && next === '-') {
-      while (i < n && text[i] !== '\n') i++;
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? n : eol;
       tokens.push({ kind: 'comment', start, end: i });
     } else if (ch === '/' && next === '*') {
       let depth = 1;
@@ -124,10 +155,14 @@ export function lex(text: string): SqlToken[] {
           i += 2;
         } else i++;
       }
-      tokens.push({ kind: 'comment', start, end: i, ...(depth > 0 ? { unterminated: true } : {}) });
-    } else if (ch === "'" || ((ch === 'E' || ch === 'e') && next === "'")) {
-      const escapes = ch !== "'";
-      i += escapes ? 2 : 1;
+      tokens.push(token('comment', start, i, undefined, depth > 0));
+    } else if (ch === "'") {
+      const close = closingQuote(text, i + 1, "'");
+      i = close < 0 ? n : close;
+      const value = text.slice(start + 1, close < 0 ? n : close - 1).replaceAll("''", "'");
+      tokens.push(token('string', start, i, value, close < 0));
+    } else if ((ch === 'E' || ch === 'e') && next === "'") {
+      i += 2;
       let value = '';
       let closed = false;
       while (i < n) {
@@ -139,7 +174,7 @@ export function lex(text: string): SqlToken[] {
           i++;
           closed = true;
           break;
-        } else if (escapes && c === '\\' && i + 1 < n) {
+        } else if (c === '\\' && i + 1 < n) {
           const [decoded, length] = decodeEscape(text, i);
           value += decoded;
           i += length;
@@ -148,22 +183,12 @@ export function lex(text: string): SqlToken[] {
           i++;
         }
       }
-      tokens.push({ kind: 'string', start, end: i, value, ...(closed ? {} : { unterminated: true }) });
+      tokens.push(token('string', start, i, value, !closed));
     } else if (ch === '"') {
-      i++;
-      let value = '';
-      let closed = false;
-      while (i < n) {
-        if (text[i] === '"' && text[i + 1] === '"') {
-          value += '"';
-          i += 2;
-        } else if (text[i] === '"') {
-          i++;
-          closed = true;
-          break;
-        } else value += text[i++];
-      }
-      tokens.push({ kind: 'quoted', start, end: i, value, ...(closed ? {} : { unterminated: true }) });
+      const close = closingQuote(text, i + 1, '"');
+      i = close < 0 ? n : close;
+      const value = text.slice(start + 1, close < 0 ? n : close - 1).replaceAll('""', '"');
+      tokens.push(token('quoted', start, i, value, close < 0));
     } else if (ch === '$') {
       DOLLAR_TAG.lastIndex = i;
       const tag = DOLLAR_TAG.exec(text)?.[0];
@@ -171,16 +196,10 @@ export function lex(text: string): SqlToken[] {
         const close = text.indexOf(tag, i + tag.length);
         const bodyEnd = close < 0 ? n : close;
         i = close < 0 ? n : close + tag.length;
-        tokens.push({
-          kind: 'string',
-          start,
-          end: i,
-          value: text.slice(start + tag.length, bodyEnd),
-          ...(close < 0 ? { unterminated: true } : {}),
-        });
+        tokens.push(token('string', start, i, text.slice(start + tag.length, bodyEnd), close < 0));
       } else {
         i++;
-        while (i < n && /[A-Za-z0-9_\u0080-\uffff]/.test(text[i]!)) i++;
+        while (i < n && isWordPart(text.charCodeAt(i)) && text[i] !== '$') i++;
         tokens.push({ kind: 'parameter', start, end: i });
       }
     } else if (ch === '?') {
@@ -192,9 +211,9 @@ export function lex(text: string): SqlToken[] {
       const m = NUMBER.exec(text);
       i += m ? m[0].length : 1;
       tokens.push({ kind: 'number', start, end: i });
-    } else if (WORD_START.test(ch)) {
+    } else if (isWordStart(text.charCodeAt(i))) {
       i++;
-      while (i < n && WORD_PART.test(text[i]!)) i++;
+      while (i < n && isWordPart(text.charCodeAt(i))) i++;
       tokens.push({ kind: 'word', start, end: i, value: text.slice(start, i) });
     } else if (ch === '.') {
       i++;

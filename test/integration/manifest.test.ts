@@ -74,4 +74,81 @@ suite('package.json and code agree', () => {
     }
     note(`${webviewViews.length} webview view(s), ${customEditors.length} custom editor(s) checked`);
   });
+
+  test('.duckdb.sql (duckdb-sql) has the same Run and Explain menu entries as .sql', () => {
+    const menus =
+      (contributes as { menus?: Record<string, { command: string; when?: string }[]> }).menus ?? {};
+    for (const [menu, key] of [
+      ['editor/title', 'resourceLangId'],
+      ['editor/context', 'editorLangId'],
+    ] as const) {
+      const entries = menus[menu] ?? [];
+      const forLanguage = (language: string): string[] =>
+        entries
+          .filter((e) => (e.when ?? '').split('||').some((c) => c.trim() === `${key} == ${language}`))
+          .map((e) => e.command)
+          .sort();
+      const sql = forLanguage('sql');
+      assert.ok(sql.includes('microDataWarehouse.run.statement'), `${menu} has Run for .sql`);
+      assert.ok(sql.includes('microDataWarehouse.plan.explain'), `${menu} has Explain for .sql`);
+      assert.deepEqual(forLanguage('duckdb-sql'), sql, menu);
+    }
+  });
+
+  test('welcome texts and the walkthrough name the keys of each platform', () => {
+    const c = contributes as {
+      viewsWelcome?: { view: string; contents: string; when?: string }[];
+      walkthroughs?: { steps: { description: string; when?: string }[] }[];
+    };
+    const texts = [
+      ...(c.viewsWelcome ?? []).map((w) => ({ text: w.contents, when: w.when ?? '' })),
+      ...(c.walkthroughs ?? []).flatMap((w) =>
+        w.steps.map((s) => ({ text: s.description, when: s.when ?? '' })),
+      ),
+    ];
+    for (const { text, when } of texts) {
+      const mac = /(^|&&\s*)isMac\b/.test(when);
+      const notMac = /!isMac\b/.test(when);
+      const ctrl = /Ctrl\+/.test(text);
+      const cmd = /Cmd\+/.test(text);
+      if (mac) assert.ok(!ctrl || cmd, `macOS text names Ctrl only: ${text}`);
+      else if (notMac) assert.ok(!cmd || ctrl, `text for other platforms names Cmd only: ${text}`);
+      else if (ctrl || cmd) {
+        assert.ok(
+          ctrl && /Cmd\+[^)]*macOS|macOS[^)]*Cmd\+/.test(text),
+          `names both platforms' keys: ${text}`,
+        );
+      }
+    }
+    const welcome = (c.viewsWelcome ?? []).filter((w) => w.view === 'microDataWarehouse.databases');
+    assert.ok(
+      welcome.some(
+        (w) =>
+          /\[Create Demo Warehouse\]\(command:microDataWarehouse\.demo\.create\)/.test(w.contents) &&
+          /microDataWarehouse\.signedIn/.test(w.when ?? '') &&
+          !/!microDataWarehouse\.signedIn/.test(w.when ?? ''),
+      ),
+      'the empty Databases view offers Create Demo Warehouse',
+    );
+  });
+
+  test('SMTP settings are found by "smtp", apply from User settings, and a workspace cannot set them', async () => {
+    const properties =
+      (
+        contributes as {
+          configuration?: { properties: Record<string, { scope?: string; markdownDescription?: string }> };
+        }
+      ).configuration?.properties ?? {};
+    const smtp = Object.entries(properties).filter(([k]) => k.startsWith('microDataWarehouse.smtp.'));
+    assert.equal(smtp.length, 5);
+    for (const [key, p] of smtp) {
+      assert.equal(p.scope, 'application', key);
+      assert.match(p.markdownDescription ?? '', /SMTP/, key);
+    }
+    const config = vscode.workspace.getConfiguration('microDataWarehouse');
+    await assert.rejects(
+      Promise.resolve(config.update('smtp.host', 'mail.example.test', vscode.ConfigurationTarget.Workspace)),
+    );
+    assert.equal(config.inspect('smtp.host')?.workspaceValue, undefined);
+  });
 });

@@ -40,7 +40,7 @@ export function manifest(): Manifest {
 /** A real SMTP server on 127.0.0.1 for this test run, started on first use (see test/support/smtp.ts). */
 let smtp: Promise<TestSmtp> | undefined;
 
-/** Points the `microDataWarehouse.smtp.*` settings (user settings: they are machine-scoped) at the test server. */
+/** Points the `microDataWarehouse.smtp.*` settings (User settings: they are application-scoped and read from the user level only) at the test server. */
 export async function testSmtp(): Promise<TestSmtp> {
   smtp ??= startSmtp({ tls: 'none' });
   const server = await smtp;

@@ -136,4 +136,57 @@ suite('Worksheet editor', () => {
     assert.equal(markers.markers.length, 1);
     assert.equal(sql.slice(markers.markers[0]!.from, markers.markers[0]!.to), 'missing_table');
   });
+  test('language service in the worksheet editor: the webview gets diagnostics as it loads, completion on request', async () => {
+    const file = path.join(scratch, 'language.mdw.sql');
+    fs.writeFileSync(file, 'SELECT string_ag FROM missing_table;\nSELEC 1;\n');
+    const uri = vscode.Uri.file(file);
+    await vscode.commands.executeCommand('vscode.open', uri);
+    const editor = await editorOf(uri);
+    type Response = { type: 'wsResponse'; id: number; ok: boolean; result?: unknown };
+    const responses = (): Response[] => editor.posted.filter((m): m is Response => m.type === 'wsResponse');
+    type Diagnostics = { diagnostics: { start: number; end: number; severity: string; message: string }[] };
+    // The real webview asks for diagnostics 400 ms after it got the document; nothing runs.
+    const text = editor.document.getText();
+    const found = await until('the webview’s diagnostics', () =>
+      responses()
+        .map((r) => r.result as Diagnostics | undefined)
+        .find((r) => r?.diagnostics?.some((d) => d.severity === 'error')),
+    );
+    assert.deepEqual(
+      found.diagnostics.map((d) => [d.severity, text.slice(d.start, d.end)]),
+      [
+        ['warning', 'missing_table'],
+        ['error', 'SELEC'],
+      ],
+    );
+    assert.match(found.diagnostics[0]!.message, /missing_table/);
+    assert.equal(editor.posted.filter((m) => m.type === 'run').length, 0, 'nothing was run');
+    // An edit from elsewhere reaches the webview, which checks the new text again.
+    const fix = new vscode.WorkspaceEdit();
+    fix.replace(uri, new vscode.Range(1, 0, 1, 5), 'SELECT');
+    assert.ok(await vscode.workspace.applyEdit(fix));
+    await until('diagnostics of the fixed text', () =>
+      responses()
+        .map((r) => r.result as Diagnostics | undefined)
+        .find(
+          (r) =>
+            r?.diagnostics !== undefined &&
+            r.diagnostics.length === 1 &&
+            r.diagnostics[0]!.severity === 'warning',
+        ),
+    );
+    // The extension host cannot type into the webview's iframe: ask as the webview's completion does.
+    const id = 900_001;
+    editor.host.handle({
+      type: 'wsRequest',
+      id,
+      method: 'completion',
+      params: { version: editor.document.version, offset: 'SELECT string_ag'.length },
+    });
+    const completion = await until('the completion', () => responses().find((r) => r.id === id));
+    assert.ok(completion.ok, JSON.stringify(completion));
+    const result = completion.result as { items: { label: string; kind: string }[]; replaceStart: number };
+    assert.ok(result.items.some((i) => i.label === 'string_agg' && i.kind === 'function'));
+    assert.equal(result.replaceStart, 'SELECT '.length);
+  });
 });

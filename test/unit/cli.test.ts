@@ -209,6 +209,11 @@ lines', 'NULL', ' pad '),
       assert.equal(back.getRows()[0]![1], '', 'the empty string came back as an empty string');
       assert.equal(back.getRows()[0]![2], null, 'NULL came back as NULL');
 
+      const imported = await run('import', ours, 'crm.main.round_trip');
+      assert.equal(imported.code, 0, imported.stderr);
+      const again = await run('query', '--format', 'csv', 'SELECT * FROM crm.main.round_trip ORDER BY id');
+      assert.equal(again.stdout, csv.stdout, 'mdw import keeps the empty string and NULL apart too');
+
       const values = `SELECT '0001-06-01 (BC)'::DATE AS d, -(0.0::DOUBLE) AS z, 0.123::DECIMAL(38,38) AS x,
         '0001-06-01 (BC)'::DATE::TIMESTAMP AS ts, 1.5::DOUBLE AS f, 'NULL' AS s`;
       const printed = await run('query', '--format', 'csv', values);

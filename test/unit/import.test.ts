@@ -199,6 +199,21 @@ test("a CSV file DuckDB's sniffer cannot split is refused with what the sniffer 
   await w.close();
 });
 
+test('CSV: a quoted empty field is an empty string, an empty field NULL (as COPY writes them)', async () => {
+  const { w, files } = await setup();
+  const csv = path.join(files, 'blanks.csv');
+  await w.withConnection((c) =>
+    c.run(`COPY (SELECT * FROM (VALUES (1, '', NULL), (2, NULL, ''))) TO ${quoteString(csv)} (FORMAT csv)`),
+  );
+  assert.equal(fs.readFileSync(csv, 'utf8'), 'col0,col1,col2\n1,"",\n2,,""\n');
+  await w.importFile(csv, 'sales.main.blanks');
+  assert.deepEqual(await rows(w, 'SELECT col1, col2 FROM sales.main.blanks ORDER BY col0'), [
+    ['', null],
+    [null, ''],
+  ]);
+  await w.close();
+});
+
 test('an existing table needs append; append checks columns and types', async () => {
   const { w, files } = await setup();
   await w.withConnection((c) =>

@@ -258,6 +258,135 @@ test('completion: keywords, functions, tables after FROM, columns after alias.',
   await h.page.keyboard.press('Control+Space');
   assert.deepEqual(await completionLabels(h.page), ['regions']);
   await h.page.keyboard.press('Escape');
+
+  // Inside double quotes: the name is completed inside them, with one closing quote.
+  await setText('SELECT * FROM ');
+  await place(14);
+  await h.page.keyboard.type('"ord');
+  assert.ok((await completionLabels(h.page)).includes('orders'));
+  await h.page.keyboard.press('Enter');
+  await settled(h.page);
+  assert.equal(h.document.text(), 'SELECT * FROM "orders"');
+});
+
+/** Moves the mouse over the character at `offset` of the editor. */
+async function hoverAt(offset: number): Promise<void> {
+  const at = await h.page.evaluate((pos) => {
+    const view = (
+      window as unknown as {
+        worksheet: { view: { coordsAtPos(p: number): { left: number; top: number; bottom: number } | null } };
+      }
+    ).worksheet.view;
+    return view.coordsAtPos(pos);
+  }, offset);
+  assert.ok(at, 'the position is on screen');
+  await h.page.mouse.move(0, 0);
+  await h.page.mouse.move(at.left + 3, (at.top + at.bottom) / 2);
+}
+
+test('hover: the language service describes a table, a column and a function', async () => {
+  const text = 'SELECT upper(customer_name) FROM orders';
+  await setText(text);
+  const tip = h.page.locator('.cm-tooltip-hover .ws-hover');
+  await hoverAt(text.indexOf('orders') + 2);
+  await tip.waitFor();
+  const table = (await tip.textContent()) ?? '';
+  assert.match(table, /table\s*grid\.main\.orders/);
+  assert.deepEqual(await tip.locator('th').allTextContents(), ['column', 'type']);
+  assert.ok((await tip.locator('td').allTextContents()).includes('DECIMAL(10,2)'), table);
+  await h.screenshot('worksheet-hover');
+  await hoverAt(text.indexOf('customer_name') + 2);
+  await h.page.waitForFunction(() =>
+    /column\s*customer_name\s*VARCHAR/.test(
+      document.querySelector('.cm-tooltip-hover .ws-hover')?.textContent ?? '',
+    ),
+  );
+  await hoverAt(text.indexOf('upper') + 1);
+  await h.page.waitForFunction(() =>
+    /function\s*upper/.test(document.querySelector('.cm-tooltip-hover .ws-hover')?.textContent ?? ''),
+  );
+  assert.match((await tip.locator('pre').first().textContent()) ?? '', /^upper\(/);
+  await h.page.mouse.move(0, 0);
+});
+
+test('signature help follows the argument being typed and closes after the call', async () => {
+  await setText('SELECT ');
+  await place(7);
+  await h.page.keyboard.type('substring(customer_name, ');
+  const tip = h.page.locator('.cm-tooltip.ws-signature');
+  await tip.waitFor();
+  const label = (await tip.locator('.ws-signature-label').textContent()) ?? '';
+  assert.match(label, /^substring\(/);
+  const active = h.page.locator('.ws-signature-active');
+  await h.page.waitForFunction((first) => {
+    const a = document.querySelector('.ws-signature-active')?.textContent ?? '';
+    return a !== '' && a !== first;
+  }, label.slice('substring('.length).split(',')[0]);
+  assert.ok(label.includes((await active.textContent()) ?? '-'), 'the second parameter is marked');
+  await h.screenshot('worksheet-signature');
+  await h.page.keyboard.type('2)');
+  await tip.waitFor({ state: 'detached' });
+  await settled(h.page);
+  assert.equal(h.document.text(), 'SELECT substring(customer_name, 2)');
+});
+
+test('diagnostics as you type: syntax errors and unknown tables, nothing run', async () => {
+  const executes = h.received.filter((m) => m.type === 'execute').length;
+  await setText('');
+  await place(0);
+  await h.page.keyboard.type(
+    "SELECT customer_name FROM orders;\nINSERT INTO orders VALUES (99, 'lint', 1);\nSELECT * FROM no_such_table;\nSELEC 1;",
+  );
+  const warning = h.page.locator('.cm-lintRange-warning');
+  await warning.waitFor();
+  assert.deepEqual(await warning.allTextContents(), ['no_such_table']);
+  const error = h.page.locator('.cm-lintRange-error');
+  await error.waitFor();
+  assert.deepEqual(await error.allTextContents(), ['SELEC']);
+  assert.equal(await h.page.locator('.cm-gutter-lint .cm-lint-marker-warning').count(), 1);
+  assert.equal(await h.page.locator('.cm-gutter-lint .cm-lint-marker-error').count(), 1);
+  await h.screenshot('worksheet-diagnostics');
+  // The message is DuckDB's, shown where the mark is.
+  await hoverAt(h.document.text().indexOf('no_such_table') + 3);
+  await h.page.locator('.cm-tooltip-lint').waitFor();
+  assert.match((await h.page.locator('.cm-tooltip-lint').textContent()) ?? '', /no_such_table/);
+  assert.equal(h.received.filter((m) => m.type === 'execute').length, executes, 'nothing was run');
+  assert.equal(
+    Number(await db.scalar('SELECT count(*) FROM grid.main.orders WHERE id = 99')),
+    0,
+    'the INSERT did not run',
+  );
+  // Fixing the text clears the marks.
+  await setText('SELECT customer_name FROM orders;');
+  await h.page.waitForFunction(() => document.querySelectorAll('.cm-lintRange').length === 0);
+  await h.page.mouse.move(0, 0);
+});
+
+test('a language request for an older version of the document is refused as STALE', async () => {
+  await setText('SELECT upper(customer_name) FROM orders');
+  const answer = (id: number) =>
+    h.page.evaluate(
+      (wanted) =>
+        new Promise<{ ok: boolean; error?: { code: string }; result?: unknown }>((resolve) =>
+          window.addEventListener('message', (e: MessageEvent<{ type: string; id: number }>) => {
+            if (e.data.type === 'wsResponse' && e.data.id === wanted) resolve(e.data as never);
+          }),
+        ),
+      id,
+    );
+  const version = h.document.version();
+  const stale = answer(70_001);
+  h.host.handle({
+    type: 'wsRequest',
+    id: 70_001,
+    method: 'hover',
+    params: { version: version - 1, offset: 8 },
+  });
+  assert.deepEqual((await stale).error?.code, 'STALE');
+  const fresh = answer(70_002);
+  h.host.handle({ type: 'wsRequest', id: 70_002, method: 'hover', params: { version, offset: 8 } });
+  const result = (await fresh).result as { markdown: string };
+  assert.match(result.markdown, /\*\*function\*\* `upper`/);
 });
 
 test('Format rewrites the document; the editor follows', async () => {

@@ -3,6 +3,14 @@ import type { CatalogColumn, CatalogObject } from '../catalog.js';
 import { EngineError, type EngineErrorCode } from '../errors.js';
 import { quoteIdent, quoteQualified } from '../names.js';
 import { sqlError } from '../query/sqlError.js';
+import type {
+  CompletionEntry,
+  CompletionKind,
+  CompletionResult,
+  HoverResult,
+  SignatureHelpResult,
+  SqlDiagnostic,
+} from '../../shared/language.js';
 import type { Warehouse } from '../warehouse.js';
 import {
   callAt,
@@ -28,63 +36,23 @@ import {
   type KeywordInfo,
 } from './metadata.js';
 
+export type {
+  CompletionEntry,
+  CompletionKind,
+  CompletionResult,
+  HoverResult,
+  SignatureHelpResult,
+  SignatureInfo,
+} from '../../shared/language.js';
+
 /** The database and schema unqualified names resolve in (a session's USE); default: the first database, main. */
 export interface LanguageScope {
   database?: string;
   schema?: string;
 }
 
-/** What a completion item stands for. */
-export type CompletionKind =
-  'keyword' | 'function' | 'tableFunction' | 'database' | 'schema' | 'table' | 'view' | 'column' | 'alias';
-
-/** One completion suggestion; `insertText` is quoted where DuckDB needs it. */
-export interface CompletionEntry {
-  label: string;
-  kind: CompletionKind;
-  insertText: string;
-  detail?: string;
-  documentation?: string;
-  /** Orders kinds: columns first, then relations, functions, keywords. */
-  sortText: string;
-}
-
-/** Suggestions for a cursor and the text range they replace. */
-export interface CompletionResult {
-  items: CompletionEntry[];
-  replaceStart: number;
-  replaceEnd: number;
-  /** True when the list was cut: ask again as the user types. */
-  incomplete: boolean;
-}
-
-/** A hover: the hovered range and Markdown (names escaped) describing it. */
-export interface HoverResult {
-  start: number;
-  end: number;
-  markdown: string;
-}
-
-/** One overload in signature help; parameter labels are [start, end) offsets into `label`. */
-export interface SignatureInfo {
-  label: string;
-  documentation?: string;
-  parameters: { label: [number, number] }[];
-}
-
-/** Signature help for the call around the cursor. */
-export interface SignatureHelpResult {
-  signatures: SignatureInfo[];
-  activeSignature: number;
-  activeParameter: number;
-}
-
-/** A problem found without running anything: syntax errors, and unknown tables or columns as warnings. */
-export interface LanguageDiagnostic {
-  start: number;
-  end: number;
-  severity: 'error' | 'warning';
-  message: string;
+/** A problem found without running anything, with the engine's error code. */
+export interface LanguageDiagnostic extends SqlDiagnostic {
   code: EngineErrorCode;
 }
 

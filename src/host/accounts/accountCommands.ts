@@ -5,6 +5,7 @@ import { SHOW_LOGS_COMMAND, type ComponentLogger, type Logger } from '../logger.
 import type { AccountManager, SentCode, SignedInAccount } from './accountManager.js';
 import { MdwAuthenticationProvider } from './authProvider.js';
 import { codeOf, SMTP_PASSWORD_SECRET } from './mailDelivery.js';
+import { within } from '../within.js';
 
 /** The account commands (declared in package.json). */
 export const ACCOUNT_COMMANDS = {
@@ -21,14 +22,22 @@ export interface SignInArgs {
   code?: string;
 }
 
+/** Errors about the code itself: the prompt stays open to try again or resend. */
+const CODE_ERRORS = new Set(['AUTH_CODE_WRONG', 'AUTH_CODE_EXPIRED', 'AUTH_CODE_USED', 'AUTH_RATE_LIMITED']);
+/** Longest a step of the code prompt may keep it busy (SMTP and store steps have shorter limits). */
+const SIGN_IN_MS = 60_000;
+
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SMTP_SETTINGS_QUERY = 'microDataWarehouse.smtp';
 
 /** Sign In (email, code sent, code with Resend), Sign Out, Sign Out Everywhere, SMTP password, account menu. */
 export class AccountCommands {
   private readonly prompted = new vscode.EventEmitter<string>();
+  private readonly failed = new vscode.EventEmitter<string>();
   /** Fired with the address when the code prompt opens (the code is stored by then). */
   readonly onDidShowCodePrompt = this.prompted.event;
+  /** Fired with the message shown when a sign-in cannot go on (the prompt is closed by then). */
+  readonly onDidFailSignIn = this.failed.event;
 
   private constructor(
     private readonly manager: AccountManager,
@@ -51,7 +60,7 @@ export class AccountCommands {
     command(ACCOUNT_COMMANDS.setSmtpPassword, (password?: string) => commands.setSmtpPassword(password));
     command(ACCOUNT_COMMANDS.manage, () => commands.manage());
     MdwAuthenticationProvider.register(context, manager, () => commands.signIn());
-    context.subscriptions.push(commands.prompted);
+    context.subscriptions.push(commands.prompted, commands.failed);
     return commands;
   }
 
@@ -159,7 +168,7 @@ export class AccountCommands {
   private async send(email: string): Promise<SentCode | { rateLimited: string } | 'retype' | 'cancel'> {
     for (;;) {
       try {
-        return await this.manager.requestCode(email);
+        return await within(this.manager.requestCode(email), SIGN_IN_MS, 'sending the code');
       } catch (e) {
         if (!isEngineError(e)) throw e;
         if (e.code === 'AUTH_EMAIL_INVALID') {
@@ -170,10 +179,16 @@ export class AccountCommands {
         if (e.code === 'AUTH_RATE_LIMITED') return { rateLimited: e.message };
         this.log.error('sending the sign-in code failed', e);
         const smtp = e.code === 'MAIL_FAILED' || e.code === 'INVALID_ARGUMENT';
+        if (!smtp) {
+          // The store or its key (missing, wrong, locked, damaged): retrying here cannot help, so the
+          // sign-in ends now with the cause; the message stays until dismissed.
+          this.fail(e.message);
+          return 'cancel';
+        }
         const choice = await vscode.window.showErrorMessage(
           e.message,
           'Retry',
-          ...(smtp ? ['Open SMTP Settings'] : []),
+          'Open SMTP Settings',
           'Show Logs',
         );
         if (choice === 'Retry') continue;
@@ -223,13 +238,20 @@ export class AccountCommands {
           }
           busy(true);
           try {
-            finish(await this.manager.verifyCode(email, code));
+            finish(await within(this.manager.verifyCode(email, code), SIGN_IN_MS, 'signing in'));
           } catch (e) {
             this.log.info(`code not accepted: ${isEngineError(e) ? e.code : 'error'}`);
             const message = e instanceof Error ? e.message : String(e);
-            const stale = isEngineError(e) && e.code !== 'AUTH_CODE_WRONG';
-            box.validationMessage = stale ? `${message} Use the mail button (Resend) above.` : message;
-            if (!isEngineError(e)) this.log.error('checking the code failed', e);
+            if (isEngineError(e) && CODE_ERRORS.has(e.code)) {
+              const stale = e.code !== 'AUTH_CODE_WRONG';
+              box.validationMessage = stale ? `${message} Use the mail button (Resend) above.` : message;
+            } else {
+              // Not the code's fault (the store, its key, a step that did not end): the prompt closes
+              // and the message says why.
+              this.log.error('signing in failed', e);
+              finish(undefined);
+              this.fail(message);
+            }
           } finally {
             busy(false);
           }
@@ -238,7 +260,7 @@ export class AccountCommands {
           if (button !== resend) return;
           busy(true);
           try {
-            const sent = await this.manager.requestCode(email);
+            const sent = await within(this.manager.requestCode(email), SIGN_IN_MS, 'sending the code');
             box.value = '';
             box.validationMessage = undefined;
             box.prompt = `A new code was sent. ${this.describe(sent)}`;
@@ -257,6 +279,14 @@ export class AccountCommands {
       );
       box.show();
       this.prompted.fire(email);
+    });
+  }
+
+  /** Ends a sign-in that cannot go on: the message names the cause (never awaited: nothing stays busy). */
+  private fail(message: string): void {
+    this.failed.fire(message);
+    void vscode.window.showErrorMessage(`Sign-in failed: ${message}`, 'Show Logs').then((choice) => {
+      if (choice === 'Show Logs') void vscode.commands.executeCommand(SHOW_LOGS_COMMAND);
     });
   }
 

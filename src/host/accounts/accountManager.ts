@@ -11,6 +11,7 @@ import type { ComponentLogger, Logger } from '../logger.js';
 import type { WarehouseService } from '../warehouseService.js';
 import { createDelivery } from './mailDelivery.js';
 import { SecretKeyProvider } from './secretKeyProvider.js';
+import { within } from '../within.js';
 
 /** Context key: true while an account is signed in (views' welcome texts and menus use it). */
 export const SIGNED_IN_CONTEXT = 'microDataWarehouse.signedIn';
@@ -24,6 +25,20 @@ export interface SignedInAccount {
   /** Short tag of the account for URIs: a hash of its id, so documents of two accounts never mix. */
   tag: string;
 }
+
+/**
+ * An account is about to be left (Sign In with Another Account, Sign Out): its session still works, so
+ * listeners can save what is unsaved. `waitUntil` promises are awaited, each for a bounded time.
+ */
+export interface AccountLeaveEvent {
+  readonly previous: SignedInAccount;
+  waitUntil(work: Promise<unknown>): void;
+}
+
+/** How long one listener may take to save or close what belongs to the account being left. */
+const LEAVE_STEP_MS = 5_000;
+/** How long the old space may take to close before the new account's views load anyway. */
+const SPACE_SWITCH_MS = 10_000;
 
 /** What a code request did; `developmentCode` is set when no SMTP server is configured. */
 export interface SentCode extends CodeRequest {
@@ -44,9 +59,22 @@ export class AccountManager implements vscode.Disposable {
   private signedIn: SignedInAccount | undefined;
   private restoring: Promise<SignedInAccount | undefined> = Promise.resolve(undefined);
   private readonly keys: SecretKeyProvider;
+  /** The session token this window wrote last (its own SecretStorage change is no news to it). */
+  private ownToken: string | undefined;
+  /** Account changes, one at a time. */
+  private switching: Promise<unknown> = Promise.resolve();
   private readonly changed = new vscode.EventEmitter<SignedInAccount | undefined>();
+  private readonly willLeave = new vscode.EventEmitter<AccountLeaveEvent>();
+  private readonly left = new vscode.EventEmitter<AccountLeaveEvent>();
   /** Fired after a sign-in, a sign-out, or a change made by another window. */
   readonly onDidChangeAccount = this.changed.event;
+  /** Fired before this window leaves an account on purpose, while its session still works (save here). */
+  readonly onWillLeaveAccount = this.willLeave.event;
+  /**
+   * Fired once an account is no longer the current one, before the next one's views load: close and
+   * clear everything of it here (editors, results, panels).
+   */
+  readonly onDidLeaveAccount = this.left.event;
 
   private constructor(
     private readonly secrets: vscode.SecretStorage,
@@ -65,7 +93,11 @@ export class AccountManager implements vscode.Disposable {
     context.subscriptions.push(
       manager,
       context.secrets.onDidChange((e) => {
-        if (e.key === manager.tokenSecret()) void manager.restore('another window changed the session');
+        if (e.key !== manager.tokenSecret()) return;
+        void context.secrets.get(e.key).then((token) => {
+          // This window's own write (a sign-in or sign-out here) is handled where it was made.
+          if (token !== manager.ownToken) void manager.restore('another window changed the session');
+        });
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(`microDataWarehouse.${SETTINGS.warehouseFolder}`)) {
@@ -83,9 +115,13 @@ export class AccountManager implements vscode.Disposable {
     return this.signedIn;
   }
 
-  /** Resolves once a session restore in progress has finished. */
+  /** The account signed in once a session restore in progress has finished. */
   ready(): Promise<SignedInAccount | undefined> {
-    return this.restoring;
+    // Not the restore's own result: a sign-in or sign-out may have come after it.
+    return this.restoring.then(
+      () => this.signedIn,
+      () => this.signedIn,
+    );
   }
 
   /** The signed-in account, or NOT_SIGNED_IN (the command boundary offers Sign In). */
@@ -124,28 +160,35 @@ export class AccountManager implements vscode.Disposable {
     const store = await this.openStore();
     const auth = new AuthService(store, { send: async () => undefined, describe: () => 'none' });
     const signIn = await auth.verifyCode(email, code);
-    const previous = await this.secrets.get(this.tokenSecret());
-    if (previous) await auth.signOut(previous).catch(() => undefined);
-    await this.secrets.store(this.tokenSecret(), signIn.token);
+    const previous = this.signedIn;
+    if (previous && previous.account.id !== signIn.account.id) await this.leaving(previous);
+    const previousToken = await within(this.secrets.get(this.tokenSecret()), 5_000, 'reading the session');
+    if (previousToken) await auth.signOut(previousToken).catch(() => undefined);
+    this.ownToken = signIn.token;
+    await within(this.secrets.store(this.tokenSecret(), signIn.token), 5_000, 'keeping the session');
     this.log.info(signIn.created ? 'signed in (new account)' : 'signed in');
     return (await this.adopt(signIn.account, signIn.token))!;
   }
 
   /** Ends this window's session (and every window's on this warehouse folder, through SecretStorage). */
   async signOut(): Promise<void> {
-    const token = await this.secrets.get(this.tokenSecret());
+    if (this.signedIn) await this.leaving(this.signedIn);
+    const token = await within(this.secrets.get(this.tokenSecret()), 5_000, 'reading the session');
     if (token && this.store)
       await new AuthService(this.store, nullMailer).signOut(token).catch(() => undefined);
-    await this.secrets.delete(this.tokenSecret());
+    this.ownToken = undefined;
+    await within(this.secrets.delete(this.tokenSecret()), 5_000, 'removing the session');
     this.log.info('signed out');
     await this.adopt(undefined, undefined);
   }
 
   /** Ends every session of the account (other windows, the command line); returns how many ended. */
   async signOutEverywhere(): Promise<number> {
-    const { account } = await this.require();
-    const ended = await account.signOutEverywhere();
-    await this.secrets.delete(this.tokenSecret());
+    const current = await this.require();
+    await this.leaving(current);
+    const ended = await current.account.signOutEverywhere();
+    this.ownToken = undefined;
+    await within(this.secrets.delete(this.tokenSecret()), 5_000, 'removing the session');
     this.log.info(`signed out everywhere (${ended} session(s))`);
     await this.adopt(undefined, undefined);
     return ended;
@@ -170,7 +213,7 @@ export class AccountManager implements vscode.Disposable {
         ) {
           // Same session: still make sure the warehouse service follows it (a restore for another
           // folder may have run in between and signed the service out).
-          await this.service.setSpace(account.space, databaseKeyOptions(account));
+          await this.follow(this.signedIn);
           return this.signedIn;
         }
         this.log.info(`session resumed (${why})`);
@@ -178,6 +221,7 @@ export class AccountManager implements vscode.Disposable {
       } catch (e) {
         if (isEngineError(e) && e.code === 'NOT_SIGNED_IN') {
           this.log.info(`session ended (${why})`);
+          this.ownToken = undefined;
           await this.secrets.delete(this.tokenSecret());
         } else {
           this.log.error(`resuming the session failed (${why})`, e);
@@ -202,29 +246,80 @@ export class AccountManager implements vscode.Disposable {
 
   dispose(): void {
     this.changed.dispose();
+    this.willLeave.dispose();
+    this.left.dispose();
     this.closeStore();
   }
 
-  private async adopt(
+  /** Lets listeners save what is unsaved of `previous` while its session still works. */
+  private async leaving(previous: SignedInAccount): Promise<void> {
+    await this.settle(this.willLeave, previous, 'saving');
+  }
+
+  /** Fires `emitter` and waits for its listeners' work, each for at most LEAVE_STEP_MS. */
+  private async settle(
+    emitter: vscode.EventEmitter<AccountLeaveEvent>,
+    previous: SignedInAccount,
+    what: string,
+  ): Promise<void> {
+    const work: Promise<unknown>[] = [];
+    emitter.fire({ previous, waitUntil: (p) => void work.push(p) });
+    await Promise.all(
+      work.map((p) =>
+        within(p, LEAVE_STEP_MS, what).catch((e: unknown) =>
+          this.log.warn(`${what} for the account being left: ${e instanceof Error ? e.message : String(e)}`),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Makes `account` (undefined: nobody) the current one: the old account's editors, results and
+   * panels are closed first, then the warehouse follows, then the views reload. One change at a time;
+   * every step has a time limit, so a sign-in or sign-out never waits forever.
+   */
+  private adopt(
     account: Account | undefined,
     token: string | undefined,
   ): Promise<SignedInAccount | undefined> {
-    const next =
-      account && token
-        ? { account, email: await account.email(), sessionId: sessionIdOf(token), tag: tagOf(account.id) }
-        : undefined;
-    if (!next && !this.signedIn) {
-      await this.service.setSpace(null);
-      return undefined;
-    }
-    this.signedIn = next;
-    await this.service.setSpace(
+    const run = async (): Promise<SignedInAccount | undefined> => {
+      const next =
+        account && token
+          ? {
+              account,
+              email: await account.email(),
+              sessionId: sessionIdOf(token),
+              tag: tagOf(account.id),
+            }
+          : undefined;
+      const previous = this.signedIn;
+      if (!next && !previous) {
+        await this.follow(undefined);
+        return undefined;
+      }
+      this.signedIn = next;
+      if (next) this.ownToken = token;
+      if (previous && previous.tag !== next?.tag) await this.settle(this.left, previous, 'closing');
+      await this.follow(next);
+      await vscode.commands.executeCommand('setContext', SIGNED_IN_CONTEXT, next !== undefined);
+      this.changed.fire(next);
+      return next;
+    };
+    const result = this.switching.then(run, run);
+    this.switching = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Points the warehouse service at the account's space (null: nothing opens). */
+  private async follow(next: SignedInAccount | undefined): Promise<void> {
+    const switched = this.service.setSpace(
       next ? next.account.space : null,
       next ? databaseKeyOptions(next.account) : undefined,
     );
-    await vscode.commands.executeCommand('setContext', SIGNED_IN_CONTEXT, next !== undefined);
-    this.changed.fire(next);
-    return next;
+    // The new space applies at once; closing the old one may take long (a checkpoint) and goes on.
+    await within(switched, SPACE_SWITCH_MS, 'closing the previous warehouse').catch((e: unknown) =>
+      this.log.warn(e instanceof Error ? e.message : String(e)),
+    );
   }
 
   private openStore(): Promise<MetadataStore> {

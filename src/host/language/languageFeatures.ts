@@ -2,11 +2,10 @@ import * as vscode from 'vscode';
 import type { Logger } from '../logger.js';
 import type { WorksheetEditorProvider } from '../../views/worksheetEditor/worksheetEditorProvider.js';
 import type { QueryRunner } from '../queryRunner.js';
-import type { WarehouseService } from '../warehouseService.js';
 import { SqlCompletionProvider } from './completionProvider.js';
 import { ExplainCommands } from './explainCommands.js';
 import { SqlHoverProvider } from './hoverProvider.js';
-import { LanguageServices } from './languageServices.js';
+import type { LanguageServices } from './languageServices.js';
 import { SqlDiagnostics } from './sqlDiagnostics.js';
 import { SqlFormattingProvider } from './sqlFormatting.js';
 import { SqlSignatureHelpProvider } from './signatureHelpProvider.js';
@@ -24,12 +23,10 @@ export interface LanguageFeatures {
 export function registerLanguageFeatures(
   context: vscode.ExtensionContext,
   logger: Logger,
-  warehouse: WarehouseService,
   runner: QueryRunner,
   worksheets: WorksheetEditorProvider,
+  services: LanguageServices,
 ): LanguageFeatures {
-  const services = new LanguageServices(warehouse, logger.component('language'));
-  context.subscriptions.push(services);
   SqlCompletionProvider.register(context, services);
   SqlHoverProvider.register(context, services);
   SqlSignatureHelpProvider.register(context, services);

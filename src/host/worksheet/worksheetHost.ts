@@ -4,19 +4,22 @@
 // the transaction and export belong to the RunController: this is a presenter of its runs.
 import type { Catalog } from '../../engine/catalog.js';
 import type { EngineError } from '../../engine/errors.js';
+import type { LanguageScope, LanguageService } from '../../engine/language/languageService.js';
 import {
   isWorksheetMessage,
-  type CatalogItem,
+  type DocumentPosition,
   type ExportFormat,
   type HostMessage,
   type TextChange,
   type WorksheetHostMessage,
   type WorksheetMarker,
-  type WorksheetRequests,
+  type WorksheetHandlers,
+  type WorksheetMethod,
   type WorksheetSession,
   type WorksheetWebviewMessage,
 } from '../../shared/protocol.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
+import { lex } from '../../shared/sqlLexer.js';
 import { applyChanges, diffText } from '../../shared/textSync.js';
 import { GridHost, type GridRun } from '../grid/gridHost.js';
 import { RunController, type Run, type Subscription } from '../run/runController.js';
@@ -30,6 +33,15 @@ export interface WorksheetDocument {
    * when the document changed between the call and the edit (VS Code's "model changed in the meantime").
    */
   apply(changes: TextChange[]): Promise<boolean>;
+}
+
+/** The language service a worksheet is served by, with the scope names resolve in. */
+export interface WorksheetLanguage {
+  service: LanguageService;
+  /** Database and schema for unqualified names; default: the worksheet session's. */
+  scope?: LanguageScope;
+  /** False when the user turned diagnostics off. */
+  diagnostics?: boolean;
 }
 
 export interface WorksheetHostOptions {
@@ -49,6 +61,8 @@ export interface WorksheetHostOptions {
     format: ExportFormat,
     view: ResultView,
   ): Promise<{ saved: boolean; target?: string }>;
+  /** The engine's language service for completion, hover, signature help and diagnostics. */
+  language?(): Promise<WorksheetLanguage | undefined>;
   /** Shows an error outside the webview (e.g. a failed format). */
   showError?(message: string): void;
   log?(line: string): void;
@@ -462,22 +476,10 @@ export class WorksheetHost {
     }
   }
 
-  private async request(id: number, method: keyof WorksheetRequests, params: unknown): Promise<void> {
+  private async request(id: number, method: WorksheetMethod, params: unknown): Promise<void> {
     try {
-      let result: unknown;
-      if (method === 'complete') {
-        const path = (params as { path?: unknown }).path;
-        if (!Array.isArray(path) || !path.every((p) => typeof p === 'string') || path.length > 3)
-          throw new Error('A completion path is up to three names.');
-        result = {
-          items: await this.complete(path as string[]),
-        } satisfies WorksheetRequests['complete']['result'];
-      } else {
-        const database = (params as { database?: unknown }).database;
-        if (typeof database !== 'string') throw new Error('A database name is needed.');
-        const catalog = await this.options.catalog();
-        result = { schemas: (await catalog.schemas(database)).map((s) => s.name) };
-      }
+      const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
+      const result = await handler(params);
       this.post({ type: 'wsResponse', id, ok: true, result });
     } catch (e) {
       this.post({
@@ -492,74 +494,72 @@ export class WorksheetHost {
     }
   }
 
-  private async complete(path: string[]): Promise<CatalogItem[]> {
-    const catalog = await this.options.catalog();
-    const current = this.current ?? { database: '', schema: 'main' };
-    const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
-    const databases = await catalog.databases();
-    const findDb = (name: string): string | undefined => databases.find((d) => same(d.name, name))?.name;
-    const schemasOf = async (db: string): Promise<string[]> =>
-      (await catalog.schemas(db).catch(() => [])).map((s) => s.name);
-    const objectsOf = async (db: string, schema: string): Promise<CatalogItem[]> =>
-      (await catalog.objects(db, schema).catch(() => [])).map((o) => ({
-        label: o.name,
-        kind: o.kind,
-        detail: `${db}.${schema}`,
-      }));
-    const columnsOf = async (db: string, schema: string, name: string): Promise<CatalogItem[]> =>
-      (await catalog.columns(db, schema, name).catch(() => [])).map((c) => ({
-        label: c.name,
-        kind: 'column' as const,
-        detail: c.type,
-      }));
-    const findIn = (names: string[], name: string): string | undefined => names.find((n) => same(n, name));
-    const items: CatalogItem[] = [];
-    if (path.length === 0) {
-      items.push(...databases.map((d) => ({ label: d.name, kind: 'database' as const })));
-      if (current.database) {
-        const schemas = await schemasOf(current.database);
-        items.push(...schemas.map((s) => ({ label: s, kind: 'schema' as const, detail: current.database })));
-        items.push(...(await objectsOf(current.database, current.schema)));
-      }
-      return items;
-    }
-    if (path.length === 1) {
-      const [a] = path as [string];
-      const db = findDb(a);
-      if (db)
-        items.push(...(await schemasOf(db)).map((s) => ({ label: s, kind: 'schema' as const, detail: db })));
-      if (current.database) {
-        const schema = findIn(await schemasOf(current.database), a);
-        if (schema) items.push(...(await objectsOf(current.database, schema)));
-        const objects = await objectsOf(current.database, current.schema);
-        const table = objects.find((o) => same(o.label, a));
-        if (table) items.push(...(await columnsOf(current.database, current.schema, table.label)));
-      }
-      return items;
-    }
-    if (path.length === 2) {
-      const [a, b] = path as [string, string];
-      const db = findDb(a);
-      if (db) {
-        const schema = findIn(await schemasOf(db), b);
-        if (schema) items.push(...(await objectsOf(db, schema)));
-      }
-      if (current.database) {
-        const schema = findIn(await schemasOf(current.database), a);
-        if (schema) {
-          const table = (await objectsOf(current.database, schema)).find((o) => same(o.label, b));
-          if (table) items.push(...(await columnsOf(current.database, schema, table.label)));
-        }
-      }
-      return items;
-    }
-    const [a, b, c] = path as [string, string, string];
-    const db = findDb(a);
-    if (!db) return items;
-    const schema = findIn(await schemasOf(db), b);
-    if (!schema) return items;
-    const table = (await objectsOf(db, schema)).find((o) => same(o.label, c));
-    return table ? columnsOf(db, schema, table.label) : items;
+  /** One handler per worksheet request; the language ones ask the engine's language service. */
+  private readonly handlers: WorksheetHandlers = {
+    schemas: async ({ database }) => {
+      if (typeof database !== 'string') throw new Error('A database name is needed.');
+      const catalog = await this.options.catalog();
+      return { schemas: (await catalog.schemas(database)).map((s) => s.name) };
+    },
+    completion: (p) =>
+      this.withLanguage(p, null, (service, text, scope) => service.complete(text, p.offset, scope)),
+    hover: (p) =>
+      this.withLanguage(
+        p,
+        null,
+        async (service, text, scope) => (await service.hover(text, p.offset, scope)) ?? null,
+      ),
+    signatureHelp: (p) =>
+      this.withLanguage(
+        p,
+        null,
+        async (service, text) => (await service.signatureHelp(text, p.offset)) ?? null,
+      ),
+    diagnostics: async ({ version }) => {
+      const empty = { diagnostics: [] };
+      return this.withLanguage({ version, offset: 0 }, empty, async (service, text, scope, language) => {
+        if (language.diagnostics === false) return empty;
+        const document = this.options.document;
+        const diagnostics = await service.diagnose(text, scope, () => document.version() !== version);
+        return {
+          diagnostics: diagnostics.map(({ start, end, severity, message, code }) => ({
+            start,
+            end,
+            severity,
+            message,
+            code,
+          })),
+        };
+      });
+    },
+  };
+
+  /**
+   * Runs a language request on the document's text at `version` (failing with STALE for another
+   * version), or answers `none` when no language service serves this worksheet.
+   */
+  private async withLanguage<T>(
+    position: DocumentPosition,
+    none: T,
+    ask: (
+      service: LanguageService,
+      text: string,
+      scope: LanguageScope,
+      language: WorksheetLanguage,
+    ) => Promise<T>,
+  ): Promise<T> {
+    const { version, offset } = position as Partial<DocumentPosition>;
+    const document = this.options.document;
+    const text = document.text();
+    if (!Number.isInteger(version) || !Number.isInteger(offset) || offset! < 0 || offset! > text.length)
+      throw new Error('A language request needs a document version and an offset inside the text.');
+    if (version !== document.version()) throw stale();
+    const language = await this.options.language?.();
+    if (!language) return none;
+    const scope = language.scope ?? this.current ?? {};
+    const result = await ask(language.service, text, scope, language);
+    if (document.version() !== version) throw stale();
+    return result;
   }
 }
 
@@ -572,11 +572,16 @@ function gridRun(run: Run): GridRun {
   };
 }
 
-/** The error's marker: the word at its position, else the first line of its statement. */
+function stale(): Error {
+  return Object.assign(new Error('The worksheet changed since the request was made.'), { code: 'STALE' });
+}
+
+/** The error's marker: the token at its position, else the first line of its statement. */
 function marker(script: string, error: EngineError, statementStart: number): WorksheetMarker {
   const at = error.position?.offset;
   if (at !== undefined && at >= 0 && at <= script.length) {
-    const word = /^[\w$]+/.exec(script.slice(at, at + 200))?.[0].length ?? 0;
+    const first = lex(script.slice(at, at + 200))[0];
+    const word = first?.start === 0 ? first.end : 0;
     const to = Math.min(script.length, at + Math.max(1, word));
     return { from: Math.min(at, to), to, message: error.message };
   }

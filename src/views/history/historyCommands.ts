@@ -11,6 +11,8 @@ import { HISTORY_COMMANDS, type HistoryElement, type HistoryTreeProvider } from 
 /** Records every finished run in the account's encrypted history; Open SQL, Run Again, Clear. */
 export class HistoryCommands {
   private recording: Promise<unknown> = Promise.resolve();
+  /** Untitled editors opened with a run's SQL, and whose run it was. */
+  private readonly opened = new Map<vscode.TextDocument, { tag: string; sql: string }>();
 
   private constructor(
     private readonly manager: AccountManager,
@@ -76,7 +78,30 @@ export class HistoryCommands {
   async open(item?: HistoryElement): Promise<vscode.TextEditor | undefined> {
     const entry = this.entry(item);
     const document = await vscode.workspace.openTextDocument({ language: 'sql', content: entry.sql });
+    const owner = this.manager.current;
+    if (owner) this.opened.set(document, { tag: owner.tag, sql: entry.sql });
     return vscode.window.showTextDocument(document);
+  }
+
+  /**
+   * Closes the untitled editors History opened for the account that was left, unless their text was
+   * changed since (then it is the user's own text). The text is removed first, so the editor closes
+   * without asking to save it (AccountScoped).
+   */
+  async clearAccount(previous: { tag: string }): Promise<void> {
+    for (const [document, origin] of [...this.opened]) {
+      this.opened.delete(document);
+      if (document.isClosed || origin.tag !== previous.tag || document.getText() !== origin.sql) continue;
+      const edit = new vscode.WorkspaceEdit();
+      edit.delete(document.uri, new vscode.Range(0, 0, document.lineCount, 0));
+      if (!(await vscode.workspace.applyEdit(edit))) continue;
+      const tabs = vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter(
+          (t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === document.uri.toString(),
+        );
+      if (tabs.length) await vscode.window.tabGroups.close(tabs, true);
+    }
   }
 
   /** Opens a run's SQL in a new SQL editor and runs all of it there. */

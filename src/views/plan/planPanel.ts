@@ -78,6 +78,9 @@ export class PlanPanel implements vscode.Disposable {
     panel.onDidDispose(() => {
       this.panel = undefined;
       this.ready = false;
+      // A closed panel keeps no plan (it may belong to an account that was left).
+      this.shown = undefined;
+      this.pending = undefined;
     });
     this.panel = panel;
     return panel;

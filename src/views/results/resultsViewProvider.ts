@@ -120,6 +120,20 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
     }
   }
 
+  /** Empties the view: the run on show and its rows are forgotten and the webview shows nothing. */
+  clear(): void {
+    this.stopWatching();
+    if (!this.current && !this.lastPosted?.results.length) return;
+    this.current = undefined;
+    this.host?.showRun({ id: `cleared-${Date.now()}`, results: [], messages: [] });
+    this.log.info('results cleared');
+  }
+
+  /** Called when the account is left: nothing of its runs stays on show (AccountScoped). */
+  clearAccount(): void {
+    this.clear();
+  }
+
   /** Exports one of the shown results to `to`, else to a file picked in a save dialog (`Export Results…`). */
   async exportResult(
     source: ResultSource,

@@ -5,6 +5,8 @@ import type { TextChange } from '../../shared/protocol.js';
 import { toLf } from '../../shared/textSync.js';
 import { WorksheetHost, type WorksheetDocument } from '../../host/worksheet/worksheetHost.js';
 import { formatSql } from '../../engine/language/format.js';
+import { readLanguageSettings } from '../../host/language/languageSettings.js';
+import type { LanguageServices } from '../../host/language/languageServices.js';
 import { formatOptions } from '../../host/language/sqlFormatting.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import { exportWithProgress } from '../../host/run/exportFlow.js';
@@ -71,6 +73,7 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     private readonly service: WarehouseService,
     private readonly runs: RunController,
     private readonly log: ComponentLogger,
+    private readonly languages: LanguageServices,
   ) {}
 
   static register(
@@ -78,12 +81,14 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     logger: Logger,
     service: WarehouseService,
     runs: RunController,
+    languages: LanguageServices,
   ): WorksheetEditorProvider {
     const provider = new WorksheetEditorProvider(
       context.extensionUri,
       service,
       runs,
       logger.component('worksheet'),
+      languages,
     );
     context.subscriptions.push(
       provider.activeChanged,
@@ -114,6 +119,14 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     return [...this.editors.values()].filter((e) => e.document.uri.toString() === uri.toString());
   }
 
+  /** Closes every worksheet editor of the account that was left (its tabs normally closed already). */
+  clearAccount(previous: { tag: string }): void {
+    for (const editor of [...this.editors.values()]) {
+      const uri = editor.document.uri;
+      if (uri.scheme === 'mdw' && uri.authority === previous.tag) editor.panel.dispose();
+    }
+  }
+
   resolveCustomTextEditor(document: vscode.TextDocument, panel: vscode.WebviewPanel): void {
     const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
@@ -133,6 +146,16 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
       format: (text) => formatSql(text, formatOptions(vscode.window.activeTextEditor?.options ?? {})),
       exportResult: (run, resultId, format, view) =>
         exportWithProgress(this.runs, this.log, run, resultId, { format, view }),
+      language: async () => {
+        const service = await this.languages.forDocument(document);
+        return service
+          ? {
+              service,
+              scope: this.languages.scope(document),
+              diagnostics: readLanguageSettings().diagnostics,
+            }
+          : undefined;
+      },
       showError: (message) => void vscode.window.showErrorMessage(message),
       log: (line) => this.log.warn(line),
     });

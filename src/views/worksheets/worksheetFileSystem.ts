@@ -201,7 +201,9 @@ export class WorksheetFileSystem implements vscode.FileSystemProvider, vscode.Di
   }
 
   private async find(uri: vscode.Uri): Promise<Located> {
-    const current = await this.manager.require().catch(() => undefined);
+    // The current account answers at once (during a switch it is already the next one); only while
+    // a session is being restored is there something to wait for.
+    const current = this.manager.current ?? (await this.manager.require().catch(() => undefined));
     if (!current || current.tag !== uri.authority) {
       throw vscode.FileSystemError.NoPermissions(
         current

@@ -53,7 +53,11 @@ export class WorksheetTreeProvider
     context.subscriptions.push(
       provider.view,
       provider.changed,
-      manager.onDidChangeAccount(() => provider.refresh()),
+      manager.onDidChangeAccount(() => {
+        // Nothing of the previous account is kept: its nodes go with it.
+        provider.items.clear();
+        provider.refresh();
+      }),
       fs.onDidChangeFile(() => provider.refresh()),
       vscode.window.onDidChangeActiveTextEditor((editor) => {
         if (editor?.document.uri.scheme === WORKSHEET_SCHEME && provider.view.visible) {

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { LanguageService } from '../../../src/engine/language/languageService.js';
 import { RunController } from '../../../src/host/run/runController.js';
 import { WorksheetHost, type WorksheetDocument } from '../../../src/host/worksheet/worksheetHost.js';
 import type { TextChange } from '../../../src/shared/protocol.js';
@@ -190,6 +191,8 @@ export async function openWorksheet(
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
   });
   const document = new MemoryDocument(text);
+  // The engine's one language service, as the extension hands it to the worksheet editor.
+  const language = new LanguageService(db.warehouse);
   let closed = false;
   let location: { database: string; schema: string } | undefined;
   const runs = new RunController({
@@ -210,6 +213,7 @@ export async function openWorksheet(
     key: 'worksheet',
     catalog: () => Promise.resolve(db.warehouse.catalog),
     format: async (sql) => (await import('sql-formatter')).format(sql, { language: 'duckdb' }),
+    language: () => Promise.resolve({ service: language }),
     log: (line) => hostLog.push(line),
   });
   document.onChange = () => host.documentChanged();
@@ -253,6 +257,7 @@ export async function openWorksheet(
       closed = true;
       host.dispose();
       runs.dispose();
+      language.dispose();
       await context.close();
       await new Promise((resolve) => server.close(resolve));
       rmSync(profile, { recursive: true, force: true });

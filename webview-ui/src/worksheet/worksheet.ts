@@ -2,15 +2,10 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import {
-  autocompletion,
-  closeBrackets,
-  closeBracketsKeymap,
-  completionKeymap,
-} from '@codemirror/autocomplete';
+import { closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
 import { defaultKeymap, indentWithTab } from '@codemirror/commands';
 import { bracketMatching, foldGutter } from '@codemirror/language';
-import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
+import { lintGutter, type Diagnostic } from '@codemirror/lint';
 import { highlightSelectionMatches, search, searchKeymap } from '@codemirror/search';
 import { Compartment, EditorSelection, EditorState } from '@codemirror/state';
 import {
@@ -26,7 +21,6 @@ import {
   rectangularSelection,
 } from '@codemirror/view';
 import type {
-  CatalogItem,
   HostMessage,
   WebviewMessage,
   WorksheetHostMessage,
@@ -37,7 +31,7 @@ import type {
 } from '../../../src/shared/protocol.js';
 import { App, type VsCodeApi } from '../app.js';
 import { DocSync, fromHost } from './docSync.js';
-import { catalogSource, keywordSource } from './catalogCompletion.js';
+import { WorksheetLanguageFeatures } from './languageFeatures.js';
 import { duckdbSql, sqlTheme } from './sqlLanguage.js';
 import { el } from '../dom.js';
 
@@ -113,6 +107,30 @@ const theme = EditorView.theme({
     textUnderlineOffset: '3px',
   },
   '.cm-diagnostic-error': { borderLeftColor: 'var(--vscode-editorError-foreground, #f14c4c)' },
+  '.cm-lintRange-warning': {
+    backgroundImage: 'none',
+    textDecoration: 'underline wavy var(--vscode-editorWarning-foreground, #cca700)',
+    textUnderlineOffset: '3px',
+  },
+  '.cm-diagnostic-warning': { borderLeftColor: 'var(--vscode-editorWarning-foreground, #cca700)' },
+  '.ws-hover, .ws-signature': {
+    padding: '4px 8px',
+    maxWidth: '640px',
+    maxHeight: '320px',
+    overflow: 'auto',
+    fontFamily: 'var(--vscode-font-family, sans-serif)',
+    fontSize: 'var(--vscode-font-size, 13px)',
+  },
+  '.ws-hover p': { margin: '4px 0' },
+  '.ws-hover pre, .ws-hover code, .ws-signature-label': {
+    fontFamily: 'var(--vscode-editor-font-family, monospace)',
+  },
+  '.ws-hover pre': { margin: '4px 0', whiteSpace: 'pre-wrap' },
+  '.ws-hover table': { borderCollapse: 'collapse', margin: '4px 0' },
+  '.ws-hover th, .ws-hover td': { textAlign: 'left', padding: '1px 8px 1px 0' },
+  '.ws-signature-active': { color: 'var(--vscode-editorHoverWidget-highlightForeground, #4daafc)' },
+  '.ws-signature-count, .ws-signature-doc': { color: 'var(--vscode-descriptionForeground, #9d9d9d)' },
+  '.ws-completion-info': { maxWidth: '400px', whiteSpace: 'pre-wrap' },
 });
 
 /** The worksheet webview: toolbar, SQL editor, a resizable split and the results grid below. */
@@ -140,7 +158,21 @@ export class Worksheet {
   private session: WorksheetSession | undefined;
   private nextRequest = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  private readonly completions = new Map<string, Promise<CatalogItem[]>>();
+  private readonly language = new WorksheetLanguageFeatures({
+    at: async (method, state, offset) => {
+      const version = await this.settledVersion(state);
+      if (version === undefined) return undefined;
+      return this.request(method, { version, offset }).catch(() => undefined);
+    },
+    diagnostics: async (state) => {
+      const version = await this.settledVersion(state);
+      if (version === undefined) return undefined;
+      return this.request('diagnostics', { version }).then(
+        (r) => r.diagnostics,
+        () => undefined,
+      );
+    },
+  });
 
   constructor(root: HTMLElement) {
     this.state = (this.vscode.getState() as WorksheetState | undefined) ?? {};
@@ -217,10 +249,7 @@ export class Worksheet {
           search({ top: true }),
           lintGutter(),
           duckdbSql(),
-          autocompletion({
-            override: [catalogSource((path) => this.complete(path)), keywordSource],
-            icons: false,
-          }),
+          ...this.language.extensions(),
           keymap.of([
             { key: 'Mod-Enter', run: () => (void this.execute('statement'), true), preventDefault: true },
             { key: 'Shift-Mod-Enter', run: () => (void this.execute('all'), true), preventDefault: true },
@@ -391,8 +420,8 @@ export class Worksheet {
         return;
       }
       case 'run':
-        // New results: old completions may be stale after DDL.
-        this.completions.clear();
+        // A run may have changed the catalog (DDL): check the document again.
+        this.language.scheduleLint();
         return;
       default:
         return;
@@ -410,19 +439,11 @@ export class Worksheet {
     });
   }
 
-  private complete(path: string[]): Promise<CatalogItem[]> {
-    const key = JSON.stringify(path.map((p) => p.toLowerCase()));
-    let items = this.completions.get(key);
-    if (!items) {
-      items = this.request('complete', { path })
-        .then((r) => r.items)
-        .catch(() => {
-          this.completions.delete(key);
-          return [];
-        });
-      this.completions.set(key, items);
-    }
-    return items;
+  /** The document version `state` is once every keystroke is in it; undefined if the editor moved on. */
+  private async settledVersion(state: EditorState): Promise<number | undefined> {
+    if (this.sync.version < 0) return undefined;
+    await this.sync.settled();
+    return this.view.state.doc === state.doc ? this.sync.version : undefined;
   }
 
   /** Sends the run once every keystroke is in the document, so the host runs what is on screen. */
@@ -503,7 +524,7 @@ export class Worksheet {
     this.badge.title = tx.aborted
       ? 'A statement failed inside the transaction: only ROLLBACK works now.'
       : 'A transaction is open in this worksheet: COMMIT or ROLLBACK it.';
-    this.completions.clear();
+    this.language.scheduleLint();
   }
 
   private showMarkers(markers: WorksheetMarker[]): void {
@@ -515,7 +536,7 @@ export class Worksheet {
       message: m.message,
       source: 'DuckDB',
     }));
-    this.view.dispatch(setDiagnostics(this.view.state, diagnostics));
+    this.language.showRunMarkers(diagnostics);
     const first = diagnostics[0];
     if (first) this.view.dispatch({ selection: EditorSelection.cursor(first.from), scrollIntoView: true });
   }
