@@ -63,11 +63,9 @@ describe(
     const sidebar = () => page.locator('.part.sidebar');
     const worksheetsPane = () =>
       sidebar().locator('.pane', { has: page.locator('.pane-header', { hasText: /worksheets/i }) });
-    /** The worksheet editor on screen (a custom editor webview; hidden ones do not count). */
+    /** The worksheet editor on screen (the only webview this test shows; hidden ones do not count). */
     const sheet = (): FrameLocator =>
-      page
-        .frameLocator('iframe.webview.ready[src*="purpose=customEditor"]:visible')
-        .frameLocator('#active-frame');
+      page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
 
     step('signed-out', 'signed out, every view offers Sign In and the status bar says so', async () => {
       await page.locator('.activitybar [aria-label^="MicroDataWarehouse"]').first().click();
