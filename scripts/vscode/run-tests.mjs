@@ -1,7 +1,9 @@
 // npm run test:integration: installs (idempotent), starts code-server on a free 127.0.0.1 port with
 // state in .vscode-test/test-run, runs the mocha suites of out/test/integration inside its extension
 // host, then the Playwright UI test (out/test/ui), and always stops code-server.
-// Options: --no-ui, --no-integration, --grep <mocha grep>. Env: MDW_TEST_TIMEOUT_MS (default 300000).
+// Options: --no-ui, --no-integration, --grep <mocha grep>, --ui <name> (only the UI test files whose name
+// contains <name>, e.g. `--ui journey`; repeatable; default: every file). Env: MDW_TEST_TIMEOUT_MS (default
+// 300000), MDW_UI_TESTS (comma-separated names, as --ui).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +11,12 @@ import { parseArgs } from 'node:util';
 import { CACHE, ROOT, install, startCodeServer, workbenchUrl } from './server.mjs';
 
 const { values: opts } = parseArgs({
-  options: { 'no-ui': { type: 'boolean' }, 'no-integration': { type: 'boolean' }, grep: { type: 'string' } },
+  options: {
+    'no-ui': { type: 'boolean' },
+    'no-integration': { type: 'boolean' },
+    grep: { type: 'string' },
+    ui: { type: 'string', multiple: true },
+  },
 });
 const timeoutMs = Number(process.env.MDW_TEST_TIMEOUT_MS ?? 300_000);
 const stateDir = path.join(CACHE, 'test-run');
@@ -86,7 +93,14 @@ function ui() {
     MDW_UI_WORKSPACE: workspace,
   };
   const dir = path.join(ROOT, 'out/test/ui');
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.test.js'));
+  const only = opts.ui ?? process.env.MDW_UI_TESTS?.split(',').filter(Boolean) ?? [];
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.test.js') && (only.length === 0 || only.some((name) => f.includes(name))));
+  if (files.length === 0) {
+    console.log(`UI tests: no file in ${path.relative(ROOT, dir)} matches ${only.join(', ')}`);
+    return Promise.resolve(false);
+  }
   const args = [
     '--test',
     '--test-reporter=spec',

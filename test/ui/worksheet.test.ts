@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './browser.js';
 import { signInFromPalette } from './signin.js';
+import { setUserSettings } from './userSettings.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const workspace = process.env.MDW_UI_WORKSPACE;
@@ -20,17 +21,15 @@ describe(
     let browser: Browser;
     let page: Page;
     let sheet: FrameLocator;
+    let restoreSettings: (() => void) | undefined;
 
     before(async () => {
       fs.writeFileSync(path.join(workspace!, 'first.mdw.sql'), '');
       // A warehouse of this window's own: code-server keeps the earlier UI test's window (and its lock on
-      // the default warehouse) alive for a while.
-      fs.mkdirSync(path.join(workspace!, '.vscode'), { recursive: true });
-      const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-ui-ws-'));
-      fs.writeFileSync(
-        path.join(workspace!, '.vscode', 'settings.json'),
-        JSON.stringify({ 'microDataWarehouse.warehouse.folder': folder }),
-      );
+      // its warehouse) alive for a while. An application setting: only User settings choose the folder.
+      restoreSettings = setUserSettings(url!, {
+        'microDataWarehouse.warehouse.folder': fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-ui-ws-')),
+      });
       browser = await launchBrowser();
       page = browser.page;
       page.setDefaultTimeout(60_000);
@@ -47,6 +46,7 @@ describe(
 
     after(async () => {
       await browser?.close();
+      restoreSettings?.();
     });
 
     async function shot(name: string): Promise<void> {

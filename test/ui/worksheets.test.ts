@@ -1,15 +1,17 @@
 // Runs after workbench.test.ts, in a warehouse folder of its own: secret storage (the master key) lives in the
 // browser profile, so another browser cannot open a store the first one made (it says so: KEY_MISSING).
 // Signs in from the command palette with development delivery (no SMTP server set: the code is shown in the
-// prompt), builds a small worksheet tree, runs a statement, reloads the window, and screenshots the sidebar.
+// prompt), builds a small worksheet tree, types and runs a statement in the worksheet editor (where worksheets
+// open by default), reloads the window, and screenshots the sidebar.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './browser.js';
 import { answer, runCommand, signInFromPalette } from './signin.js';
+import { setUserSettings } from './userSettings.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results/screens');
@@ -22,22 +24,13 @@ describe(
     let browser: Browser;
     let page: Page;
 
-    let settingsFile: string | undefined;
-    let previousSettings: string | undefined;
+    let restoreSettings: (() => void) | undefined;
 
     before(async () => {
-      const workspace = new URL(url!).searchParams.get('folder')!;
-      settingsFile = path.join(workspace, '.vscode', 'settings.json');
-      previousSettings = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : undefined;
-      const settings = previousSettings ? (JSON.parse(previousSettings) as Record<string, unknown>) : {};
-      settings['microDataWarehouse.warehouse.folder'] = fs.mkdtempSync(
-        path.join(os.tmpdir(), 'mdw-ui-warehouse-'),
-      );
-      // This test types into worksheets as text documents; the worksheet editor (their default) has
-      // its own UI test.
-      settings['workbench.editorAssociations'] = { '*.mdw.sql': 'default' };
-      fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
-      fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+      // An application setting: only User settings choose the warehouse folder.
+      restoreSettings = setUserSettings(url!, {
+        'microDataWarehouse.warehouse.folder': fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-ui-warehouse-')),
+      });
       browser = await launchBrowser();
       page = browser.page;
       page.setDefaultTimeout(60_000);
@@ -47,8 +40,7 @@ describe(
 
     after(async () => {
       await browser?.close();
-      if (settingsFile && previousSettings !== undefined) fs.writeFileSync(settingsFile, previousSettings);
-      else if (settingsFile) fs.rmSync(settingsFile, { force: true });
+      restoreSettings?.();
     });
 
     async function shot(name: string, selector?: string): Promise<void> {
@@ -71,6 +63,9 @@ describe(
     const sidebar = () => page.locator('.part.sidebar');
     const worksheetsPane = () =>
       sidebar().locator('.pane', { has: page.locator('.pane-header', { hasText: /worksheets/i }) });
+    /** The worksheet editor on screen (the only webview this test shows; hidden ones do not count). */
+    const sheet = (): FrameLocator =>
+      page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
 
     step('signed-out', 'signed out, every view offers Sign In and the status bar says so', async () => {
       await page.locator('.activitybar [aria-label^="MicroDataWarehouse"]').first().click();
@@ -109,11 +104,14 @@ describe(
       await runCommand(page, 'MicroDataWarehouse: New Worksheet');
       await answer(page, 'revenue');
       await page.locator('.tab', { hasText: 'revenue.mdw.sql' }).waitFor();
-      await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+      await sheet().locator('.ws-toolbar .ws-run').waitFor();
+      await sheet().locator('.cm-content').click();
       await page.keyboard.type('SELECT 42 AS answer;');
-      await page.keyboard.press('Control+S');
+      await page.locator('.tab.dirty', { hasText: 'revenue.mdw.sql' }).waitFor();
+      await page.keyboard.press('ControlOrMeta+S');
       await page.locator('.tab.dirty', { hasText: 'revenue.mdw.sql' }).waitFor({ state: 'detached' });
-      await page.keyboard.press('Control+Enter');
+      await page.keyboard.press('ControlOrMeta+Enter');
+      await sheet().locator('regular-table tbody td', { hasText: '42' }).first().waitFor();
       const historyPane = sidebar().locator('.pane', {
         has: page.locator('.pane-header', { hasText: /history/i }),
       });
@@ -122,6 +120,7 @@ describe(
       await runCommand(page, 'MicroDataWarehouse: New Worksheet');
       await answer(page, 'scratch');
       await page.locator('.tab', { hasText: 'scratch.mdw.sql' }).waitFor();
+      await sheet().locator('.ws-toolbar .ws-run').waitFor();
       await worksheetsPane().locator('.monaco-list-row', { hasText: 'scratch' }).waitFor();
       await shot('worksheets', '.part.sidebar');
       await shot('worksheets-workbench');
@@ -136,8 +135,7 @@ describe(
       const tab = page.locator('.tab', { hasText: 'revenue.mdw.sql' });
       await tab.waitFor();
       await tab.click();
-      const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
-      await lines.filter({ hasText: 'SELECT 42 AS answer;' }).waitFor();
+      await sheet().locator('.cm-content', { hasText: 'SELECT 42 AS answer;' }).waitFor();
       await shot('after-reload');
     });
   },
