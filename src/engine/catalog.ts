@@ -95,6 +95,8 @@ export class Catalog {
   /** Bumped per database (and all, through `epoch`) on every change, to drop results of stale loads. */
   private readonly versions = new Map<string, number>();
   private epoch = 0;
+  /** Bumped on every change: the database list is stale after any change, not only after 'all'. */
+  private listVersion = 0;
   private objectScan?: Promise<void>;
   private readonly listeners = new Set<(change: CatalogChange) => void>();
   private readonly subscription: { dispose(): void };
@@ -125,6 +127,7 @@ export class Catalog {
   /** Drops cached levels of the named databases (or all). Called for every warehouse catalog change. */
   invalidate(change: CatalogChange): void {
     this.databaseList = undefined;
+    this.listVersion++;
     if (change.databases === 'all') {
       this.entries.clear();
       this.epoch++;
@@ -152,7 +155,7 @@ export class Catalog {
   /** The user's databases, without DuckDB's internal ones and the warehouse's own. */
   async databases(): Promise<CatalogDatabase[]> {
     if (this.databaseList) return this.databaseList;
-    const epoch = this.epoch;
+    const version = this.listVersion;
     this.counters.databaseLoads++;
     const rows = await this.query(
       `SELECT database_name, path, readonly, encrypted, comment FROM duckdb_databases() WHERE NOT internal ORDER BY database_name`,
@@ -170,7 +173,8 @@ export class Catalog {
         const note = this.ownNote(d.path);
         return note === undefined ? d : { ...d, encryptionNote: note };
       });
-    if (epoch === this.epoch) this.databaseList = list;
+    // A database created or dropped while this load ran makes its list stale: keep it uncached.
+    if (version === this.listVersion) this.databaseList = list;
     return list;
   }
 

@@ -150,7 +150,7 @@ suite('Account switch and sign-out', function () {
     // History's Open SQL: an untitled editor with her SQL.
     await vscode.commands.executeCommand('microDataWarehouse.history.open', runs[0]);
     assert.equal(untitledWith(`alpha results ${tag}`), true);
-    assert.ok((await databaseNames()).includes(aDb));
+    await until("alice's database in the Databases view", async () => (await databaseNames()).includes(aDb));
     assert.ok(
       worksheetTabs().some((u) => u.authority === a.tag),
       "alice's worksheet tab is open",
