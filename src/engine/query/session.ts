@@ -36,7 +36,7 @@ const CATALOG_CHANGING = new Set<number>([7, 9, 15, 14, 25, 26, 28, 16]);
 const QUERY_RESULT = 3;
 const SELECT_STATEMENT = 1;
 /** A first page slower than this means blocking work (a sort, an aggregate) that a second run would repeat. */
-const RERUN_FIRST_PAGE_MS = 250;
+const RERUN_FIRST_PAGE_MS = 1000;
 /**
  * Words that make a statement's second run differ from its first (volatile functions) or cost as much
  * again (blocking operators), or whose output order may change between runs.
