@@ -205,6 +205,7 @@ describe('internal files', () => {
       `SELECT * FROM read_text(E${quoteString(warehouse.dir.replaceAll('/', '\\x2F') + '\\x2Fwarehouse.json')})`,
       `SELECT * FROM read_text($p$${warehouse.dir}/warehouse.json$p$)`,
       'SELECT * FROM mdw_results.main.anything',
+      'SELECT * FROM mdw_kept.main.anything',
     ];
     for (const sql of attempts) {
       const r = await s.run(`SELECT 1; ${sql}; SELECT 2`);
@@ -530,6 +531,24 @@ describe('keeping and views at scale', () => {
       '299997',
       (await direct(`SELECT md5('299997')`))[0]![0],
     ]);
+  });
+
+  test('other statement forms and statements inside a transaction are kept whole too', async () => {
+    const s = await session({ database: 'sales', pageSize: 2 });
+    const described = rows((await s.run('DESCRIBE big')).outcomes[0]);
+    await described.whenComplete();
+    assert.equal(described.error, undefined);
+    assert.equal(described.rowCount, 4);
+    const nulls = rows((await s.run('SELECT NULL AS n FROM range(10)')).outcomes[0]);
+    await nulls.whenComplete();
+    assert.equal(nulls.rowCount, 10);
+    assert.deepEqual((await nulls.page(8, 2)).rows, [[null], [null]]);
+    const r = await s.run('BEGIN; SELECT id FROM big WHERE id < 5000');
+    const inTx = rows(r.outcomes[1]);
+    await inTx.whenComplete();
+    assert.equal(inTx.rowCount, 5000);
+    assert.deepEqual((await inTx.page(4999, 1)).rows, [['4999']]);
+    assert.deepEqual((await s.run('COMMIT')).transaction, { open: false, aborted: false });
   });
 
   test('a statement with a volatile function runs once: the kept rows are the rows shown', async () => {

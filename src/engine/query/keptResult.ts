@@ -11,7 +11,7 @@ import type {
   SortSpec,
 } from '../../shared/results.js';
 import { EngineError, errorMessage } from '../errors.js';
-import { quoteIdent, quoteString } from '../names.js';
+import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
 import { toCell, type CellContext } from '../values.js';
 
 /** Most rows one page request may ask for. */
@@ -29,6 +29,14 @@ export class Mutex {
     return next;
   }
 }
+
+/**
+ * The in-memory database that holds kept results, attached once per instance. DuckDB's own CREATE
+ * TABLE AS into a database file costs about twice one into memory (bench/RESULTS.md); an in-memory
+ * database still spills to the instance's temp_directory under its memory_limit, and nothing of it
+ * outlives the process.
+ */
+export const KEPT_DB = `${INTERNAL_PREFIX}kept`;
 
 /** Opens and closes the short-lived connections that build sorted and filtered copies. */
 export interface ConnectionSource {
@@ -72,7 +80,7 @@ export class ResultStore {
     readonly connections: ConnectionSource,
   ) {}
 
-  /** Creates the session's schema in the results database (the default database of a fresh connection). */
+  /** Creates the session's schema in the kept-results database (see {@link KEPT_DB}). */
   static async create(
     writer: DuckDBConnection,
     reader: DuckDBConnection,
@@ -80,7 +88,13 @@ export class ResultStore {
     cellContext: CellContext,
     connections: ConnectionSource,
   ): Promise<ResultStore> {
-    const [[catalog]] = (await writer.runAndReadAll('SELECT current_database()')).getRows() as [[string]];
+    let catalog = KEPT_DB;
+    try {
+      await writer.run(`ATTACH IF NOT EXISTS ':memory:' AS ${quoteIdent(KEPT_DB)}`);
+    } catch {
+      // a read-only instance cannot attach an in-memory database: use its own (in-memory) default
+      [[catalog]] = (await writer.runAndReadAll('SELECT current_database()')).getRows() as [[string]];
+    }
     await writer.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(catalog)}.${quoteIdent(schema)}`);
     return new ResultStore(writer, reader, catalog, schema, cellContext, connections);
   }

@@ -11,9 +11,9 @@ import type { Cell, ResultView } from '../../shared/results.js';
 import { EngineError, errorMessage } from '../errors.js';
 import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
 import { columnKind, toCell, typeText } from '../values.js';
-import type { Warehouse } from '../warehouse.js';
+import { RESULTS_DB, type Warehouse } from '../warehouse.js';
 import { refuseInternalFiles } from './internalFiles.js';
-import { KeptResult, ResultStore, type KeptColumn } from './keptResult.js';
+import { KEPT_DB, KeptResult, ResultStore, type KeptColumn } from './keptResult.js';
 import { identifiers, splitStatements, type StatementRange } from './split.js';
 import { sqlError } from './sqlError.js';
 
@@ -444,10 +444,9 @@ export class Session {
 
   /** Kept results live in the warehouse's own database: SQL may not name it. */
   private refuseInternalDatabase(sql: string): void {
+    const own = new Set([this.store.catalog.toLowerCase(), RESULTS_DB, KEPT_DB]);
     const internal = identifiers(sql).find(
-      (id) =>
-        id.value.toLowerCase().startsWith(INTERNAL_PREFIX) &&
-        id.value.toLowerCase() === this.store.catalog.toLowerCase(),
+      (id) => id.value.toLowerCase().startsWith(INTERNAL_PREFIX) && own.has(id.value.toLowerCase()),
     );
     if (internal) {
       throw new EngineError(
@@ -522,6 +521,8 @@ export class Session {
    */
   private rerunnable(prepared: DuckDBPreparedStatement, sql: string): boolean {
     if (this.tx.open || (prepared.statementType as number) !== SELECT_STATEMENT) return false;
+    // Only query forms that may stand as a subquery (not DESCRIBE, SHOW, SUMMARIZE, PRAGMA, CALL, …).
+    if (!/^\s*(\(|select\b|with\b|from\b|values\b|table\b)/i.test(sql)) return false;
     return !identifiers(sql).some((id) => NOT_RERUNNABLE.has(id.value.toLowerCase()));
   }
 
