@@ -85,7 +85,11 @@ suite('package.json and code agree', () => {
       const entries = menus[menu] ?? [];
       const forLanguage = (language: string): string[] =>
         entries
-          .filter((e) => (e.when ?? '').split('||').some((c) => c.trim() === `${key} == ${language}`))
+          .filter((e) =>
+            (e.when ?? '')
+              .split(/\|\||&&/)
+              .some((c) => c.replace(/[()]/g, '').trim() === `${key} == ${language}`),
+          )
           .map((e) => e.command)
           .sort();
       const sql = forLanguage('sql');

@@ -65,7 +65,10 @@ suite('Worksheet editor through the palette', () => {
 
   /** Moves the webview's cursor to a 1-based line and column (the message an error position uses). */
   async function cursor(line: number, column = 1): Promise<void> {
-    assert.ok(await sheet.panel.webview.postMessage({ type: 'select', line, column }));
+    // As the host's own `select` notification travels on the worksheet's JSON-RPC channel.
+    assert.ok(
+      await sheet.panel.webview.postMessage({ jsonrpc: '2.0', method: 'select', params: { line, column } }),
+    );
   }
 
   async function palette(command: string, ...args: unknown[]): Promise<Run> {

@@ -309,9 +309,17 @@ suite('Accounts, Worksheets and History', () => {
     await insert(editor.document, new vscode.Position(0, 0), sql);
     await until('the webview to get the text', () => editor.host.documentText === sql);
     // The cursor moves as an error position picked in Messages moves it; the palette runs that statement.
-    await editor.panel.webview.postMessage({ type: 'select', line: 1, column: 1 });
+    await editor.panel.webview.postMessage({
+      jsonrpc: '2.0',
+      method: 'select',
+      params: { line: 1, column: 1 },
+    });
     await vscode.commands.executeCommand('microDataWarehouse.run.statement');
-    await editor.panel.webview.postMessage({ type: 'select', line: 2, column: 4 });
+    await editor.panel.webview.postMessage({
+      jsonrpc: '2.0',
+      method: 'select',
+      params: { line: 2, column: 4 },
+    });
     await vscode.commands.executeCommand('microDataWarehouse.run.statement');
     await parts.historyCommands.settled();
     const { account } = parts.accounts.current!;
