@@ -402,7 +402,7 @@ async function catalog({ dir }: Context): Promise<void> {
 }
 
 async function grid({ warehouse }: Context): Promise<void> {
-  // Goal 6 (another helper) replaces this baseline (a 100k-row DOM table) with a grid fed 1,000-row pages.
+  // Goal 6 replaces this baseline (a 100k-row DOM table) with a grid fed 1,000-row pages.
   await benchGrid(warehouse, N10M, Math.round(100_000 * SCALE));
 }
 
