@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,6 +30,37 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(base, prefix));
 }
 
+/** Samples per figure (the bench rules ask for at least 5). */
+export const SAMPLES = Math.max(5, Number(process.env.BENCH_SAMPLES ?? '5'));
+
+/**
+ * Runs `rounds` rounds of `sides` in turn (A B A B …) and returns each side's samples, so that a
+ * slow spell of a shared machine lands on both sides.
+ */
+export async function alternate<K extends string>(
+  rounds: number,
+  sides: Record<K, () => Promise<number>>,
+): Promise<Record<K, number[]>> {
+  const keys = Object.keys(sides) as K[];
+  const out = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < rounds; i++) for (const k of keys) out[k].push(await sides[k]());
+  return out;
+}
+
+/**
+ * Runs one task of bench/tasks.ts in a fresh Node process (nothing cached from an earlier sample)
+ * and returns what it printed as JSON on its last line.
+ */
+export function inChild<T>(task: string, args: unknown): T {
+  const script = path.resolve(__dirname, 'tasks.js');
+  const out = execFileSync(process.execPath, ['--expose-gc', script, task, JSON.stringify(args)], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as T;
+}
+
 /** One printed line of the report: a figure, its baseline, their ratio and the goal. */
 export interface Row {
   bench: string;
@@ -41,20 +73,31 @@ export interface Row {
 
 const rows: Row[] = [];
 
-/** Records and prints one result line. `ratio` = ours / baseline. */
+function figure(xs: number[], unit: string): string {
+  const f = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
+  if (xs.length === 1) return `${f(xs[0]!)} ${unit} (1 sample)`;
+  return `${f(median(xs))} ${unit} (${f(Math.min(...xs))}–${f(Math.max(...xs))}, n=${xs.length})`;
+}
+
+/**
+ * Records and prints one result line: the median of `ours` against the median of `baseline` (each
+ * with its min–max), ratio = ours / baseline. `met` is judged by the caller on the medians.
+ */
 export function report(
   bench: string,
-  ours: number,
-  baseline: number,
+  ours: number | number[],
+  baseline: number | number[],
   unit: string,
   goal: string,
   met?: boolean,
 ): void {
+  const a = Array.isArray(ours) ? ours : [ours];
+  const b = Array.isArray(baseline) ? baseline : [baseline];
   const row: Row = {
     bench,
-    ours: `${ours.toFixed(1)} ${unit}`,
-    baseline: `${baseline.toFixed(1)} ${unit}`,
-    ratio: baseline > 0 ? `${(ours / baseline).toFixed(2)}×` : 'n/a',
+    ours: figure(a, unit),
+    baseline: figure(b, unit),
+    ratio: median(b) > 0 ? `${(median(a) / median(b)).toFixed(2)}×` : 'n/a',
     goal,
     met: met === undefined ? '' : met ? 'yes' : 'NO',
   };
@@ -64,11 +107,28 @@ export function report(
   );
 }
 
-/** The report so far as a Markdown table with the date and machine. */
-export function markdown(): string {
-  const head = `Run on ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}-${os.arch()}\n\n`;
+/** Ratio of the medians of `ours` and `baseline`. */
+export function ratio(ours: number[], baseline: number[]): number {
+  return median(ours) / median(baseline);
+}
+
+/** The machine and its load now: `nproc`, CPU model, memory, `uptime`. */
+export function machine(): string {
+  const run = (cmd: string): string => {
+    try {
+      return execFileSync(cmd, { encoding: 'utf8' }).trim();
+    } catch {
+      return '?';
+    }
+  };
+  return `${run('nproc')} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}-${os.arch()}; uptime: ${run('uptime')}`;
+}
+
+/** The report so far as a Markdown table with the date, the machine and its load before and after. */
+export function markdown(before: string): string {
+  const head = `Run on ${new Date().toISOString()}.\n\n- before: ${before}\n- after: ${machine()}\n\n`;
   const lines = [
-    '| benchmark | ours | baseline | ratio | goal | met |',
+    '| benchmark | ours: median (min–max, n) | baseline: median (min–max, n) | ratio | goal | met |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows)

@@ -30,6 +30,7 @@ import { EngineError, errorMessage } from './errors.js';
 import { FileAccess, type FileAccessOptions } from './fileAccess.js';
 import { importFile, type ImportOptions, type ImportResult, type ImportTarget } from './import.js';
 import { checkDatabaseName, INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
+import { KEPT_DB } from './query/keptResult.js';
 
 /** Options for {@link Warehouse.open}. */
 export interface WarehouseOptions extends DatabaseKeyOptions, FileAccessOptions {
@@ -164,6 +165,7 @@ export class Warehouse {
       await warehouse.prepareEncryption();
       if (readOnly) await warehouse.prepareReadOnly();
       else await warehouse.prepareResults();
+      await warehouse.prepareKept();
       await warehouse.attachAll();
       // Last: from here on, no SQL on this instance (the engine's own included) reaches outside the allowed folders.
       await warehouse.withConnection(async (c) => {
@@ -194,9 +196,11 @@ export class Warehouse {
   }
 
   /**
-   * Where kept results live: `encrypted` (a file with the space's results key), `plain` (a plain file, DuckDB's
-   * spill files unencrypted too) or `memory` (encryption is required but unavailable: nothing is written to disk,
-   * so a result that does not fit in memory fails). A read-only opener keeps them in memory.
+   * How the space's results reach disk. Kept results are always held in the in-memory `mdw_kept` and reach disk
+   * only as DuckDB's spill files; `encrypted`: the scratch results file has the space's results key and spill
+   * files are encrypted (temp_file_encryption); `plain`: a plain scratch file (spill files plain too unless
+   * DuckDB's crypto is loaded); `memory`: encryption is required but unavailable, nothing is written to disk, so
+   * a result that does not fit in memory fails. A read-only opener reports `memory`.
    */
   get resultsStorage(): 'encrypted' | 'plain' | 'memory' {
     if (this.readOnly || this.resultsInMemory) return 'memory';
@@ -206,6 +210,11 @@ export class Warehouse {
   /** Name of the attached results database (kept results; never named by user SQL). */
   get resultsDatabase(): string {
     return RESULTS_DB;
+  }
+
+  /** Name of the attached in-memory database that holds kept results (never named by user SQL). */
+  get keptDatabase(): string {
+    return KEPT_DB;
   }
 
   /** True when opened with `readOnly`: no database, schema or table can be changed. */
@@ -586,6 +595,15 @@ export class Warehouse {
       }
     });
     await this.discardOldResults();
+  }
+
+  /**
+   * Attaches the in-memory database that holds kept results, before the sandbox is locked. It spills to the
+   * space's temp folder under DuckDB's memory limit: encrypted when DuckDB's crypto is loaded (temp_file_encryption,
+   * see prepareEncryption), never when encryption is required but unavailable (no temp folder, see prepareResults).
+   */
+  private async prepareKept(): Promise<void> {
+    await this.withConnection((c) => c.run(`ATTACH IF NOT EXISTS ':memory:' AS ${quoteIdent(KEPT_DB)}`));
   }
 
   /** Kept results never outlive the process that made them: drop what an earlier run left behind. */

@@ -270,7 +270,7 @@ describe('encrypted databases (key plumbing over the test-only crypto)', () => {
 });
 
 describe('kept results (key plumbing over the test-only crypto)', () => {
-  test('kept results are encrypted with the space results key; temp files too; a plain results file is replaced', async () => {
+  test('kept results stay in memory and spill only to encrypted temp files; the scratch results file is encrypted with the space results key; a plain one is replaced', async () => {
     const dir = freshDir();
     // First without crypto: a plain results file, as before encryption was available.
     let w = await Warehouse.open(dir, keyed());
@@ -278,16 +278,23 @@ describe('kept results (key plumbing over the test-only crypto)', () => {
     await w.close();
     const file = path.join(dir, 'spaces', 'local', 'system', 'mdw_results.duckdb');
     assert.equal(isEncryptedDatabaseFile(file), false);
-    w = await Warehouse.open(dir, withUnsafeTestCrypto(keyed()));
+    w = await Warehouse.open(dir, withUnsafeTestCrypto(keyed({ memoryLimit: '64MB', threads: 1 })));
     try {
       assert.equal(w.resultsStorage, 'encrypted');
       assert.deepEqual(await rows(w, `SELECT current_setting('temp_file_encryption')`), [[true]]);
       const s = await Session.open(w);
-      const r = await s.run(`SELECT '${MARKER}' || range AS s FROM range(50000)`);
+      // More than the memory limit: DuckDB must spill the kept rows (held in the in-memory mdw_kept).
+      const n = 3_000_000;
+      const r = await s.run(`SELECT '${MARKER}' || range AS s FROM range(${n})`);
       const kept = r.outcomes[0]!.status === 'rows' ? r.outcomes[0].result : assert.fail(r.error?.message);
       await kept.whenComplete();
-      assert.equal(kept.rowCount, 50000);
-      assert.deepEqual((await kept.page(49999, 1)).rows, [[`${MARKER}49999`]]);
+      assert.equal(kept.error, undefined, kept.error?.message);
+      assert.equal(kept.rowCount, n);
+      assert.deepEqual((await kept.page(n - 1, 1)).rows, [[`${MARKER}${n - 1}`]]);
+      const tmpDir = path.join(dir, 'spaces', 'local', 'system', 'tmp');
+      const spilled = fs.readdirSync(tmpDir).map((name) => path.join(tmpDir, name));
+      assert.notDeepEqual(spilled, [], 'the kept rows spilled');
+      assert.equal(filesContain(spilled, MARKER), false);
       await w.withConnection((c) => c.run('CHECKPOINT mdw_results'));
       assert.ok(isEncryptedDatabaseFile(file));
       assert.equal(filesContain([file, `${file}.wal`], MARKER), false);

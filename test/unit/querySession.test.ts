@@ -215,9 +215,11 @@ describe('files outside the allowed folders', () => {
         sql,
       );
     }
-    // The results database is the warehouse's own: SQL may not name it, even inside the space.
-    const named = await s.run(`SELECT * FROM mdw_results.main.anything`);
-    assert.equal(named.error?.code, 'INTERNAL_FILE_REFUSED');
+    // The results and kept-results databases are the warehouse's own: SQL may not name them, even inside the space.
+    for (const db of ['mdw_results', 'mdw_kept', 'MDW_KEPT']) {
+      const named = await s.run(`SELECT * FROM ${db}.main.anything`);
+      assert.equal(named.error?.code, 'INTERNAL_FILE_REFUSED', db);
+    }
     // Attaching a second copy of the open results file inside the space is DuckDB's own refusal.
     assert.notEqual((await s.run(`ATTACH ${quoteString(resultsFile)} AS stolen`)).error, undefined);
     const outside = path.join(tmp, 'outside.csv');
@@ -535,5 +537,151 @@ describe('transactions', () => {
     assert.equal((await s.run('SELECT 1')).error?.code, 'TRANSACTION_ABORTED');
     assert.equal((await s.run('ROLLBACK')).error, undefined);
     assert.deepEqual(s.transaction, { open: false, aborted: false });
+  });
+});
+
+describe('keeping and views at scale', () => {
+  /** The first `n` kept rows, read from the kept table (past the cached first page). */
+  async function keptHead(result: KeptResult, n: number): Promise<unknown[][]> {
+    return (await result.page(0, n + 1)).rows.slice(0, n);
+  }
+
+  test('a re-runnable SELECT is kept whole and its kept rows start with the page shown', async () => {
+    const s = await session({ database: 'sales', pageSize: 100 });
+    const iter = s.runIter('SELECT id, name FROM big WHERE id % 3 = 0');
+    const result = rows((await iter.next()).value as StatementOutcome);
+    const shown = structuredClone(result.firstPage);
+    for await (const o of iter) void o;
+    await result.whenComplete();
+    assert.equal(result.error, undefined);
+    assert.equal(result.rowCount, 100000);
+    assert.deepEqual(await keptHead(result, 100), shown);
+    assert.deepEqual((await result.page(99990, 10)).rows.at(-1), [
+      '299997',
+      (await direct(`SELECT md5('299997')`))[0]![0],
+    ]);
+  });
+
+  test('other statement forms and statements inside a transaction are kept whole too', async () => {
+    const s = await session({ database: 'sales', pageSize: 2 });
+    const described = rows((await s.run('DESCRIBE big')).outcomes[0]);
+    await described.whenComplete();
+    assert.equal(described.error, undefined);
+    assert.equal(described.rowCount, 4);
+    const nulls = rows((await s.run('SELECT NULL AS n FROM range(10)')).outcomes[0]);
+    await nulls.whenComplete();
+    assert.equal(nulls.rowCount, 10);
+    assert.deepEqual((await nulls.page(8, 2)).rows, [[null], [null]]);
+    const r = await s.run('BEGIN; SELECT id FROM big WHERE id < 5000');
+    const inTx = rows(r.outcomes[1]);
+    await inTx.whenComplete();
+    assert.equal(inTx.rowCount, 5000);
+    assert.deepEqual((await inTx.page(4999, 1)).rows, [['4999']]);
+    assert.deepEqual((await s.run('COMMIT')).transaction, { open: false, aborted: false });
+  });
+
+  test('a statement with a volatile function runs once: the kept rows are the rows shown', async () => {
+    const s = await session({ database: 'sales', pageSize: 50 });
+    const iter = s.runIter('SELECT random() AS r, i FROM range(20000) t(i)');
+    const result = rows((await iter.next()).value as StatementOutcome);
+    const shown = structuredClone(result.firstPage);
+    for await (const o of iter) void o;
+    await result.whenComplete();
+    assert.equal(result.rowCount, 20000);
+    assert.deepEqual(await keptHead(result, 50), shown);
+  });
+
+  test('when a view hides a run-dependent result, the kept rows become the first page', async () => {
+    const s = await session({ database: 'sales', pageSize: 50 });
+    await s.run('CREATE VIEW noisy AS SELECT random() AS r, i FROM range(20000) t(i)');
+    const iter = s.runIter('SELECT * FROM noisy');
+    const result = rows((await iter.next()).value as StatementOutcome);
+    for await (const o of iter) void o;
+    await result.whenComplete();
+    assert.equal(result.rowCount, 20000);
+    assert.deepEqual(await keptHead(result, 50), result.firstPage);
+    assert.deepEqual((await result.page(0, 50)).rows, result.firstPage);
+  });
+
+  test('sorted pages are right while the sorted copy builds and after it is built', async () => {
+    const s = await session({ database: 'sales', pageSize: 100 });
+    const result = rows((await s.run('SELECT * FROM big')).outcomes[0]);
+    await result.whenComplete();
+    const view = { sort: [{ column: 1, direction: 'desc' as const }] };
+    const expected = await direct('SELECT id::VARCHAR FROM sales.main.big ORDER BY name DESC NULLS LAST, id');
+    const ids = (page: { rows: unknown[][] }): unknown[] => page.rows.map((r) => r[0]);
+    const first = await result.page(0, 100, view);
+    assert.deepEqual(result.viewCopies, { building: 1, built: 0 });
+    assert.deepEqual(
+      ids(first),
+      expected.slice(0, 100).map((r) => r[0]),
+    );
+    assert.equal(first.totalRows, 300000);
+    const second = await result.page(100, 100, view);
+    assert.deepEqual(
+      ids(second),
+      expected.slice(100, 200).map((r) => r[0]),
+    );
+    const deep = await result.page(150000, 100, view);
+    assert.deepEqual(
+      ids(deep),
+      expected.slice(150000, 150100).map((r) => r[0]),
+    );
+    await result.whenViewBuilt(view);
+    assert.deepEqual(result.viewCopies, { building: 0, built: 1 });
+    assert.deepEqual(ids(await result.page(0, 100, view)), ids(first));
+    assert.deepEqual(
+      ids(await result.page(299950, 100, view)),
+      expected.slice(299950).map((r) => r[0]),
+    );
+  });
+
+  test('filtered pages and counts are right before and after the filtered copy is built', async () => {
+    const s = await session({ database: 'sales', pageSize: 100 });
+    const result = rows((await s.run('SELECT * FROM big')).outcomes[0]);
+    await result.whenComplete();
+    const view = { filters: [{ column: 1, op: 'contains' as const, value: 'a1' }] };
+    const expected = await direct(
+      `SELECT id::VARCHAR FROM sales.main.big WHERE contains(lower(name), 'a1') ORDER BY id`,
+    );
+    const first = await result.page(0, 100, view);
+    assert.equal(first.totalRows, expected.length);
+    assert.deepEqual(
+      first.rows.map((r) => r[0]),
+      expected.slice(0, 100).map((r) => r[0]),
+    );
+    await result.whenViewBuilt(view);
+    assert.deepEqual(result.viewCopies, { building: 0, built: 1 });
+    const middle = Math.floor(expected.length / 2);
+    const later = await result.page(middle, 100, view);
+    assert.equal(later.totalRows, expected.length);
+    assert.deepEqual(
+      later.rows.map((r) => r[0]),
+      expected.slice(middle, middle + 100).map((r) => r[0]),
+    );
+    const exported = await result.viewQuery(view);
+    assert.equal(Number((await direct(`SELECT count(*) FROM (${exported})`))[0]![0]), expected.length);
+  });
+
+  test('releasing a result while its sorted copy builds stops the build and leaves no table behind', async () => {
+    const s = await session({ database: 'sales', pageSize: 100 });
+    const result = rows((await s.run('SELECT * FROM big CROSS JOIN range(20) r(k)')).outcomes[0]);
+    await result.whenComplete();
+    const view = {
+      sort: [
+        { column: 1, direction: 'asc' as const },
+        { column: 4, direction: 'desc' as const },
+      ],
+    };
+    await result.page(0, 10, view);
+    assert.deepEqual(result.viewCopies, { building: 1, built: 0 });
+    await result.release();
+    await result.whenViewBuilt(view);
+    await assert.rejects(result.page(0, 10, view), (e) => isEngineError(e, 'RESULT_NOT_FOUND'));
+    const [, schema, table] = /^"[^"]+"\."([^"]+)"\."([^"]+)"$/.exec(result.tableName)!;
+    const left = await direct(
+      `SELECT table_name FROM duckdb_tables() WHERE schema_name = '${schema}' AND starts_with(table_name, '${table}')`,
+    );
+    assert.deepEqual(left, []);
   });
 });

@@ -11,7 +11,7 @@ import type {
   SortSpec,
 } from '../../shared/results.js';
 import { EngineError, errorMessage } from '../errors.js';
-import { quoteIdent, quoteString } from '../names.js';
+import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
 import { toCell, type CellContext } from '../values.js';
 
 /** Most rows one page request may ask for. */
@@ -31,7 +31,39 @@ export class Mutex {
 }
 
 /**
- * Where a session keeps its results: one schema in the instance's own results database, a connection
+ * The in-memory database that holds kept results, attached by the warehouse at open (before its sandbox is
+ * locked). DuckDB's own CREATE TABLE AS into a database file costs about twice one into memory
+ * (bench/RESULTS.md); an in-memory database still spills to the instance's temp_directory under its
+ * memory_limit (encrypted when temp_file_encryption is on; no spilling at all when encryption is required
+ * but unavailable), and nothing of it outlives the process.
+ */
+export const KEPT_DB = `${INTERNAL_PREFIX}kept`;
+
+/** Opens and closes the short-lived connections that build sorted and filtered copies. */
+export interface ConnectionSource {
+  connect(): Promise<DuckDBConnection>;
+  release(connection: DuckDBConnection): void;
+}
+
+/** Sorted or filtered copies kept per result; the oldest built one is dropped beyond this. */
+const MAX_VIEW_COPIES = 4;
+/**
+ * While a view's copy builds, pages ending within this many rows are answered by a query over the kept
+ * rows (a top-N for a sort); deeper pages wait for the copy.
+ */
+const DIRECT_VIEW_ROWS = 10_000;
+
+/** A sorted and/or filtered copy of a kept result, built once on its own connection. */
+interface ViewCopy {
+  name: string;
+  built: Promise<void>;
+  ready: boolean;
+  rows: number;
+  connection?: DuckDBConnection;
+}
+
+/**
+ * Where a session keeps its results: one schema in the kept-results database, a connection
  * that appends into it and a connection that reads pages out of it. Neither is the session's own
  * connection, so a kept result is readable while a later statement runs.
  */
@@ -46,18 +78,20 @@ export class ResultStore {
     readonly catalog: string,
     readonly schema: string,
     readonly cellContext: CellContext,
+    readonly connections: ConnectionSource,
   ) {}
 
-  /** Creates the session's schema in the results database `catalog`. */
+  /** Creates the session's schema in the kept-results database `catalog` (the warehouse's {@link KEPT_DB}). */
   static async create(
     writer: DuckDBConnection,
     reader: DuckDBConnection,
     catalog: string,
     schema: string,
     cellContext: CellContext,
+    connections: ConnectionSource,
   ): Promise<ResultStore> {
     await writer.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(catalog)}.${quoteIdent(schema)}`);
-    return new ResultStore(writer, reader, catalog, schema, cellContext);
+    return new ResultStore(writer, reader, catalog, schema, cellContext, connections);
   }
 
   /** A fresh table name in the session's schema. */
@@ -88,7 +122,8 @@ export interface KeptColumn extends ResultColumn {
 /**
  * A statement's rows, kept in a table of the results database. The first page was converted when the
  * statement produced it; every other page, sort, filter and statistic is computed by DuckDB over the
- * table. Sorted copies are cached per sort so paging a sorted result stays cheap.
+ * table. The first page of a sort or filter is a query over the kept rows (a top-N); a copy sorted and
+ * filtered that way is then built on its own connection, and later pages are rowid ranges of it.
  */
 export class KeptResult implements ResultSource {
   /** Rows appended and committed so far (the final count once complete). */
@@ -98,7 +133,9 @@ export class KeptResult implements ResultSource {
   private failure: EngineError | undefined;
   private released = false;
   private elapsed = 0;
-  private readonly sorted = new Map<string, Promise<string>>();
+  private readonly copies = new Map<string, ViewCopy>();
+  private copyCount = 0;
+  private first: Cell[][];
   private readonly counts = new Map<string, number>();
   private readonly finished: Promise<void>;
   private finish!: () => void;
@@ -111,13 +148,18 @@ export class KeptResult implements ResultSource {
     /** The statement text that produced the rows. */
     readonly sql: string,
     readonly columns: readonly KeptColumn[],
-    /** The first rows, converted as soon as DuckDB produced them. */
-    readonly firstPage: Cell[][],
+    firstPage: Cell[][],
     private readonly store: ResultStore,
     private readonly table: string,
     private readonly startedAt: number,
   ) {
+    this.first = firstPage;
     this.finished = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  /** The first rows, converted as soon as DuckDB produced them (the kept table's rows 0…n-1). */
+  get firstPage(): Cell[][] {
+    return this.first;
   }
 
   /** True once every row is kept (or keeping stopped on cancel or error). */
@@ -190,26 +232,49 @@ export class KeptResult implements ResultSource {
       );
     }
     const hasView = (view.sort?.length ?? 0) > 0 || (view.filters?.length ?? 0) > 0;
-    if (!hasView && offset + limit <= this.firstPage.length) {
-      const rows = this.firstPage.slice(offset, offset + limit);
-      return { resultId: this.id, offset, rows, totalRows: Math.max(this.keptRows, this.firstPage.length) };
+    if (!hasView && offset + limit <= this.first.length) {
+      const rows = this.first.slice(offset, offset + limit);
+      return { resultId: this.id, offset, rows, totalRows: Math.max(this.keptRows, this.first.length) };
     }
-    if (hasView) await this.finished;
-    const source = await this.viewSource(view);
-    const { where, params } = this.whereClause(view.filters ?? []);
     const columns = this.columns.map((_, i) => quoteIdent(`c${i}`)).join(', ');
-    const rows = await this.read(async (c) => {
-      // Kept tables and sorted copies are written in order and never deleted from, so their rowids are
-      // 0..n-1 in view order: a rowid range skips straight to the page (OFFSET scans up to it).
-      const sql = where
-        ? `SELECT ${columns} FROM ${source}${where} LIMIT ${limit} OFFSET ${offset}`
-        : `SELECT ${columns} FROM ${source} WHERE rowid >= ${offset} AND rowid < ${offset + limit} ORDER BY rowid`;
-      const reader = await c.runAndReadAll(sql, params);
-      return reader.getRows();
+    // Kept tables and view copies are written in order and never deleted from, so their rowids are
+    // 0..n-1 in view order: a rowid range skips straight to the page (OFFSET scans up to it).
+    const range = (table: string): string =>
+      `SELECT ${columns} FROM ${table} WHERE rowid >= ${offset} AND rowid < ${offset + limit} ORDER BY rowid`;
+    if (!hasView) {
+      const rows = await this.read(async (c) => (await c.runAndReadAll(range(this.tableName))).getRows());
+      return {
+        resultId: this.id,
+        offset,
+        rows: rows.map((row) => this.convert(row)),
+        totalRows: this.keptRows,
+      };
+    }
+    await this.finished;
+    const key = viewKey(view);
+    const query = this.viewParts(view);
+    const pending = this.copies.get(key);
+    if (pending && !pending.ready && offset + limit > DIRECT_VIEW_ROWS)
+      await pending.built.catch(() => undefined);
+    const answer = await this.read(async (c) => {
+      const copy = this.copies.get(key);
+      if (copy?.ready) {
+        return {
+          rows: (await c.runAndReadAll(range(this.store.qualified(copy.name)))).getRows(),
+          total: copy.rows,
+        };
+      }
+      const reader = await c.runAndReadAll(
+        `SELECT ${columns} FROM ${this.tableName}${query.where}${query.order} LIMIT ${limit} OFFSET ${offset}`,
+        query.params,
+      );
+      return { rows: reader.getRows(), total: undefined };
     });
     const totalRows =
-      (view.filters?.length ?? 0) > 0 ? await this.filteredCount(view.filters!) : this.keptRows;
-    return { resultId: this.id, offset, rows: rows.map((row) => this.convert(row)), totalRows };
+      answer.total ??
+      ((view.filters?.length ?? 0) > 0 ? await this.filteredCount(view.filters!) : this.keptRows);
+    if (!this.copies.has(key)) this.buildCopy(key, view);
+    return { resultId: this.id, offset, rows: answer.rows.map((row) => this.convert(row)), totalRows };
   }
 
   async stats(column: number, view: ResultView = {}): Promise<ColumnStats> {
@@ -303,28 +368,60 @@ export class KeptResult implements ResultSource {
   async viewQuery(view: ResultView = {}): Promise<string> {
     this.assertUsable();
     await this.finished;
-    const source = await this.viewSource(view);
-    const { where } = this.whereClause(view.filters ?? [], true);
     const columns = this.columns
       .map((col, i) => `${quoteIdent(`c${i}`)} AS ${quoteIdent(col.exportName)}`)
       .join(', ');
-    return `SELECT ${columns} FROM ${source}${where}`;
+    const copy = this.copies.get(viewKey(view));
+    if (copy?.ready) return `SELECT ${columns} FROM ${this.store.qualified(copy.name)} ORDER BY rowid`;
+    const { where, order } = this.viewParts(view, true);
+    return `SELECT ${columns} FROM ${this.tableName}${where}${order}`;
   }
 
-  /** Drops the kept rows and every sorted copy; later reads fail with RESULT_NOT_FOUND. */
+  /** Drops the kept rows and every view copy (stopping copies still building); later reads fail with RESULT_NOT_FOUND. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     await this.finished;
-    const tables = [
-      this.table,
-      ...(await Promise.allSettled([...this.sorted.values()])).flatMap((r) =>
-        r.status === 'fulfilled' ? [r.value] : [],
-      ),
-    ];
+    const copies = [...this.copies.values()];
+    this.copies.clear();
+    for (const copy of copies) copy.connection?.interrupt();
+    await Promise.allSettled(copies.map((copy) => copy.built));
     await this.store.reads.run(async () => {
-      for (const t of tables) await this.store.reader.run(`DROP TABLE IF EXISTS ${this.store.qualified(t)}`);
+      for (const t of [this.table, ...copies.map((copy) => copy.name)])
+        await this.store.reader.run(`DROP TABLE IF EXISTS ${this.store.qualified(t)}`);
     });
+  }
+
+  /** Number of view copies built or building (for tests). */
+  get viewCopies(): { building: number; built: number } {
+    const all = [...this.copies.values()];
+    return { building: all.filter((c) => !c.ready).length, built: all.filter((c) => c.ready).length };
+  }
+
+  /** Resolves when the copy for `view` is built (or failed); at once if none was started. */
+  async whenViewBuilt(view: ResultView): Promise<void> {
+    await this.copies.get(viewKey(view))?.built.catch(() => undefined);
+  }
+
+  /**
+   * @internal Called by the session after DuckDB re-ran the statement into the table: if the table's
+   * first rows differ from the page shown (a view hid a run-dependent order), the table's rows become
+   * the first page, so every later read agrees with the kept rows.
+   */
+  async checkFirstPage(): Promise<boolean> {
+    const n = this.first.length;
+    const columns = this.columns.map((_, i) => quoteIdent(`c${i}`)).join(', ');
+    const rows = await this.store.reads.run(async () =>
+      (
+        await this.store.reader.runAndReadAll(
+          `SELECT ${columns} FROM ${this.tableName} WHERE rowid < ${n} ORDER BY rowid`,
+        )
+      ).getRows(),
+    );
+    const cells = rows.map((row) => this.convert(row));
+    if (JSON.stringify(cells) === JSON.stringify(this.first)) return true;
+    this.first = cells;
+    return false;
   }
 
   /** True after {@link release}. */
@@ -362,9 +459,9 @@ export class KeptResult implements ResultSource {
     );
   }
 
-  private read<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  private async read<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    await this.tableReady;
     return this.store.reads.run(async () => {
-      await this.tableReady;
       this.assertUsable();
       try {
         return await fn(this.store.reader);
@@ -386,25 +483,58 @@ export class KeptResult implements ResultSource {
     });
   }
 
-  /** The table to read for `view`: the kept rows, or a cached copy sorted by the view's sort. */
-  private async viewSource(view: ResultView): Promise<string> {
+  /** The WHERE and ORDER BY of `view` over the kept rows (ties keep the kept order). */
+  private viewParts(
+    view: ResultView,
+    inline = false,
+  ): { where: string; order: string; params: Record<string, string> } {
     const sort = view.sort ?? [];
-    if (sort.length === 0) return this.store.qualified(this.table);
-    const key = JSON.stringify(sort.map((s) => [s.column, s.direction]));
-    let copy = this.sorted.get(key);
-    if (!copy) {
-      const order = orderBy(sort, (i) => this.column(i));
-      const name = `${this.table}_s${this.sorted.size + 1}`;
-      copy = this.read(async (c) => {
-        await c.run(
-          `CREATE TABLE ${this.store.qualified(name)} AS SELECT * FROM ${this.store.qualified(this.table)} ORDER BY ${order}, rowid`,
+    const order = sort.length ? ` ORDER BY ${orderBy(sort, (i) => this.column(i))}, rowid` : '';
+    return { ...this.whereClause(view.filters ?? [], inline), order };
+  }
+
+  /** Starts building the copy of the kept rows seen through `view`, on a connection of its own. */
+  private buildCopy(key: string, view: ResultView): void {
+    if (this.released) return;
+    const { where, order } = this.viewParts(view, true);
+    const copy: ViewCopy = {
+      name: `${this.table}_v${++this.copyCount}`,
+      built: Promise.resolve(),
+      ready: false,
+      rows: 0,
+    };
+    copy.built = (async () => {
+      const c = await this.store.connections.connect();
+      copy.connection = c;
+      try {
+        if (this.released) throw new EngineError('RESULT_NOT_FOUND', `Result ${this.id} was released.`);
+        const r = await c.runAndReadAll(
+          `CREATE TABLE ${this.store.qualified(copy.name)} AS SELECT * FROM ${this.tableName}${where}${order}`,
         );
-        return name;
-      });
-      this.sorted.set(key, copy);
-      copy.catch(() => this.sorted.delete(key));
+        // CREATE TABLE AS answers with one row: the count of rows written.
+        copy.rows = Number(r.getRows()[0]![0]);
+        copy.ready = true;
+      } finally {
+        copy.connection = undefined;
+        this.store.connections.release(c);
+      }
+      await this.evictCopies();
+    })();
+    copy.built.catch(() => {
+      if (this.copies.get(key) === copy) this.copies.delete(key);
+    });
+    this.copies.set(key, copy);
+  }
+
+  /** Drops the oldest built copies beyond {@link MAX_VIEW_COPIES}. */
+  private async evictCopies(): Promise<void> {
+    const built = [...this.copies.entries()].filter(([, c]) => c.ready);
+    for (const [key, copy] of built.slice(0, Math.max(0, built.length - MAX_VIEW_COPIES))) {
+      this.copies.delete(key);
+      await this.store.reads.run(() =>
+        this.store.reader.run(`DROP TABLE IF EXISTS ${this.store.qualified(copy.name)}`),
+      );
     }
-    return this.store.qualified(await copy);
   }
 
   /** The WHERE clause of `filters`, with values as named parameters or, for COPY, inlined literals. */
@@ -454,6 +584,8 @@ export class KeptResult implements ResultSource {
     const key = JSON.stringify(filters);
     const cached = this.counts.get(key);
     if (cached !== undefined) return cached;
+    const copy = this.copies.get(viewKey({ filters: [...filters] }));
+    if (copy?.ready) return copy.rows;
     const { where, params } = this.whereClause(filters);
     const n = await this.read(async (c) => {
       const reader = await c.runAndReadAll(
@@ -465,6 +597,14 @@ export class KeptResult implements ResultSource {
     this.counts.set(key, n);
     return n;
   }
+}
+
+/** The cache key of a view: its sort and filters. */
+function viewKey(view: ResultView): string {
+  return JSON.stringify([
+    (view.sort ?? []).map((s) => [s.column, s.direction]),
+    (view.filters ?? []).map((f) => Object.entries(f).sort()),
+  ]);
 }
 
 function orderBy(sort: readonly SortSpec[], column: (i: number) => KeptColumn): string {

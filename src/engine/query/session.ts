@@ -7,14 +7,15 @@ import type {
   DuckDBDataChunk,
   DuckDBPreparedStatement,
   DuckDBResult,
+  DuckDBResultReader,
 } from '@duckdb/node-api';
 import type { Cell, ResultView } from '../../shared/results.js';
 import { duckdb } from '../duckdb.js';
 import { EngineError, errorMessage } from '../errors.js';
 import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
 import { columnKind, toCell, typeText } from '../values.js';
-import type { Warehouse } from '../warehouse.js';
-import { KeptResult, ResultStore, type KeptColumn } from './keptResult.js';
+import { RESULTS_DB, type Warehouse } from '../warehouse.js';
+import { KEPT_DB, KeptResult, ResultStore, type KeptColumn } from './keptResult.js';
 import { identifiers, splitStatements, type StatementRange } from './split.js';
 import { sqlError } from './sqlError.js';
 
@@ -40,12 +41,45 @@ function duckdbEnums(): {
     ]),
   };
 }
+/** A first page slower than this means blocking work (a sort, an aggregate) that a second run would repeat. */
+const RERUN_FIRST_PAGE_MS = 1000;
+/**
+ * Words that make a statement's second run differ from its first (volatile functions) or cost as much
+ * again (blocking operators), or whose output order may change between runs.
+ */
+const NOT_RERUNNABLE = new Set([
+  'random',
+  'rand',
+  'setseed',
+  'uuid',
+  'gen_random_uuid',
+  'uuidv4',
+  'uuidv7',
+  'nextval',
+  'currval',
+  'join',
+  'group',
+  'order',
+  'distinct',
+  'union',
+  'intersect',
+  'except',
+  'over',
+  'window',
+  'qualify',
+  'pivot',
+  'unpivot',
+  'sample',
+  'tablesample',
+  'using',
+]);
 
 /** Default rows of a result converted at once. */
 export const DEFAULT_PAGE_SIZE = 1000;
 /** Default number of results a session keeps before dropping the oldest. */
 export const DEFAULT_MAX_RESULTS = 20;
-const FLUSH_EVERY_CHUNKS = 32;
+/** Chunks of 2,048 rows per appender flush: 60 make one row group, which DuckDB writes straight to the file. */
+const FLUSH_EVERY_CHUNKS = 60;
 
 /** Options for {@link Session.open}. */
 export interface SessionOptions {
@@ -151,9 +185,17 @@ export class Session {
       made.push(reader);
       const id = randomUUID().replaceAll('-', '');
       const timeZone = await currentTimeZone(connection);
-      const store = await ResultStore.create(writer, reader, warehouse.resultsDatabase, `s_${id}`, {
-        timeZone,
-      });
+      const store = await ResultStore.create(
+        writer,
+        reader,
+        warehouse.keptDatabase,
+        `s_${id}`,
+        { timeZone },
+        {
+          connect: () => warehouse.connect(),
+          release: (c) => warehouse.release(c),
+        },
+      );
       const session = new Session(warehouse, connection, store, id, options);
       const database = options.database ?? (await defaultDatabase(connection));
       if (database) await session.use(database, options.schema);
@@ -457,10 +499,9 @@ export class Session {
 
   /** Kept results live in the warehouse's own database: SQL may not name it. */
   private refuseInternalDatabase(sql: string): void {
+    const own = new Set([this.store.catalog.toLowerCase(), RESULTS_DB, KEPT_DB]);
     const internal = identifiers(sql).find(
-      (id) =>
-        id.value.toLowerCase().startsWith(INTERNAL_PREFIX) &&
-        id.value.toLowerCase() === this.store.catalog.toLowerCase(),
+      (id) => id.value.toLowerCase().startsWith(INTERNAL_PREFIX) && own.has(id.value.toLowerCase()),
     );
     if (internal) {
       throw new EngineError(
@@ -488,7 +529,7 @@ export class Session {
       ) {
         await this.rollbackAborted();
       }
-      last = await this.executePrepared(info, prepared, started, script);
+      last = await this.executePrepared(info, prepared, started, script, extracted.count === 1);
       await this.afterSuccess(type, keyword, range.text);
     }
     return last;
@@ -499,11 +540,19 @@ export class Session {
     prepared: DuckDBPreparedStatement,
     started: number,
     script: string,
+    single: boolean,
   ): Promise<StatementOutcome> {
-    this.starting = true;
+    const rerun = single && this.rerunnable(prepared, info.range.text);
+    // A re-runnable statement streams its first page and is then kept by DuckDB's own CREATE TABLE AS
+    // in the same transaction (one snapshot for both runs): see keep().
+    if (rerun) await this.connection.run('BEGIN TRANSACTION');
     let result: DuckDBResult;
+    this.starting = true;
     try {
       result = await prepared.stream();
+    } catch (e) {
+      if (rerun) await this.endOwnTransaction(false);
+      throw e;
     } finally {
       this.starting = false;
     }
@@ -512,10 +561,11 @@ export class Session {
       return {
         ...info,
         status: 'rows',
-        result: await this.keep(info, result, started, script),
+        result: await this.keep(info, result, started, script, rerun ? info.range.text : undefined),
         elapsedMs: Date.now() - started,
       };
     }
+    if (rerun) await this.endOwnTransaction(true);
     if (result.returnType === Result.CHANGED_ROWS) {
       return { ...info, status: 'changes', changes: result.rowsChanged, elapsedMs: Date.now() - started };
     }
@@ -523,16 +573,44 @@ export class Session {
   }
 
   /**
-   * Streams the statement's rows on the session's connection, converts the first page, and appends
-   * every chunk into a table of the results database through the writer connection. The rest is kept
-   * in the background; nothing else may run on the session's connection until it ends (a new query
-   * would silently end the stream).
+   * Whether running the statement a second time gives the same rows in the same order at no extra
+   * cost: a plain SELECT outside a user transaction, with no volatile function and no operator whose
+   * output order or cost depends on a run (joins, grouping, sorting, set operations, windows,
+   * sampling). Views can still hide such operators; keep() compares the first page to catch them.
+   */
+  private rerunnable(prepared: DuckDBPreparedStatement, sql: string): boolean {
+    if (this.tx.open || prepared.statementType !== duckdbEnums().Statement.SELECT) return false;
+    // Only query forms that may stand as a subquery (not DESCRIBE, SHOW, SUMMARIZE, PRAGMA, CALL, …).
+    if (!/^\s*(\(|select\b|with\b|from\b|values\b|table\b)/i.test(sql)) return false;
+    return !identifiers(sql).some((id) => NOT_RERUNNABLE.has(id.value.toLowerCase()));
+  }
+
+  /** Ends a transaction the session opened itself around a re-runnable statement. */
+  private async endOwnTransaction(commit: boolean): Promise<void> {
+    try {
+      await this.connection.run(commit ? 'COMMIT' : 'ROLLBACK');
+    } catch (e) {
+      if (commit) throw e;
+    }
+  }
+
+  /**
+   * Streams the statement's rows on the session's connection and converts the first page. The rest is
+   * kept in the background in a table of the results database, one of two ways:
+   * - a re-runnable statement (see rerunnable()) whose first page came quickly is run again by DuckDB
+   *   as `CREATE TABLE … AS` in the same transaction as the stream (native speed, same snapshot); its
+   *   first rows are then compared with the page shown, and the table's rows win if they differ;
+   * - any other statement keeps streaming, and every chunk, unconverted, is appended through the
+   *   writer connection while the next chunk is fetched.
+   * Nothing else may run on the session's connection until keeping ends (a new query would silently
+   * end the stream).
    */
   private async keep(
     info: StatementInfo,
     result: DuckDBResult,
     started: number,
     script: string,
+    rerunSql: string | undefined,
   ): Promise<KeptResult> {
     const types = result.columnTypes();
     const names = result.columnNames();
@@ -545,16 +623,10 @@ export class Session {
       exportName: exportNames[i]!,
     }));
     const table = this.store.nextTable();
+    const qualified = this.store.qualified(table);
     const definition = types
       .map((t, i) => `${quoteIdent(`c${i}`)} ${t.typeId === 36 ? 'INTEGER' : t.toString()}`)
       .join(', ');
-    // The first page is converted and shown before the results table exists: creating it (a catalog
-    // commit on the writer connection) starts only once the first page is out (issue 2: first page at once).
-    let startCreate!: () => void;
-    const created = new Promise<void>((resolve) => (startCreate = resolve))
-      .then(() => this.store.writer.run(`CREATE TABLE ${this.store.qualified(table)} (${definition})`))
-      .then(() => this.store.writer.createAppender(table, this.store.schema, this.store.catalog));
-    created.catch(() => undefined);
     const firstPage: Cell[][] = [];
     const pending: DuckDBDataChunk[] = [];
     let ended = false;
@@ -571,7 +643,7 @@ export class Session {
         pending.push(chunk);
       }
     } catch (e) {
-      void created.then((a) => a.closeSync()).catch(() => undefined);
+      if (rerunSql) await this.endOwnTransaction(false);
       throw e;
     }
     const kept_ = new KeptResult(
@@ -585,8 +657,16 @@ export class Session {
     );
     this.remember(kept_);
     this.keepingActive = !ended;
+    const rerun = !ended && rerunSql !== undefined && Date.now() - started <= RERUN_FIRST_PAGE_MS;
+    // The first page is out before the results table exists: creating it (a catalog commit) starts
+    // only on the next turn (issue 2: first page at once).
+    let startKeeping!: () => void;
+    const go = new Promise<void>((resolve) => (startKeeping = resolve));
     let kept = 0;
-    const firstFlush = created.then((appender) => {
+    /** Creates the table on the writer and appends the chunks fetched so far. */
+    const appendPending = async (): Promise<DuckDBAppender> => {
+      await this.store.writer.run(`CREATE TABLE ${qualified} (${definition})`);
+      const appender = await this.store.writer.createAppender(table, this.store.schema, this.store.catalog);
       for (const chunk of pending) {
         appender.appendDataChunk(chunk);
         kept += chunk.rowCount;
@@ -595,43 +675,92 @@ export class Session {
       appender.flushSync();
       kept_.progress(kept);
       return appender;
-    });
-    kept_.waitForTable(firstFlush);
-    setImmediate(startCreate);
-    this.keeping = (async (): Promise<EngineError | undefined> => {
-      let appender: DuckDBAppender | undefined;
-      let chunks = 0;
-      try {
-        appender = await firstFlush;
-        while (!ended) {
-          const chunk = await result.fetchChunk();
-          if (!chunk || chunk.rowCount === 0) break;
-          appender.appendDataChunk(chunk);
-          kept += chunk.rowCount;
-          if (++chunks % FLUSH_EVERY_CHUNKS === 0) {
-            appender.flushSync();
-            kept_.progress(kept);
-          }
-        }
-        appender.closeSync();
-        kept_.progress(kept);
-        const error = this.cancelRequested ? interrupted() : undefined;
-        kept_.end({ cancelled: this.cancelRequested });
-        return error;
-      } catch (e) {
+    };
+    const fail = (e: unknown): EngineError => this.sqlError(e, script, info.range.text, info.range.start);
+    if (rerun) {
+      const cols = columns.map((_, i) => quoteIdent(`c${i}`)).join(', ');
+      const native = go.then(async () => {
+        if (this.cancelRequested) throw interrupted();
+        // A cancel that lands while DuckDB starts this second statement is repeated too (see cancel()).
+        this.starting = true;
+        let r: DuckDBResultReader;
         try {
-          appender?.closeSync();
-        } catch {
-          // the rows appended so far stay readable
+          r = await this.connection.runAndReadAll(
+            `CREATE TABLE ${qualified} AS SELECT * FROM (\n${rerunSql}\n) AS mdw_q(${cols})`,
+          );
+        } finally {
+          this.starting = false;
         }
-        kept_.progress(kept);
-        const error = this.sqlError(e, script, info.range.text, info.range.start);
-        kept_.end({ cancelled: error.code === 'INTERRUPTED', error });
-        return error;
-      } finally {
-        this.keepingActive = false;
-      }
-    })();
+        await this.endOwnTransaction(true);
+        return Number(r.getRows()[0]![0]);
+      });
+      this.keeping = (async (): Promise<EngineError | undefined> => {
+        try {
+          const rows = await native;
+          await kept_.checkFirstPage();
+          kept_.progress(rows);
+          kept_.end({});
+          return undefined;
+        } catch (e) {
+          await this.endOwnTransaction(false);
+          const error = this.cancelRequested ? interrupted() : fail(e);
+          try {
+            (await appendPending()).closeSync();
+          } catch {
+            // the first page stays shown; its rows could not be kept
+          }
+          kept_.end({ cancelled: error.code === 'INTERRUPTED', error });
+          return error;
+        } finally {
+          this.keepingActive = false;
+        }
+      })();
+    } else {
+      const firstFlush = go.then(appendPending);
+      kept_.waitForTable(firstFlush);
+      this.keeping = (async (): Promise<EngineError | undefined> => {
+        let appender: DuckDBAppender | undefined;
+        let chunks = 0;
+        try {
+          appender = await firstFlush;
+          // Fetch the next chunk (on DuckDB's side) while this one is appended (on ours).
+          let next = ended ? undefined : result.fetchChunk();
+          while (next) {
+            const chunk = await next;
+            if (!chunk || chunk.rowCount === 0) break;
+            next = result.fetchChunk();
+            appender.appendDataChunk(chunk);
+            kept += chunk.rowCount;
+            if (++chunks % FLUSH_EVERY_CHUNKS === 0) {
+              appender.flushSync();
+              kept_.progress(kept);
+            }
+          }
+          appender.closeSync();
+          kept_.progress(kept);
+          if (rerunSql) await this.endOwnTransaction(true);
+          const error = this.cancelRequested ? interrupted() : undefined;
+          kept_.end({ cancelled: this.cancelRequested });
+          return error;
+        } catch (e) {
+          try {
+            appender?.closeSync();
+          } catch {
+            // the rows appended so far stay readable
+          }
+          if (rerunSql) await this.endOwnTransaction(false);
+          kept_.progress(kept);
+          const error = fail(e);
+          kept_.end({ cancelled: error.code === 'INTERRUPTED', error });
+          return error;
+        } finally {
+          this.keepingActive = false;
+        }
+      })();
+    }
+    // Rows past the first page exist only once DuckDB's CREATE TABLE AS has committed.
+    if (rerun) kept_.waitForTable(this.keeping);
+    setImmediate(startKeeping);
     return kept_;
   }
 
