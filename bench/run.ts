@@ -22,7 +22,9 @@ import {
   alternate,
   inChild,
   machine,
+  beginSection,
   markdown,
+  mergeResults,
   median,
   ratio,
   report,
@@ -423,8 +425,7 @@ const SECTIONS: Section[] = [
 ];
 
 async function main(): Promise<void> {
-  const before = machine();
-  process.stdout.write(`${before}\n`);
+  process.stdout.write(`${machine()}\n`);
   const dir = tempDir('bench-');
   const warehouse = await Warehouse.open(path.join(dir, 'wh'));
   const instance = await DuckDBInstance.create(path.join(dir, 'raw.duckdb'), {
@@ -432,13 +433,21 @@ async function main(): Promise<void> {
     autoload_known_extensions: 'false',
   });
   const raw = await instance.connect();
-  const ran: string[] = [];
+  const env = [
+    SCALE !== 1 ? `BENCH_SCALE=${SCALE}` : '',
+    process.env.BENCH_50M === '1' ? 'BENCH_50M=1' : '',
+    process.env.BENCH_SAMPLES ? `BENCH_SAMPLES=${SAMPLES}` : '',
+  ].filter(Boolean);
+  const blocks = new Map<string, string>();
   try {
     for (const section of SECTIONS) {
       if (ONLY && !ONLY.some((o) => section.name.startsWith(o))) continue;
       process.stdout.write(`\n# ${section.name}\n`);
+      const start = machine();
+      beginSection(section.name);
       await section.run({ dir, warehouse, raw });
-      ran.push(section.name);
+      const command = [...env, `BENCH_ONLY=${section.name}`, 'npm run bench'].join(' ');
+      blocks.set(section.name, markdown(section.name, command, start));
     }
   } finally {
     raw.closeSync();
@@ -446,18 +455,20 @@ async function main(): Promise<void> {
     await warehouse.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const env = [
-    SCALE !== 1 ? `BENCH_SCALE=${SCALE}` : '',
-    ONLY ? `BENCH_ONLY=${ONLY.join(',')}` : '',
-    process.env.BENCH_50M === '1' ? 'BENCH_50M=1' : '',
-  ].filter(Boolean);
-  const text = `# Benchmark results\n\nCommand: \`${[...env, 'npm run bench'].join(' ')}\` (sections: ${ran.join(', ')}; ${SAMPLES} samples each)\n\n${markdown(before)}`;
+  const out = path.resolve(__dirname, '../../bench/RESULTS.md');
   if (SCALE === 1 || process.env.BENCH_WRITE === '1') {
-    const out = path.resolve(__dirname, '../../bench/RESULTS.md');
-    fs.writeFileSync(out, text);
-    process.stdout.write(`\nwrote ${out}\n`);
+    const old = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '# Benchmark results\n';
+    fs.writeFileSync(
+      out,
+      mergeResults(
+        old,
+        blocks,
+        SECTIONS.map((s) => s.name),
+      ),
+    );
+    process.stdout.write(`\nwrote ${out} (sections: ${[...blocks.keys()].join(', ')}; ${SAMPLES} samples each)\n`);
   } else {
-    process.stdout.write(`\n${text}`);
+    for (const b of blocks.values()) process.stdout.write(`\n${b}`);
   }
 }
 

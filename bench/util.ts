@@ -63,6 +63,7 @@ export function inChild<T>(task: string, args: unknown): T {
 
 /** One printed line of the report: a figure, its baseline, their ratio and the goal. */
 export interface Row {
+  section: string;
   bench: string;
   ours: string;
   baseline: string;
@@ -72,6 +73,12 @@ export interface Row {
 }
 
 const rows: Row[] = [];
+let currentSection = '';
+
+/** Rows reported from now on belong to section `name` (each section is its own block in RESULTS.md). */
+export function beginSection(name: string): void {
+  currentSection = name;
+}
 
 function figure(xs: number[], unit: string): string {
   const f = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -94,6 +101,7 @@ export function report(
   const a = Array.isArray(ours) ? ours : [ours];
   const b = Array.isArray(baseline) ? baseline : [baseline];
   const row: Row = {
+    section: currentSection,
     bench,
     ours: figure(a, unit),
     baseline: figure(b, unit),
@@ -124,14 +132,37 @@ export function machine(): string {
   return `${run('nproc')} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}-${os.arch()}; uptime: ${run('uptime')}`;
 }
 
-/** The report so far as a Markdown table with the date, the machine and its load before and after. */
-export function markdown(before: string): string {
-  const head = `Run on ${new Date().toISOString()}.\n\n- before: ${before}\n- after: ${machine()}\n\n`;
+/** One section's rows as a Markdown block: its command, date, the machine and its load before and after. */
+export function markdown(section: string, command: string, before: string): string {
+  const head = `## ${section}\n\nCommand: \`${command}\`. Run on ${new Date().toISOString()}.\n\n- before: ${before}\n- after: ${machine()}\n\n`;
   const lines = [
     '| benchmark | ours: median (min–max, n) | baseline: median (min–max, n) | ratio | goal | met |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
-  for (const r of rows)
+  for (const r of rows.filter((x) => x.section === section))
     lines.push(`| ${r.bench} | ${r.ours} | ${r.baseline} | ${r.ratio} | ${r.goal} | ${r.met} |`);
   return head + lines.join('\n') + '\n';
+}
+
+const OPEN = (name: string): string => `<!-- section: ${name} -->`;
+const CLOSE = '<!-- /section -->';
+
+/**
+ * `text` (a RESULTS.md) with the block of each section in `blocks` replaced or added, in `order`.
+ * What stands before the first block (the preamble) and blocks of sections not run are kept, so a
+ * section can be re-measured on its own (`BENCH_ONLY=…`) without losing the others.
+ */
+export function mergeResults(text: string, blocks: Map<string, string>, order: string[]): string {
+  const kept = new Map<string, string>();
+  const re = /<!-- section: ([\w-]+) -->\n([\s\S]*?)<!-- \/section -->\n?/g;
+  const first = text.search(/<!-- section: /);
+  const preamble = first < 0 ? text : text.slice(0, first);
+  for (const m of text.matchAll(re)) kept.set(m[1]!, m[2]!);
+  for (const [k, v] of blocks) kept.set(k, v);
+  const names = [...order.filter((n) => kept.has(n)), ...[...kept.keys()].filter((n) => !order.includes(n))];
+  return (
+    preamble.trimEnd() +
+    '\n\n' +
+    names.map((n) => `${OPEN(n)}\n${kept.get(n)!.trimEnd()}\n${CLOSE}\n`).join('\n')
+  );
 }
