@@ -54,6 +54,8 @@ export interface ChartData {
   bucket?: TimeBucket;
   /** Width of a histogram bin or of a binned numeric x (x values are the bins' lower bounds). */
   binWidth?: number;
+  /** True when histogram bins hold whole numbers (an integer x): bin x holds x … x + binWidth - 1. */
+  wholeBins?: boolean;
   series: ChartSeries[];
   /** Rows of the result the chart summarizes (after filters, rows with a NULL x left out). */
   rows: number;
@@ -65,6 +67,12 @@ export interface ChartData {
   omittedCategories: number;
   omittedSeries: number;
 }
+
+/** Image formats a drawn chart can be saved as. */
+export type ChartImageFormat = 'png' | 'svg';
+
+/** Largest chart image the host accepts to save (bytes of base64 or SVG text). */
+export const MAX_CHART_IMAGE = 32 * 1024 * 1024;
 
 /** Most categories a bar, line or area chart draws (the most frequent ones). */
 export const MAX_CATEGORIES = 200;

@@ -1,3 +1,4 @@
+import type { ChartData, ChartImageFormat, ChartSpec } from './chart.js';
 import type { CompletionResult, HoverResult, SignatureHelpResult, SqlDiagnostic } from './language.js';
 import type { ColumnStats, ResultPage, ResultSummary, ResultView } from './results.js';
 
@@ -66,6 +67,16 @@ export interface GridRequests {
   };
   export: {
     params: { resultId: string; view: ResultView; format: ExportFormat };
+    result: { saved: boolean; target?: string };
+  };
+  /** The points of a chart over the whole kept result (seen through `view`), computed by DuckDB. */
+  chart: {
+    params: { resultId: string; spec: ChartSpec; view: ResultView };
+    result: ChartData;
+  };
+  /** Saves a drawn chart (PNG as base64, SVG as text) to a file the user picks. */
+  saveChart: {
+    params: { format: ChartImageFormat; data: string; title: string };
     result: { saved: boolean; target?: string };
   };
 }

@@ -247,6 +247,7 @@ export async function computeChart(source: ChartSource, input: ChartSpec): Promi
       x.kind === 'integer' ? Math.max(1, Math.ceil((high - low + 1) / bins)) : (high - low) / bins || 1;
     const count = Math.min(bins, Math.floor((high - low) / width) + 1);
     data.binWidth = width;
+    if (x.kind === 'integer') data.wholeBins = true;
     const rows = await source.query(
       `SELECT 0 AS j, ${sv} AS sv, least(floor((${xn} - ${lit(low)}) / ${lit(width)}), ${count - 1})::INTEGER AS k, count(*)::DOUBLE AS n
        FROM ${source.table}${where()} GROUP BY ALL ORDER BY k, sv`,

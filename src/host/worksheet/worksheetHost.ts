@@ -26,7 +26,7 @@ import type {
 import type { ResultSource, ResultView } from '../../shared/results.js';
 import { lex } from '../../shared/sqlLexer.js';
 import { applyChanges, diffText } from '../../shared/textSync.js';
-import { GridHost, type GridRun } from '../grid/gridHost.js';
+import { GridHost, type GridHostOptions, type GridRun } from '../grid/gridHost.js';
 import { HostChannel } from '../webviewChannel.js';
 import { RunController, type Run, type Subscription } from '../run/runController.js';
 
@@ -68,6 +68,8 @@ export interface WorksheetHostOptions {
     format: ExportFormat,
     view: ResultView,
   ): Promise<{ saved: boolean; target?: string }>;
+  /** Saves a chart image to a file the user picks; absent: unsupported. */
+  saveChart?: GridHostOptions['saveChart'];
   /** The engine's language service for completion, hover, signature help and diagnostics. */
   language?(): Promise<WorksheetLanguage | undefined>;
   /** Shows an error outside the webview (e.g. a failed format). */
@@ -121,6 +123,7 @@ export class WorksheetHost {
       ...(options.exportResult
         ? { exportResult: (source, format, view) => this.export(source, format, view) }
         : {}),
+      ...(options.saveChart ? { saveChart: options.saveChart } : {}),
       reveal: (line, column) => this.post({ type: 'select', line, column }),
       ...(options.log ? { log: options.log } : {}),
     });

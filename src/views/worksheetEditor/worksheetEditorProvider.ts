@@ -11,6 +11,7 @@ import type { LanguageServices } from '../../host/language/languageServices.js';
 import { formatOptions } from '../../host/language/sqlFormatting.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import { exportWithProgress } from '../../host/run/exportFlow.js';
+import { saveChartImage } from '../../host/run/chartSave.js';
 import type { RunController } from '../../host/run/runController.js';
 import { documentKey, type WarehouseService } from '../../host/warehouseService.js';
 
@@ -155,6 +156,7 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
       format: (text) => formatSql(text, formatOptions(vscode.window.activeTextEditor?.options ?? {})),
       exportResult: (run, resultId, format, view) =>
         exportWithProgress(this.runs, this.log, run, resultId, { format, view }),
+      saveChart: (format, data, title) => saveChartImage(this.log, format, data, title),
       language: async () => {
         const service = await this.languages.forDocument(document);
         return service
