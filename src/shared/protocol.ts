@@ -167,6 +167,8 @@ export interface WorksheetWebviewNotifications {
   use: { database: string; schema?: string };
   /** The main selection [from, to) moved (sent unasked, a little after the move). */
   selection: { from: number; to: number };
+  /** The chart settings of the result at `position` changed: the host keeps them with the worksheet. */
+  chart: { position: number; spec: ChartSpec };
 }
 
 /** Notifications the host sends to the worksheet webview, besides the grid's. */
@@ -190,6 +192,8 @@ export interface WorksheetHostNotifications {
   markers: { markers: WorksheetMarker[] };
   /** Move the cursor to a 1-based line and column (an error position picked in Messages). */
   select: { line: number; column: number };
+  /** The chart settings kept with the worksheet, by result position; sent before the run is shown. */
+  charts: { charts: Record<string, ChartSpec> };
 }
 
 /** Requests the host sends to the worksheet webview. */
