@@ -397,12 +397,17 @@ export async function computeChart(source: ChartSource, input: ChartSpec): Promi
   }
   if (data.rows === 0) return data;
   const yCols = aggregates.map((a, j) => `${a} AS y${j}`).join(', ');
-  const grouped = `SELECT ${xKey} AS xk, ${sv} AS sv, ${yCols} FROM ${source.table}${where()} GROUP BY ALL`;
+  const yNames = measures.map((_, j) => `y${j}`).join(', ');
+  // Without a series column the rows are grouped by x alone (a constant key still costs per row).
+  const grouped =
+    spec.series === undefined
+      ? `SELECT xk, NULL::VARCHAR AS sv, ${yNames} FROM (SELECT ${xKey} AS xk, ${yCols} FROM ${source.table}${where()} GROUP BY xk)`
+      : `SELECT ${xKey} AS xk, ${sv} AS sv, ${yCols} FROM ${source.table}${where()} GROUP BY ALL`;
   const unpivot = measures
     .map((_, j) => `SELECT ${j} AS j, sv, xt AS x, y${j} AS y, xk FROM g`)
     .join(' UNION ALL ');
   const rows = await source.query(
-    `WITH g AS (SELECT *, CAST(xk AS VARCHAR) AS xt FROM (${grouped})) SELECT j, sv, ${data.xKind === 'category' ? 'x' : 'xk'}, y FROM (${unpivot}) ORDER BY xk, j, sv`,
+    `WITH g AS MATERIALIZED (SELECT *, CAST(xk AS VARCHAR) AS xt FROM (${grouped})) SELECT j, sv, ${data.xKind === 'category' ? 'x' : 'xk'}, y FROM (${unpivot}) ORDER BY xk, j, sv`,
     params,
   );
   collect(rows, data.xKind === 'category' ? xOut : Number);
