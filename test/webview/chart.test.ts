@@ -156,9 +156,9 @@ test('a bad pick gets a clear message and the grid is one click away', async () 
   await page.waitForFunction(
     () => document.querySelector('.chart-panel')?.getAttribute('data-state') === 'drawn',
   );
+  await pick(page, 'chart-aggregate', 'sum');
   await page.evaluate(() => document.querySelector('.chart-panel')?.setAttribute('data-state', 'picking'));
   await page.locator('.chart-y select').selectOption({ label: 'cat' });
-  await page.locator('.chart-aggregate select').selectOption({ label: 'sum' });
   await page.waitForFunction(
     () => document.querySelector('.chart-panel')?.getAttribute('data-state') === 'error',
   );

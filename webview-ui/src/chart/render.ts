@@ -88,8 +88,11 @@ export function xText(data: ChartData, x: number | string): string {
   if (typeof x === 'string') return x;
   const one = (v: number): string =>
     data.xKind === 'time' ? timeText(v, data.bucket) : exact(Number(v.toPrecision(12)));
-  if (data.spec.type === 'histogram' && data.binWidth !== undefined)
+  if ((data.spec.type === 'histogram' || data.spec.type === 'bar') && data.binWidth !== undefined) {
+    // Whole-number bins hold [x, x + width - 1]; others [x, x + width).
+    if (data.wholeBins) return data.binWidth === 1 ? one(x) : `${one(x)}–${one(x + data.binWidth - 1)}`;
     return `${one(x)} – ${one(x + data.binWidth)}`;
+  }
   return one(x);
 }
 
@@ -121,14 +124,25 @@ function tooltipBody(
   return box;
 }
 
+/** Every x of a category chart, in order: the engine's order for text, ascending for numbers and times. */
+function categoryValues(data: ChartData): (number | string)[] {
+  const seen = new Set<number | string>();
+  for (const s of data.series) for (const x of s.x) seen.add(x);
+  const all = [...seen];
+  return data.xKind === 'category' ? all : all.sort((a, b) => Number(a) - Number(b));
+}
+
 /** Builds the ECharts option that draws `data` in `theme`'s colours. */
 export function chartOption(data: ChartData, theme: ChartTheme, forExport = false): Option {
   const type = data.spec.type;
-  const category = data.xKind === 'category' || type === 'histogram';
-  const categories = category ? (data.series[0]?.x ?? []).map((x) => xText(data, x)) : undefined;
+  // Bars stand on categories: bucketed times are labelled by their bucket ("2024-03"), not by time ticks.
+  const category = data.xKind === 'category' || type === 'histogram' || type === 'bar';
+  const xs = category ? categoryValues(data) : [];
+  const categories = xs.map((x) => xText(data, x));
   const many = data.points > 400;
   const series = data.series.map((s) => {
-    const values = category ? s.y : s.x.map((x, i) => [x, s.y[i]]);
+    const byX = new Map(s.x.map((x, i) => [x, s.y[i] ?? null]));
+    const values = category ? xs.map((x) => byX.get(x) ?? null) : s.x.map((x, i) => [x, s.y[i]]);
     const base = { name: s.name, data: values, animation: false, progressive: 0 };
     if (type === 'bar' || type === 'histogram')
       return {
@@ -186,7 +200,11 @@ export function chartOption(data: ChartData, theme: ChartTheme, forExport = fals
               data,
               list.map((p) => {
                 const s = data.series[p.seriesIndex]!;
-                return { name: s.name, color: p.color, x: s.x[p.dataIndex]!, y: s.y[p.dataIndex] ?? null };
+                if (!category)
+                  return { name: s.name, color: p.color, x: s.x[p.dataIndex]!, y: s.y[p.dataIndex] ?? null };
+                const x = xs[p.dataIndex]!;
+                const at = s.x.indexOf(x);
+                return { name: s.name, color: p.color, x, y: at >= 0 ? (s.y[at] ?? null) : null };
               }),
             );
           },
