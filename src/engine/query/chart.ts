@@ -127,12 +127,25 @@ function lit(n: number): string {
   return Number.isFinite(n) ? `${n}::DOUBLE` : '0::DOUBLE';
 }
 
-/** x as a number: milliseconds since the epoch for dates and timestamps, DOUBLE otherwise. */
-function numericX(x: ResultColumn, index: number): string {
-  if (!isTime(x)) return `CAST(${col(index)} AS DOUBLE)`;
+/** `expr` (of x's type) as a number: milliseconds since the epoch for dates and timestamps, else DOUBLE. */
+function toNumber(x: ResultColumn, expr: string): string {
+  if (!isTime(x)) return `CAST(${expr} AS DOUBLE)`;
   return /WITH TIME ZONE/.test(x.type)
-    ? `epoch_ms(${col(index)})::DOUBLE`
-    : `epoch_ms(CAST(${col(index)} AS TIMESTAMP))::DOUBLE`;
+    ? `epoch_ms(${expr})::DOUBLE`
+    : `epoch_ms(CAST(${expr} AS TIMESTAMP))::DOUBLE`;
+}
+
+/** x as a number, per row. */
+function numericX(x: ResultColumn, index: number): string {
+  return toNumber(x, col(index));
+}
+
+/**
+ * x's lowest and highest value as numbers: the aggregates run on the column itself (DuckDB answers
+ * min/max of a plain column far faster than of an expression) and only their results are converted.
+ */
+function xRange(x: ResultColumn, index: number): string {
+  return `${toNumber(x, `min(${col(index)})`)}, ${toNumber(x, `max(${col(index)})`)}`;
 }
 
 function measureLabel(m: ChartMeasure, columns: readonly ResultColumn[]): string {
@@ -234,7 +247,7 @@ export async function computeChart(source: ChartSource, input: ChartSpec): Promi
   const xn = numericX(x, spec.x);
   if (spec.type === 'histogram') {
     const [[n, lo, hi]] = (await source.query(
-      `SELECT count(*), min(${xn}), max(${xn}) FROM ${source.table}${where()}`,
+      `SELECT count(*), ${xRange(x, spec.x)} FROM ${source.table}${where()}`,
       params,
     )) as [[DuckDBValue, DuckDBValue, DuckDBValue]];
     data.rows = Number(n);
@@ -266,10 +279,10 @@ export async function computeChart(source: ChartSource, input: ChartSpec): Promi
   const raw = measures[0]!.aggregate === 'none';
   if (raw) {
     const rangeSql = measures
-      .map((m) => `min(${col(m.column)}::DOUBLE), max(${col(m.column)}::DOUBLE)`)
+      .map((m) => `min(${col(m.column)})::DOUBLE, max(${col(m.column)})::DOUBLE`)
       .join(', ');
     const [stats] = await source.query(
-      `SELECT count(*), min(${xn}), max(${xn}), ${rangeSql} FROM ${source.table}${where()}`,
+      `SELECT count(*), ${xRange(x, spec.x)}, ${rangeSql} FROM ${source.table}${where()}`,
       params,
     );
     const [n, lo, hi] = stats!.slice(0, 3).map((v) => Number(v)) as [number, number, number];
@@ -309,17 +322,26 @@ export async function computeChart(source: ChartSource, input: ChartSpec): Promi
     // M4: per pixel column the first, last, lowest and highest point keep the line's drawn shape.
     const columnsPx = Math.max(10, Math.min(spec.width!, Math.floor(LINE_POINTS / (4 * seriesCount))));
     const w = (hi - lo) / columnsPx || 1;
-    const branches = measures.map(
-      (_, j) => `SELECT ${j} AS j, sv, x, y FROM (
-          SELECT sv, k, min(x) AS xa, arg_min(y, x) AS ya, max(x) AS xd, arg_max(y, x) AS yd,
-                 min(y) AS yb, arg_min(x, y) AS xb, max(y) AS yc, arg_max(x, y) AS xc
+    // An integer x is binned in integer arithmetic (cheaper per row than DOUBLE floor), while exact.
+    const span = hi - lo + 1;
+    const whole =
+      x.kind === 'integer' && Math.max(Math.abs(lo), Math.abs(hi)) < 2 ** 50 && span * columnsPx < 2 ** 62;
+    const xv = whole ? col(spec.x) : xn;
+    const k = whole
+      ? `((${xv} - ${lo}) * ${columnsPx} // ${span})::INTEGER`
+      : `least(floor((${xn} - ${lit(lo)}) / ${lit(w)}), ${columnsPx - 1})::INTEGER`;
+    const bySeries = spec.series !== undefined;
+    const branches = measures.map((m, j) => {
+      const finite = columns[m.column]!.kind === 'float' ? [`isfinite(${ys[j]})`] : [];
+      return `SELECT ${j} AS j, sv, x, y FROM (
+          SELECT ${bySeries ? 'sv' : 'NULL::VARCHAR AS sv'}, k, min(x) AS xa, arg_min(y, x) AS ya, max(x) AS xd,
+                 arg_max(y, x) AS yd, min(y) AS yb, arg_min(x, y) AS xb, max(y) AS yc, arg_max(x, y) AS xc
           FROM (
-            SELECT ${sv} AS sv, ${xn} AS x, ${ys[j]} AS y,
-                   least(floor((${xn} - ${lit(lo)}) / ${lit(w)}), ${columnsPx - 1})::INTEGER AS k
-            FROM ${source.table}${where([`${ys[j]} IS NOT NULL`, `isfinite(${ys[j]})`])}
-          ) GROUP BY sv, k
-        ), LATERAL (VALUES (xa, ya), (xb, yb), (xc, yc), (xd, yd)) p(x, y)`,
-    );
+            SELECT ${bySeries ? `${sv} AS sv, ` : ''}${xv} AS x, ${ys[j]} AS y, ${k} AS k
+            FROM ${source.table}${where([`${col(m.column)} IS NOT NULL`, ...finite])}
+          ) GROUP BY ${bySeries ? 'sv, k' : 'k'}
+        ), LATERAL (VALUES (xa, ya), (xb, yb), (xc, yc), (xd, yd)) p(x, y)`;
+    });
     collect(
       await source.query(
         `SELECT DISTINCT j, sv, x, y FROM (${branches.join(' UNION ALL ')}) ORDER BY j, sv, x, y`,
@@ -336,7 +358,7 @@ export async function computeChart(source: ChartSource, input: ChartSpec): Promi
   const aggregates = measures.map(aggregateSql);
   if (isTime(x)) {
     const [[n, lo, hi]] = (await source.query(
-      `SELECT count(*), min(${xn}), max(${xn}) FROM ${source.table}${where()}`,
+      `SELECT count(*), ${xRange(x, spec.x)} FROM ${source.table}${where()}`,
       params,
     )) as [[DuckDBValue, DuckDBValue, DuckDBValue]];
     data.rows = Number(n);
@@ -355,13 +377,11 @@ export async function computeChart(source: ChartSource, input: ChartSpec): Promi
       bucket = pickTimeBucket(range, AUTO_GROUPS[spec.type], minimum);
     }
     data.bucket = bucket;
-    const truncated = `date_trunc('${bucket}', ${col(spec.x)})`;
-    xKey = /WITH TIME ZONE/.test(x.type)
-      ? `epoch_ms(${truncated})::DOUBLE`
-      : `epoch_ms(CAST(${truncated} AS TIMESTAMP))::DOUBLE`;
+    // Grouped by the truncated value itself (a DATE by day: the date), converted to epoch ms per group.
+    xKey = x.type === 'DATE' && bucket === 'day' ? col(spec.x) : `date_trunc('${bucket}', ${col(spec.x)})`;
   } else if (isNumeric(x)) {
     const [[n, lo, hi, distinct]] = (await source.query(
-      `SELECT count(*), min(${xn}), max(${xn}), approx_count_distinct(${col(spec.x)}) FROM ${source.table}${where()}`,
+      `SELECT count(*), ${xRange(x, spec.x)}, approx_count_distinct(${col(spec.x)}) FROM ${source.table}${where()}`,
       params,
     )) as [[DuckDBValue, DuckDBValue, DuckDBValue, DuckDBValue]];
     data.rows = Number(n);
@@ -407,7 +427,7 @@ export async function computeChart(source: ChartSource, input: ChartSpec): Promi
     .map((_, j) => `SELECT ${j} AS j, sv, xt AS x, y${j} AS y, xk FROM g`)
     .join(' UNION ALL ');
   const rows = await source.query(
-    `WITH g AS MATERIALIZED (SELECT *, CAST(xk AS VARCHAR) AS xt FROM (${grouped})) SELECT j, sv, ${data.xKind === 'category' ? 'x' : 'xk'}, y FROM (${unpivot}) ORDER BY xk, j, sv`,
+    `WITH g AS MATERIALIZED (SELECT *, CAST(xk AS VARCHAR) AS xt FROM (${grouped})) SELECT j, sv, ${data.xKind === 'category' ? 'x' : data.xKind === 'time' ? toNumber(x, 'xk') : 'xk'}, y FROM (${unpivot}) ORDER BY xk, j, sv`,
     params,
   );
   collect(rows, data.xKind === 'category' ? xOut : Number);
