@@ -199,7 +199,7 @@ test('tooltip shows exact values and category text as text', async () => {
   await page.mouse.move(0, 0);
 });
 
-test('light and dark themes colour the chart from the VS Code theme', async () => {
+test('light, dark and high contrast themes colour the chart from the VS Code theme', async () => {
   const page = h.page;
   const dark = await pixel(page, 3, 3);
   assert.deepEqual(dark, [0x1f, 0x1f, 0x1f], 'dark background (the default theme colours)');
@@ -215,6 +215,17 @@ test('light and dark themes colour the chart from the VS Code theme', async () =
   await drawn(page);
   assert.deepEqual(await pixel(page, 3, 3), [255, 255, 255], 'light background');
   await h.screenshot('chart-bar-light');
+  await page.evaluate(() => document.querySelector('.chart-panel')?.setAttribute('data-state', 'picking'));
+  await page.evaluate(() => {
+    const s = document.documentElement.style;
+    s.setProperty('--vscode-editor-background', '#000000');
+    s.setProperty('--vscode-editor-foreground', '#ffffff');
+    s.setProperty('--vscode-contrastBorder', '#6fc3df');
+    document.body.className = 'vscode-high-contrast';
+  });
+  await drawn(page);
+  assert.deepEqual(await pixel(page, 3, 3), [0, 0, 0], 'high contrast background');
+  await h.screenshot('chart-bar-high-contrast');
   await page.evaluate(() => {
     document.documentElement.removeAttribute('style');
     document.body.className = 'vscode-dark';

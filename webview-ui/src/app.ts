@@ -358,11 +358,12 @@ export class App {
         : `${plural(summary.rowCount, 'row')}${summary.complete ? '' : ' so far'}`,
       duration(summary.elapsedMs),
     ];
+    const charting = this.chartOpen.has(tab.result.resultId);
     const { first, last } = this.grid.visibleRows;
-    if (last > first)
+    if (last > first && !charting)
       parts.push(`rows ${(first + 1).toLocaleString('en-US')}–${last.toLocaleString('en-US')} visible`);
     const sel = this.grid.selection;
-    if (sel && (sel.r1 > sel.r0 || sel.c1 > sel.c0)) {
+    if (sel && !charting && (sel.r1 > sel.r0 || sel.c1 > sel.c0)) {
       parts.push(`${plural(sel.r1 - sel.r0 + 1, 'row')} × ${plural(sel.c1 - sel.c0 + 1, 'column')} selected`);
     }
     const sort = tab.view.sort?.[0];
@@ -456,6 +457,7 @@ export class App {
     this.gridButton.setAttribute('aria-pressed', String(!chart));
     this.chartButton.setAttribute('aria-pressed', String(chart));
     this.toolbar.classList.toggle('charting', chart);
+    this.renderStatus();
     this.gridBox.hidden = chart;
     this.chartPanel.element.hidden = !chart;
     if (chart) this.statsPanel.hidden = true;
