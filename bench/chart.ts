@@ -232,6 +232,8 @@ export async function benchChart(warehouse: Warehouse, rows: number): Promise<vo
             )
           ).ms,
       });
+      const split = await page.locator('.chart-panel').getAttribute('data-timing');
+      process.stdout.write(`  last line sample: points ${split?.replace(',', ' ms, then drawn ')} ms\n`);
       report(
         `chart: ${rows}-point line, click to painted vs every point read into JS (no drawing)`,
         paintedLine.ours,
