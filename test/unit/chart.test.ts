@@ -273,6 +273,18 @@ describe('chart spec checks and quoting', () => {
     assert.equal(d.series[0]!.x[0], Date.UTC(2024, 4, 1));
   });
 
+  test('TIMESTAMP_NS and TIMESTAMP_S bucket like TIMESTAMP', async () => {
+    const r = await kept(
+      `SELECT (TIMESTAMP '2024-05-01' + INTERVAL (i) MINUTE)::TIMESTAMP_NS AS ns,
+              (TIMESTAMP '2024-05-01' + INTERVAL (i) MINUTE)::TIMESTAMP_S AS s FROM range(180) t(i)`,
+    );
+    for (const x of [0, 1]) {
+      const d = await r.chart({ type: 'bar', x, y: [{ column: x, aggregate: 'count' }], bucket: 'hour' });
+      assert.deepEqual(d.series[0]!.y, [60, 60, 60]);
+      assert.equal(d.series[0]!.x[1], Date.UTC(2024, 4, 1, 1));
+    }
+  });
+
   test('time buckets grow with the range', () => {
     assert.equal(pickTimeBucket(600_000, 1500), 'second');
     assert.equal(pickTimeBucket(3_600_000, 1500), 'minute');

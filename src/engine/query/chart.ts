@@ -378,7 +378,10 @@ export async function computeChart(source: ChartSource, input: ChartSpec): Promi
     }
     data.bucket = bucket;
     // Grouped by the truncated value itself (a DATE by day: the date), converted to epoch ms per group.
-    xKey = x.type === 'DATE' && bucket === 'day' ? col(spec.x) : `date_trunc('${bucket}', ${col(spec.x)})`;
+    // TIMESTAMP_S/MS/NS are truncated as TIMESTAMP (microseconds are finer than any bucket).
+    const plain =
+      x.type === 'DATE' || /WITH TIME ZONE/.test(x.type) ? col(spec.x) : `CAST(${col(spec.x)} AS TIMESTAMP)`;
+    xKey = x.type === 'DATE' && bucket === 'day' ? col(spec.x) : `date_trunc('${bucket}', ${plain})`;
   } else if (isNumeric(x)) {
     const [[n, lo, hi, distinct]] = (await source.query(
       `SELECT count(*), ${xRange(x, spec.x)}, approx_count_distinct(${col(spec.x)}) FROM ${source.table}${where()}`,
