@@ -210,6 +210,16 @@ test('light, dark and high contrast themes colour the chart from the VS Code the
     s.setProperty('--vscode-editor-foreground', '#3b3b3b');
     s.setProperty('--vscode-descriptionForeground', '#717171');
     s.setProperty('--vscode-charts-blue', '#1a85ff');
+    // the rest of VS Code's Light+ colours the page uses
+    s.setProperty('--vscode-editorGroup-border', '#e5e5e5');
+    s.setProperty('--vscode-editorGroupHeader-tabsBackground', '#f8f8f8');
+    s.setProperty('--vscode-dropdown-background', '#ffffff');
+    s.setProperty('--vscode-dropdown-foreground', '#3b3b3b');
+    s.setProperty('--vscode-dropdown-border', '#cecece');
+    s.setProperty('--vscode-button-secondaryBackground', '#e5e5e5');
+    s.setProperty('--vscode-button-secondaryForeground', '#3b3b3b');
+    s.setProperty('--vscode-button-background', '#005fb8');
+    s.setProperty('--vscode-button-foreground', '#ffffff');
     document.body.className = 'vscode-light';
   });
   await drawn(page);
