@@ -276,13 +276,13 @@ export class GridHost {
       throw new RequestError('BAD_REQUEST', `Cannot save a chart as "${String(p.format)}".`);
     if (typeof p.data !== 'string' || p.data.length === 0 || p.data.length > MAX_CHART_IMAGE)
       throw new RequestError('BAD_REQUEST', 'The chart image is empty or too large.');
-    if (!this.options.saveChart)
-      throw new RequestError('UNSUPPORTED', 'Saving charts is not available here.');
     const bytes = p.format === 'png' ? Buffer.from(p.data, 'base64') : Buffer.from(p.data, 'utf8');
     if (p.format === 'png' && !bytes.subarray(0, 8).equals(PNG_SIGNATURE))
       throw new RequestError('BAD_REQUEST', 'The chart image is not a PNG.');
     if (p.format === 'svg' && !/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(p.data))
       throw new RequestError('BAD_REQUEST', 'The chart image is not an SVG.');
+    if (!this.options.saveChart)
+      throw new RequestError('UNSUPPORTED', 'Saving charts is not available here.');
     return this.options.saveChart(p.format, bytes, typeof p.title === 'string' ? p.title : 'chart');
   }
 
