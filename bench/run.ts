@@ -15,6 +15,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Warehouse } from '../src/engine/warehouse.js';
 import { Session } from '../src/engine/query/index.js';
 import { benchCancel } from './cancel.js';
+import { benchChart } from './chart.js';
 import { benchGrid } from './grid.js';
 import type { TaskArgs } from './tasks.js';
 import {
@@ -413,6 +414,11 @@ async function cancel({ warehouse, raw }: Context): Promise<void> {
   await benchCancel(warehouse, raw);
 }
 
+async function chart({ warehouse }: Context): Promise<void> {
+  // A 10M-row result charted by day and as a 10M-point line: engine and click-to-painted in Chromium.
+  await benchChart(warehouse, N10M);
+}
+
 const SECTIONS: Section[] = [
   { name: 'keep', run: keep },
   { name: 'views', run: views },
@@ -422,6 +428,7 @@ const SECTIONS: Section[] = [
   { name: 'catalog', run: catalog },
   { name: 'grid', run: grid },
   { name: 'cancel', run: cancel },
+  { name: 'chart', run: chart },
 ];
 
 async function main(): Promise<void> {
@@ -466,7 +473,9 @@ async function main(): Promise<void> {
         SECTIONS.map((s) => s.name),
       ),
     );
-    process.stdout.write(`\nwrote ${out} (sections: ${[...blocks.keys()].join(', ')}; ${SAMPLES} samples each)\n`);
+    process.stdout.write(
+      `\nwrote ${out} (sections: ${[...blocks.keys()].join(', ')}; ${SAMPLES} samples each)\n`,
+    );
   } else {
     for (const b of blocks.values()) process.stdout.write(`\n${b}`);
   }

@@ -93,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     warehouse,
     runs,
     languageServices,
+    worksheetFs,
   );
   const runner = QueryRunner.register(context, logger, warehouse, runs, results, worksheetEditor);
   const { provider: databases, view: databasesView } = CatalogTreeProvider.register(
