@@ -1,0 +1,281 @@
+// The one engine interface callers use, with two implementations: in-process (tests, `mdw --no-service`) over
+// a Warehouse and an Account, and the warehouse service's client.
+import type { CatalogColumn, CatalogDatabase, CatalogObject, CatalogSchema } from '../catalog.js';
+import type { CatalogChange, Warehouse } from '../warehouse.js';
+import { EngineError } from '../errors.js';
+import { Session, type StatementInfo, type TransactionState } from '../query/index.js';
+import type { Account } from '../store/account.js';
+import type { HistoryInput } from '../store/history.js';
+import type { ResultPage, ResultSummary, ResultView } from '../../shared/results.js';
+import { ServiceClient, fromRemote, type ServiceClientOptions } from './client.js';
+import type { RemoteOutcome, ServiceRequests, SpaceOptions } from './protocol.js';
+
+/** A kept result: its summary, then pages of rows read on demand. */
+export interface EngineResult {
+  /** Rows kept so far; final after {@link whenComplete}. */
+  readonly rowCount: number;
+  summary(): ResultSummary;
+  /** Resolves when keeping has ended (complete, cancelled or failed). */
+  whenComplete(): Promise<void>;
+  page(offset: number, limit: number, view?: ResultView): Promise<ResultPage>;
+}
+
+/** What became of one statement of a run. */
+export type EngineOutcome = StatementInfo &
+  (
+    | { status: 'rows'; result: EngineResult; elapsedMs: number }
+    | { status: 'changes'; changes: number; elapsedMs: number }
+    | { status: 'ok'; elapsedMs: number }
+    | { status: 'error'; error: EngineError }
+    | { status: 'notRun' }
+  );
+
+/** One session: a connection with its transaction, current database and kept results. */
+export interface EngineSession {
+  /** Runs a script; every statement's outcome in order, the first error, the transaction state after. */
+  run(
+    script: string,
+  ): Promise<{ outcomes: EngineOutcome[]; error?: EngineError; transaction: TransactionState }>;
+  /** Writes one query's rows to `file` (format from its extension). */
+  export(sql: string, file: string): Promise<{ rows: number; file: string }>;
+  close(): Promise<void>;
+}
+
+/** Databases > schemas > tables and views > columns. */
+export interface EngineCatalog {
+  databases(): Promise<CatalogDatabase[]>;
+  schemas(database: string): Promise<CatalogSchema[]>;
+  objects(database: string, schema: string): Promise<CatalogObject[]>;
+  columns(database: string, schema: string, name: string): Promise<CatalogColumn[]>;
+}
+
+/** The engine as callers (the CLI, the host) see it, for one signed-in account. */
+export interface Engine {
+  /** `in-process` or `service`. */
+  readonly kind: 'in-process' | 'service';
+  email(): Promise<string>;
+  openSession(options?: { database?: string }): Promise<EngineSession>;
+  readonly catalog: EngineCatalog;
+  addHistory(entry: HistoryInput): Promise<void>;
+  /** DDL anywhere (this process or, through the service, any client of the account) changed the catalog. */
+  onCatalogChanged(listener: (change: CatalogChange) => void): { dispose(): void };
+  /** Closes what this engine opened. */
+  close(): Promise<void>;
+}
+
+/** The in-process engine: a Warehouse and an Account in this process. */
+export class LocalEngine implements Engine {
+  readonly kind = 'in-process';
+  readonly catalog: EngineCatalog;
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly account: Account,
+  ) {
+    this.catalog = warehouse.catalog;
+  }
+
+  email(): Promise<string> {
+    return this.account.email();
+  }
+
+  async openSession(options: { database?: string } = {}): Promise<EngineSession> {
+    const session = await Session.open(
+      this.warehouse,
+      options.database ? { database: options.database } : {},
+    );
+    return {
+      run: (script) => session.run(script),
+      export: (sql, file) => session.export(sql, file),
+      close: () => session.close(),
+    };
+  }
+
+  async addHistory(entry: HistoryInput): Promise<void> {
+    await this.account.history.add(entry);
+  }
+
+  onCatalogChanged(listener: (change: CatalogChange) => void): { dispose(): void } {
+    return this.warehouse.onCatalogChanged(listener);
+  }
+
+  async close(): Promise<void> {
+    // The caller owns the warehouse and the store.
+  }
+}
+
+/** Options of {@link RemoteEngine.connect}. */
+export interface RemoteEngineOptions extends ServiceClientOptions {
+  /** The account's sign-in session token. */
+  sessionToken: string;
+  space: SpaceOptions;
+}
+
+/** The warehouse service's client as an engine; a call after the service died starts a new one. */
+export class RemoteEngine implements Engine {
+  readonly kind = 'service';
+  readonly catalog: EngineCatalog;
+  private client: ServiceClient | undefined;
+  private connecting: Promise<ServiceClient> | undefined;
+  private emailAddress = '';
+  private readonly catalogListeners = new Set<(change: CatalogChange) => void>();
+  private readonly diedListeners = new Set<() => void>();
+  private closed = false;
+
+  private constructor(private readonly options: RemoteEngineOptions) {
+    this.catalog = {
+      databases: () => this.call('catalog.databases', {}),
+      schemas: (database) => this.call('catalog.schemas', { database }),
+      objects: (database, schema) => this.call('catalog.objects', { database, schema }),
+      columns: (database, schema, name) => this.call('catalog.columns', { database, schema, name }),
+    };
+  }
+
+  /** Connects to (or starts) the warehouse's service and resumes the account. */
+  static async connect(options: RemoteEngineOptions): Promise<RemoteEngine> {
+    const engine = new RemoteEngine(options);
+    await engine.connection();
+    return engine;
+  }
+
+  /** The service's process id (of the current connection). */
+  get servicePid(): number | undefined {
+    return this.client?.pid;
+  }
+
+  /** Calls `listener` when the service went away (crash, kill, out of memory); the next call starts a new one. */
+  onServiceDied(listener: () => void): { dispose(): void } {
+    this.diedListeners.add(listener);
+    return { dispose: () => this.diedListeners.delete(listener) };
+  }
+
+  /** The live connection, reconnecting (and starting the service) when it is gone. */
+  private connection(): Promise<ServiceClient> {
+    if (this.closed) return Promise.reject(new EngineError('SERVICE_UNAVAILABLE', 'This client is closed.'));
+    if (this.client && !this.client.isClosed) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const client = await ServiceClient.connect(this.options);
+      try {
+        const me = await client.request('resume', {
+          sessionToken: this.options.sessionToken,
+          space: this.options.space,
+        });
+        this.emailAddress = me.email;
+      } catch (e) {
+        client.close();
+        throw e;
+      }
+      client.onNotification('catalogChanged', (change) => {
+        for (const l of [...this.catalogListeners]) l(change);
+      });
+      client.onClose((expected) => {
+        if (expected) return;
+        for (const l of [...this.diedListeners]) l();
+      });
+      this.client = client;
+      return client;
+    })().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async call<M extends keyof ServiceRequests>(
+    method: M,
+    params: ServiceRequests[M]['params'],
+  ): Promise<ServiceRequests[M]['result']> {
+    const client = await this.connection();
+    return client.request(method, params);
+  }
+
+  async email(): Promise<string> {
+    await this.connection();
+    return this.emailAddress;
+  }
+
+  async openSession(options: { database?: string } = {}): Promise<EngineSession> {
+    const client = await this.connection();
+    const { session } = await client.request(
+      'session.open',
+      options.database ? { database: options.database } : {},
+    );
+    // A session lives in one service process: after a restart it is gone (its open transaction rolled back).
+    const live = (): ServiceClient => {
+      if (client.isClosed) {
+        throw new EngineError(
+          'SESSION_CLOSED',
+          'The warehouse service stopped, and this session with it (an open transaction was rolled back; committed work is kept).',
+        );
+      }
+      return client;
+    };
+    let closed = false;
+    return {
+      run: async (script) => {
+        const r = await live().request('session.run', { session, script });
+        const outcomes = r.outcomes.map((o) => this.outcome(live, session, o));
+        const failed = outcomes.find((o) => o.status === 'error');
+        return {
+          outcomes,
+          transaction: r.transaction,
+          ...(failed && failed.status === 'error' ? { error: failed.error } : {}),
+        };
+      },
+      export: (sql, file) => live().request('session.export', { session, sql, file }),
+      close: async () => {
+        if (closed || client.isClosed) return;
+        closed = true;
+        await client.request('session.close', { session }).catch(() => undefined);
+      },
+    };
+  }
+
+  private outcome(live: () => ServiceClient, session: string, o: RemoteOutcome): EngineOutcome {
+    const base = { index: o.index, sql: o.sql, range: o.range };
+    switch (o.status) {
+      case 'rows': {
+        let summary = o.result;
+        const id = summary.resultId;
+        const result: EngineResult = {
+          get rowCount() {
+            return summary.rowCount;
+          },
+          summary: () => summary,
+          whenComplete: async () => {
+            if (summary.complete) return;
+            const { error: _error, ...done } = await live().request('result.wait', { session, result: id });
+            summary = done;
+          },
+          page: (offset, limit, view) =>
+            live().request('result.page', { session, result: id, offset, limit, ...(view ? { view } : {}) }),
+        };
+        return { ...base, status: 'rows', result, elapsedMs: o.elapsedMs };
+      }
+      case 'changes':
+        return { ...base, status: 'changes', changes: o.changes, elapsedMs: o.elapsedMs };
+      case 'ok':
+        return { ...base, status: 'ok', elapsedMs: o.elapsedMs };
+      case 'error':
+        return { ...base, status: 'error', error: fromRemote(o.error) };
+      case 'notRun':
+        return { ...base, status: 'notRun' };
+    }
+  }
+
+  async addHistory(entry: HistoryInput): Promise<void> {
+    await this.call('history.add', entry);
+  }
+
+  /** Asks the service to close this account's space when no client has a session in it; true when it did. */
+  async releaseSpace(): Promise<boolean> {
+    return (await this.call('space.release', {})).released;
+  }
+
+  onCatalogChanged(listener: (change: CatalogChange) => void): { dispose(): void } {
+    this.catalogListeners.add(listener);
+    return { dispose: () => this.catalogListeners.delete(listener) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.client?.close();
+  }
+}
