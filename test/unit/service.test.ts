@@ -9,12 +9,14 @@ import {
   SocketMessageReader,
   SocketMessageWriter,
 } from 'vscode-jsonrpc/node';
+import { saveToken } from '../../src/cli/account.js';
 import { databaseKeyOptions } from '../../src/engine/encryption.js';
 import { isEngineError } from '../../src/engine/errors.js';
 import { ServiceClient } from '../../src/engine/service/client.js';
 import { RemoteEngine, type EngineSession } from '../../src/engine/service/engine.js';
 import { servicePaths } from '../../src/engine/service/paths.js';
 import { Warehouse } from '../../src/engine/warehouse.js';
+import { mdw } from '../support/cli.js';
 import { fixture, openWithAuth, signIn, type Fixture } from '../support/store.js';
 
 let f: Fixture;
@@ -205,6 +207,36 @@ describe('warehouse service', () => {
       a.close();
       b.close();
     }
+  });
+
+  test('mdw uses the same service while another client holds a session with an open transaction', async () => {
+    const cliEnv = {
+      MDW_KEY_FILE: f.keyFile,
+      XDG_CONFIG_HOME: path.join(f.root, 'cli-config'),
+      MDW_SMTP_URL: '',
+    };
+    saveToken(cliEnv, f.warehouse, tokenA);
+    const cli = (...args: string[]) =>
+      mdw(['--warehouse', f.warehouse, ...args], { env: { ...env, ...cliEnv } });
+    const changes: unknown[] = [];
+    const sub = first.onCatalogChanged((c) => changes.push(c));
+    const held = await first.openSession({ database: 'sales' });
+    assert.equal((await held.run('BEGIN; INSERT INTO orders VALUES (100)')).error, undefined);
+    const count = await cli('query', '--db', 'sales', '--format', 'csv', 'SELECT count(*) AS n FROM orders');
+    assert.equal(count.code, 0, count.stderr);
+    assert.equal(count.stdout, 'n\n3\n', 'the open transaction of the other client is not visible');
+    const ddl = await cli('query', '--db', 'sales', 'CREATE TABLE from_cli AS SELECT 1 AS x');
+    assert.equal(ddl.code, 0, ddl.stderr);
+    await waitFor('the CLI DDL to reach the other client', () => changes.length > 0);
+    assert.equal((await held.run('COMMIT')).error, undefined);
+    const after = await cli('query', '--db', 'sales', '--format', 'csv', 'SELECT count(*) AS n FROM orders');
+    assert.equal(after.stdout, 'n\n4\n');
+    assert.equal(
+      String(await scalar(held, 'DELETE FROM orders WHERE id = 100; SELECT count(*) FROM orders')),
+      '3',
+    );
+    sub.dispose();
+    await held.close();
   });
 
   test('kill -9 of the service mid-query: a clear error, the next call starts a new one, committed rows are there', async () => {

@@ -3,7 +3,7 @@
 import type { CatalogColumn, CatalogDatabase, CatalogObject, CatalogSchema } from '../catalog.js';
 import type { CatalogChange, Warehouse } from '../warehouse.js';
 import { EngineError } from '../errors.js';
-import { Session, type StatementInfo, type TransactionState } from '../query/index.js';
+import { Session, type RunOptions, type StatementInfo, type TransactionState } from '../query/index.js';
 import type { Account } from '../store/account.js';
 import type { HistoryInput } from '../store/history.js';
 import type { ResultPage, ResultSummary, ResultView } from '../../shared/results.js';
@@ -32,6 +32,13 @@ export type EngineOutcome = StatementInfo &
 
 /** One session: a connection with its transaction, current database and kept results. */
 export interface EngineSession {
+  /**
+   * Runs a script (or its `range`) statement by statement, each outcome as soon as it is known; the next
+   * statement starts when the next outcome is asked for. After a failing statement the later ones are not run.
+   */
+  runIter(script: string, options?: RunOptions): AsyncGenerator<EngineOutcome>;
+  /** Stops the running statement soon; the session stays usable. */
+  cancel(): void;
   /** Runs a script; every statement's outcome in order, the first error, the transaction state after. */
   run(
     script: string,
@@ -85,6 +92,8 @@ export class LocalEngine implements Engine {
       options.database ? { database: options.database } : {},
     );
     return {
+      runIter: (script, options) => session.runIter(script, options),
+      cancel: () => session.cancel(),
       run: (script) => session.run(script),
       export: (sql, file) => session.export(sql, file),
       close: () => session.close(),
@@ -208,10 +217,35 @@ export class RemoteEngine implements Engine {
       return client;
     };
     let closed = false;
+    const outcome = (o: RemoteOutcome): EngineOutcome => this.outcome(live, session, o);
     return {
+      async *runIter(script, options) {
+        const { run } = await live().request('run.start', {
+          session,
+          script,
+          ...(options?.range ? { range: options.range } : {}),
+        });
+        let done = false;
+        try {
+          for (;;) {
+            const next = await live().request('run.next', { session, run });
+            if (next.done || !next.outcome) {
+              done = true;
+              return;
+            }
+            yield outcome(next.outcome);
+          }
+        } finally {
+          if (!done && !client.isClosed)
+            await client.request('run.stop', { session, run }).catch(() => undefined);
+        }
+      },
+      cancel: () => {
+        if (!client.isClosed) void client.request('session.cancel', { session }).catch(() => undefined);
+      },
       run: async (script) => {
         const r = await live().request('session.run', { session, script });
-        const outcomes = r.outcomes.map((o) => this.outcome(live, session, o));
+        const outcomes = r.outcomes.map(outcome);
         const failed = outcomes.find((o) => o.status === 'error');
         return {
           outcomes,
@@ -274,8 +308,17 @@ export class RemoteEngine implements Engine {
     return { dispose: () => this.catalogListeners.delete(listener) };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the connection. With `release`, first asks the service to close this account's space if no other
+   * client uses it (so that an in-process opener can open it at once; the service does so anyway soon after).
+   */
+  async close(options: { release?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    this.client?.close();
+    const client = this.client;
+    if (options.release && client && !client.isClosed) {
+      await client.request('space.release', {}).catch(() => undefined);
+    }
+    client?.close();
   }
 }

@@ -16,6 +16,8 @@ export interface SpaceOptions {
   allowedFolders: string[];
   protectedPaths: string[];
   allowHint?: string;
+  /** The folder relative file names in SQL resolve against (the command line's current directory). */
+  cwd?: string;
 }
 
 /** One statement's outcome as it crosses the socket: a kept result is named by its id. */
@@ -43,6 +45,16 @@ export interface ServiceRequests {
   /** Resumes the account of a sign-in session token; later requests act for that account only. */
   resume: Req<{ sessionToken: string; space: SpaceOptions }, { email: string; space: string }>;
   'session.open': Req<{ database?: string }, { session: string }>;
+  /** Starts a run (nothing executes until `run.next`): pulled one statement at a time, as `Session.runIter`. */
+  'run.start': Req<
+    { session: string; script: string; range?: { start: number; end: number } },
+    { run: string }
+  >;
+  /** The next statement's outcome (cancelling this request cancels the statement), or done. */
+  'run.next': Req<{ session: string; run: string }, { outcome?: RemoteOutcome; done: boolean }>;
+  /** Stops a run early (the consumer stopped reading); later statements do not run. */
+  'run.stop': Req<{ session: string; run: string }, Record<string, never>>;
+  'session.cancel': Req<{ session: string }, Record<string, never>>;
   'session.run': Req<
     { session: string; script: string },
     { outcomes: RemoteOutcome[]; transaction: { open: boolean; aborted: boolean } }

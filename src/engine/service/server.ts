@@ -1,5 +1,6 @@
 // The warehouse service: one process per warehouse folder owns its DuckDB instances (one per account space) and
 // its metadata store; the extension host of every window and `mdw` are its clients over a local socket.
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -52,6 +53,7 @@ const HELLO_DEADLINE_MS = 10_000;
 interface SpaceEntry {
   warehouse: Warehouse;
   folders: string[];
+  cwd: string | undefined;
   clients: Set<ClientState>;
 }
 
@@ -66,6 +68,8 @@ interface ClientState {
   spaceOptions?: SpaceOptions;
   /** This connection's sessions: no other connection can name them. */
   sessions: Map<string, Session>;
+  /** Runs being pulled, by id (each belongs to one of this connection's sessions). */
+  runs: Map<string, { session: string; iter: AsyncGenerator<StatementOutcome> }>;
 }
 
 type Handler<M extends keyof ServiceRequests> = (
@@ -179,6 +183,7 @@ export class WarehouseServer {
       socket,
       proven: false,
       sessions: new Map(),
+      runs: new Map(),
     };
     this.clients.add(client);
     this.armIdle();
@@ -210,10 +215,12 @@ export class WarehouseServer {
     const gone = (): void => {
       clearTimeout(deadline);
       if (!this.clients.delete(client)) return;
-      void this.closeSessions(client).finally(() => {
-        for (const entry of this.spaces.values()) entry.clients.delete(client);
-        this.armIdle();
-      });
+      void this.closeSessions(client)
+        .then(async () => {
+          for (const entry of this.spaces.values()) entry.clients.delete(client);
+          if (client.space !== undefined) await this.releaseIfUnused(client.space);
+        })
+        .finally(() => this.armIdle());
     };
     connection.onClose(gone);
     socket.on('close', gone);
@@ -221,7 +228,24 @@ export class WarehouseServer {
     connection.listen();
   }
 
+  /**
+   * Closes space `name` when no client but `except` uses it: a space is open only while a client of it is
+   * connected, so that after `mdw` exits another process (an in-process `mdw --no-service`) may open it.
+   */
+  private async releaseIfUnused(name: string, except?: ClientState): Promise<boolean> {
+    await this.opening.get(name)?.catch(() => undefined);
+    const entry = this.spaces.get(name);
+    if (!entry) return true;
+    if ([...this.clients].some((c) => c !== except && c.space === name)) return false;
+    this.spaces.delete(name);
+    await entry.warehouse.close().catch(() => undefined);
+    this.log(`space closed (${this.spaces.size} open)`);
+    return true;
+  }
+
   private async closeSessions(client: ClientState): Promise<void> {
+    for (const r of client.runs.values()) void r.iter.return(undefined).catch(() => undefined);
+    client.runs.clear();
     const sessions = [...client.sessions.values()];
     client.sessions.clear();
     for (const s of sessions) await s.close().catch(() => undefined);
@@ -240,7 +264,11 @@ export class WarehouseServer {
     const name = client.space!;
     const wanted = client.spaceOptions!;
     let entry = this.spaces.get(name);
-    if (entry && !covers(entry.folders, wanted.allowedFolders)) {
+    if (
+      entry &&
+      (!covers(entry.folders, wanted.allowedFolders) ||
+        (wanted.cwd !== undefined && wanted.cwd !== entry.cwd))
+    ) {
       const busy = [...this.clients].some((c) => c.space === name && c.sessions.size > 0);
       if (!busy) {
         this.spaces.delete(name);
@@ -256,6 +284,8 @@ export class WarehouseServer {
     let pending = this.opening.get(name);
     if (!pending) {
       pending = (async () => {
+        // DuckDB resolves relative file names against the process's folder: the opener's, as in-process.
+        if (wanted.cwd !== undefined && fs.existsSync(wanted.cwd)) process.chdir(wanted.cwd);
         const warehouse = await Warehouse.open(this.options.warehouseDir, {
           space: name,
           encryption: wanted.encryption,
@@ -264,7 +294,12 @@ export class WarehouseServer {
           ...(wanted.allowHint ? { allowHint: wanted.allowHint } : {}),
           ...databaseKeyOptions(account),
         });
-        const opened: SpaceEntry = { warehouse, folders: wanted.allowedFolders, clients: new Set() };
+        const opened: SpaceEntry = {
+          warehouse,
+          folders: wanted.allowedFolders,
+          cwd: wanted.cwd,
+          clients: new Set(),
+        };
         warehouse.onCatalogChanged((change) => {
           for (const c of this.clients) {
             if (c.space !== name || !c.proven) continue;
@@ -345,6 +380,7 @@ export class WarehouseServer {
           allowedFolders: p.space.allowedFolders.map((f) => path.resolve(f)),
           protectedPaths: p.space.protectedPaths,
           ...(p.space.allowHint ? { allowHint: p.space.allowHint } : {}),
+          ...(typeof p.space.cwd === 'string' ? { cwd: path.resolve(p.space.cwd) } : {}),
         };
         return { email: await account.email(), space: account.space };
       },
@@ -363,6 +399,44 @@ export class WarehouseServer {
         } finally {
           cancel.dispose();
         }
+      },
+      'run.start': async (client, p) => {
+        const session = this.session(client, p.session);
+        const run = randomUUID();
+        client.runs.set(run, {
+          session: p.session,
+          iter: session.runIter(p.script, p.range ? { range: p.range } : {}),
+        });
+        return { run };
+      },
+      'run.next': async (client, p, token) => {
+        const run = client.runs.get(p.run);
+        if (!run || run.session !== p.session) throw new EngineError('NOT_FOUND', 'No such run.');
+        const session = this.session(client, p.session);
+        const cancel = token.onCancellationRequested(() => session.cancel());
+        try {
+          const next = await run.iter.next();
+          if (next.done) {
+            client.runs.delete(p.run);
+            return { done: true };
+          }
+          return { outcome: remoteOutcome(next.value), done: false };
+        } catch (e) {
+          client.runs.delete(p.run);
+          throw e;
+        } finally {
+          cancel.dispose();
+        }
+      },
+      'run.stop': async (client, p) => {
+        const run = client.runs.get(p.run);
+        client.runs.delete(p.run);
+        if (run) await run.iter.return(undefined);
+        return {};
+      },
+      'session.cancel': async (client, p) => {
+        this.session(client, p.session).cancel();
+        return {};
       },
       'session.export': async (client, p) => {
         return this.session(client, p.session).export(p.sql, p.file);
@@ -393,15 +467,8 @@ export class WarehouseServer {
         return {};
       },
       'space.release': async (client) => {
-        const name = client.space!;
-        const entry = this.spaces.get(name);
-        if (!entry) return { released: true };
-        const busy = [...this.clients].some((c) => c.space === name && c.sessions.size > 0);
-        if (busy) return { released: false };
-        this.spaces.delete(name);
-        await entry.warehouse.close();
-        this.log(`space released (${this.spaces.size} open)`);
-        return { released: true };
+        await this.closeSessions(client);
+        return { released: await this.releaseIfUnused(client.space!, client) };
       },
     };
   }
