@@ -16,6 +16,7 @@ import { Warehouse } from '../src/engine/warehouse.js';
 import { Session } from '../src/engine/query/index.js';
 import { benchCancel } from './cancel.js';
 import { benchGrid } from './grid.js';
+import { benchService } from './service.js';
 import type { TaskArgs } from './tasks.js';
 import {
   SAMPLES,
@@ -413,6 +414,11 @@ async function cancel({ warehouse, raw }: Context): Promise<void> {
   await benchCancel(warehouse, raw);
 }
 
+async function service({ dir }: Context): Promise<void> {
+  // Pages and a 5M-row export through the warehouse service against the in-process engine, in the same run.
+  await benchService(dir, N10M, N5M);
+}
+
 const SECTIONS: Section[] = [
   { name: 'keep', run: keep },
   { name: 'views', run: views },
@@ -422,6 +428,7 @@ const SECTIONS: Section[] = [
   { name: 'catalog', run: catalog },
   { name: 'grid', run: grid },
   { name: 'cancel', run: cancel },
+  { name: 'service', run: service },
 ];
 
 async function main(): Promise<void> {
@@ -466,7 +473,9 @@ async function main(): Promise<void> {
         SECTIONS.map((s) => s.name),
       ),
     );
-    process.stdout.write(`\nwrote ${out} (sections: ${[...blocks.keys()].join(', ')}; ${SAMPLES} samples each)\n`);
+    process.stdout.write(
+      `\nwrote ${out} (sections: ${[...blocks.keys()].join(', ')}; ${SAMPLES} samples each)\n`,
+    );
   } else {
     for (const b of blocks.values()) process.stdout.write(`\n${b}`);
   }

@@ -41,8 +41,8 @@ const GLOBAL_HELP = `  --warehouse DIR   the warehouse folder (default: $MDW_WAR
                     (default: $MDW_ENCRYPTION); see "mdw db encryption --help"
   --allow DIR       a folder SQL may read and write files in (repeatable; default: the current
                     directory, unless it contains the warehouse or the configuration folder)
-  --no-service      run the engine in this process instead of the warehouse service (query, export
-                    and catalog use the service by default; it starts when none runs)
+  --no-service      run the engine in this process instead of the warehouse service (which the
+                    commands use by default, starting it when none runs; see the README)
   -h, --help        show help`;
 
 /** Global options that take a value: their value is not a command word. */

@@ -228,6 +228,11 @@ describe('warehouse service', () => {
     const ddl = await cli('query', '--db', 'sales', 'CREATE TABLE from_cli AS SELECT 1 AS x');
     assert.equal(ddl.code, 0, ddl.stderr);
     await waitFor('the CLI DDL to reach the other client', () => changes.length > 0);
+    const created = await cli('db', 'create', 'from_cli');
+    assert.equal(created.code, 0, created.stderr);
+    assert.ok((await first.catalog.databases()).some((d) => d.name === 'from_cli'));
+    const dropped = await cli('db', 'drop', 'from_cli', '--yes');
+    assert.equal(dropped.code, 0, dropped.stderr);
     assert.equal((await held.run('COMMIT')).error, undefined);
     const after = await cli('query', '--db', 'sales', '--format', 'csv', 'SELECT count(*) AS n FROM orders');
     assert.equal(after.stdout, 'n\n4\n');

@@ -1,6 +1,10 @@
 // The one engine interface callers use, with two implementations: in-process (tests, `mdw --no-service`) over
 // a Warehouse and an Account, and the warehouse service's client.
+import * as path from 'node:path';
 import type { CatalogColumn, CatalogDatabase, CatalogObject, CatalogSchema } from '../catalog.js';
+import type { DatabaseInfo } from '../databases.js';
+import type { EncryptionStatus } from '../encryption.js';
+import type { ImportOptions, ImportResult, ImportTarget } from '../import.js';
 import type { CatalogChange, Warehouse } from '../warehouse.js';
 import { EngineError } from '../errors.js';
 import { Session, type RunOptions, type StatementInfo, type TransactionState } from '../query/index.js';
@@ -56,8 +60,21 @@ export interface EngineCatalog {
   columns(database: string, schema: string, name: string): Promise<CatalogColumn[]>;
 }
 
+/** The account's databases: files attached under their names. */
+export interface EngineDatabases {
+  /** The databases, and the encryption setting and support of the warehouse. */
+  list(): Promise<{ databases: DatabaseInfo[]; encryption: EncryptionStatus }>;
+  create(name: string): Promise<DatabaseInfo>;
+  rename(from: string, to: string): Promise<DatabaseInfo>;
+  /** Detaches the database and deletes its file. */
+  drop(name: string): Promise<void>;
+  /** Imports a CSV, Parquet, JSON or NDJSON file (an absolute path or one relative to this process). */
+  importFile(file: string, target: ImportTarget, options?: ImportOptions): Promise<ImportResult>;
+}
+
 /** The engine as callers (the CLI, the host) see it, for one signed-in account. */
 export interface Engine {
+  readonly databases: EngineDatabases;
   /** `in-process` or `service`. */
   readonly kind: 'in-process' | 'service';
   email(): Promise<string>;
@@ -74,12 +91,20 @@ export interface Engine {
 export class LocalEngine implements Engine {
   readonly kind = 'in-process';
   readonly catalog: EngineCatalog;
+  readonly databases: EngineDatabases;
 
   constructor(
     private readonly warehouse: Warehouse,
     private readonly account: Account,
   ) {
     this.catalog = warehouse.catalog;
+    this.databases = {
+      list: async () => ({ databases: await warehouse.listDatabases(), encryption: warehouse.encryption }),
+      create: (name) => warehouse.createDatabase(name),
+      rename: (from, to) => warehouse.renameDatabase(from, to),
+      drop: (name) => warehouse.dropDatabase(name, { confirm: true }),
+      importFile: (file, target, options) => warehouse.importFile(file, target, options),
+    };
   }
 
   email(): Promise<string> {
@@ -124,6 +149,7 @@ export interface RemoteEngineOptions extends ServiceClientOptions {
 export class RemoteEngine implements Engine {
   readonly kind = 'service';
   readonly catalog: EngineCatalog;
+  readonly databases: EngineDatabases;
   private client: ServiceClient | undefined;
   private connecting: Promise<ServiceClient> | undefined;
   private emailAddress = '';
@@ -137,6 +163,15 @@ export class RemoteEngine implements Engine {
       schemas: (database) => this.call('catalog.schemas', { database }),
       objects: (database, schema) => this.call('catalog.objects', { database, schema }),
       columns: (database, schema, name) => this.call('catalog.columns', { database, schema, name }),
+    };
+    this.databases = {
+      list: () => this.call('db.list', {}),
+      create: (name) => this.call('db.create', { name }),
+      rename: (from, to) => this.call('db.rename', { from, to }),
+      drop: async (name) => void (await this.call('db.drop', { name })),
+      // File names are this process's: the service's current folder is not the caller's.
+      importFile: (file, target, options = {}) =>
+        this.call('import', { file: path.resolve(file), target, options }),
     };
   }
 
@@ -253,7 +288,7 @@ export class RemoteEngine implements Engine {
           ...(failed && failed.status === 'error' ? { error: failed.error } : {}),
         };
       },
-      export: (sql, file) => live().request('session.export', { session, sql, file }),
+      export: (sql, file) => live().request('session.export', { session, sql, file: path.resolve(file) }),
       close: async () => {
         if (closed || client.isClosed) return;
         closed = true;

@@ -1,6 +1,8 @@
 // The warehouse service's protocol: JSON-RPC 2.0 (vscode-jsonrpc) over a local socket. Declared once here;
 // the server's handler table is typed over it, so a method without a handler fails to compile.
-import type { EncryptionMode } from '../encryption.js';
+import type { DatabaseInfo } from '../databases.js';
+import type { EncryptionMode, EncryptionStatus } from '../encryption.js';
+import type { ImportOptions, ImportResult, ImportTarget } from '../import.js';
 import type { CatalogColumn, CatalogDatabase, CatalogObject, CatalogSchema } from '../catalog.js';
 import type { HistoryInput } from '../store/history.js';
 import type { ResultPage, ResultSummary, ResultView } from '../../shared/results.js';
@@ -71,6 +73,11 @@ export interface ServiceRequests {
   'catalog.objects': Req<{ database: string; schema: string }, CatalogObject[]>;
   'catalog.columns': Req<{ database: string; schema: string; name: string }, CatalogColumn[]>;
   'history.add': Req<HistoryInput, Record<string, never>>;
+  'db.list': Req<Record<string, never>, { databases: DatabaseInfo[]; encryption: EncryptionStatus }>;
+  'db.create': Req<{ name: string }, DatabaseInfo>;
+  'db.rename': Req<{ from: string; to: string }, DatabaseInfo>;
+  'db.drop': Req<{ name: string }, Record<string, never>>;
+  import: Req<{ file: string; target: ImportTarget; options: ImportOptions }, ImportResult>;
   /** Closes the account's space when no client has a session in it, so that another process may open it. */
   'space.release': Req<Record<string, never>, { released: boolean }>;
 }

@@ -466,6 +466,21 @@ export class WarehouseServer {
         await client.account!.history.add(p);
         return {};
       },
+      'db.list': async (client) => {
+        const { warehouse } = await this.space(client);
+        return { databases: await warehouse.listDatabases(), encryption: warehouse.encryption };
+      },
+      'db.create': async (client, p) => (await this.space(client)).warehouse.createDatabase(p.name),
+      'db.rename': async (client, p) => (await this.space(client)).warehouse.renameDatabase(p.from, p.to),
+      'db.drop': async (client, p) => {
+        await (await this.space(client)).warehouse.dropDatabase(p.name, { confirm: true });
+        return {};
+      },
+      import: async (client, p) =>
+        (await this.space(client)).warehouse.importFile(p.file, p.target, {
+          ...(p.options.append !== undefined ? { append: p.options.append } : {}),
+          ...(p.options.format !== undefined ? { format: p.options.format } : {}),
+        }),
       'space.release': async (client) => {
         await this.closeSessions(client);
         return { released: await this.releaseIfUnused(client.space!, client) };
