@@ -225,6 +225,10 @@ describe('warehouse service', () => {
     const count = await cli('query', '--db', 'sales', '--format', 'csv', 'SELECT count(*) AS n FROM orders');
     assert.equal(count.code, 0, count.stderr);
     assert.equal(count.stdout, 'n\n3\n', 'the open transaction of the other client is not visible');
+    // In-process (--no-service) cannot open the databases the service holds (DuckDB's lock), and says why.
+    const inProcess = await cli('--no-service', 'query', 'SELECT 1');
+    assert.equal(inProcess.code, 1, inProcess.stdout);
+    assert.match(inProcess.stderr, /warehouse service holds it/);
     const ddl = await cli('query', '--db', 'sales', 'CREATE TABLE from_cli AS SELECT 1 AS x');
     assert.equal(ddl.code, 0, ddl.stderr);
     await waitFor('the CLI DDL to reach the other client', () => changes.length > 0);
