@@ -255,20 +255,21 @@ export class RemoteEngine implements Engine {
     const outcome = (o: RemoteOutcome): EngineOutcome => this.outcome(live, session, o);
     return {
       async *runIter(script, options) {
-        const { run } = await live().request('run.start', {
+        const { run, first } = await live().request('run.start', {
           session,
           script,
           ...(options?.range ? { range: options.range } : {}),
         });
         let done = false;
         try {
+          let next = first;
           for (;;) {
-            const next = await live().request('run.next', { session, run });
             if (next.done || !next.outcome) {
               done = true;
               return;
             }
             yield outcome(next.outcome);
+            next = await live().request('run.next', { session, run });
           }
         } finally {
           if (!done && !client.isClosed)
@@ -303,6 +304,7 @@ export class RemoteEngine implements Engine {
       case 'rows': {
         let summary = o.result;
         const id = summary.resultId;
+        const firstPage = o.firstPage;
         const result: EngineResult = {
           get rowCount() {
             return summary.rowCount;
@@ -313,8 +315,24 @@ export class RemoteEngine implements Engine {
             const { error: _error, ...done } = await live().request('result.wait', { session, result: id });
             summary = done;
           },
-          page: (offset, limit, view) =>
-            live().request('result.page', { session, result: id, offset, limit, ...(view ? { view } : {}) }),
+          page: async (offset, limit, view) => {
+            // Rows of the first page are here already (as KeptResult answers them from memory).
+            const plain = (view?.sort?.length ?? 0) === 0 && (view?.filters?.length ?? 0) === 0;
+            if (plain && Number.isInteger(offset) && Number.isInteger(limit) && offset >= 0 && limit >= 0) {
+              if (offset + limit <= firstPage.length) {
+                live();
+                const totalRows = Math.max(summary.rowCount, firstPage.length);
+                return { resultId: id, offset, rows: firstPage.slice(offset, offset + limit), totalRows };
+              }
+            }
+            return live().request('result.page', {
+              session,
+              result: id,
+              offset,
+              limit,
+              ...(view ? { view } : {}),
+            });
+          },
         };
         return { ...base, status: 'rows', result, elapsedMs: o.elapsedMs };
       }

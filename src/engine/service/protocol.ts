@@ -5,7 +5,7 @@ import type { EncryptionMode, EncryptionStatus } from '../encryption.js';
 import type { ImportOptions, ImportResult, ImportTarget } from '../import.js';
 import type { CatalogColumn, CatalogDatabase, CatalogObject, CatalogSchema } from '../catalog.js';
 import type { HistoryInput } from '../store/history.js';
-import type { ResultPage, ResultSummary, ResultView } from '../../shared/results.js';
+import type { Cell, ResultPage, ResultSummary, ResultView } from '../../shared/results.js';
 import type { SourcePosition } from '../errors.js';
 import type { StatementRange } from '../query/split.js';
 
@@ -24,7 +24,7 @@ export interface SpaceOptions {
 
 /** One statement's outcome as it crosses the socket: a kept result is named by its id. */
 export type RemoteOutcome = { index: number; sql: string; range: StatementRange } & (
-  | { status: 'rows'; result: ResultSummary; elapsedMs: number }
+  | { status: 'rows'; result: ResultSummary; firstPage: Cell[][]; elapsedMs: number }
   | { status: 'changes'; changes: number; elapsedMs: number }
   | { status: 'ok'; elapsedMs: number }
   | { status: 'error'; error: RemoteError }
@@ -47,10 +47,11 @@ export interface ServiceRequests {
   /** Resumes the account of a sign-in session token; later requests act for that account only. */
   resume: Req<{ sessionToken: string; space: SpaceOptions }, { email: string; space: string }>;
   'session.open': Req<{ database?: string }, { session: string }>;
-  /** Starts a run (nothing executes until `run.next`): pulled one statement at a time, as `Session.runIter`. */
+  /** Starts a run and executes its first statement; the others are pulled one at a time (`Session.runIter`). */
   'run.start': Req<
     { session: string; script: string; range?: { start: number; end: number } },
-    { run: string }
+    /** The first statement's outcome comes with the answer (as `run.next` would give it). */
+    { run: string; first: { outcome?: RemoteOutcome; done: boolean } }
   >;
   /** The next statement's outcome (cancelling this request cancels the statement), or done. */
   'run.next': Req<{ session: string; run: string }, { outcome?: RemoteOutcome; done: boolean }>;

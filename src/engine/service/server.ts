@@ -318,6 +318,32 @@ export class WarehouseServer {
     return entry;
   }
 
+  /** The next outcome of a run (cancelling `token` cancels the statement), or done. */
+  private async next(
+    client: ClientState,
+    sessionId: string,
+    runId: string,
+    token: CancellationToken,
+  ): Promise<{ outcome?: RemoteOutcome; done: boolean }> {
+    const run = client.runs.get(runId);
+    if (!run || run.session !== sessionId) throw new EngineError('NOT_FOUND', 'No such run.');
+    const session = this.session(client, sessionId);
+    const cancel = token.onCancellationRequested(() => session.cancel());
+    try {
+      const next = await run.iter.next();
+      if (next.done) {
+        client.runs.delete(runId);
+        return { done: true };
+      }
+      return { outcome: remoteOutcome(next.value), done: false };
+    } catch (e) {
+      client.runs.delete(runId);
+      throw e;
+    } finally {
+      cancel.dispose();
+    }
+  }
+
   private session(client: ClientState, id: string): Session {
     const s = client.sessions.get(id);
     if (!s) throw new EngineError('SESSION_CLOSED', 'This session is closed (or belongs to another client).');
@@ -400,34 +426,16 @@ export class WarehouseServer {
           cancel.dispose();
         }
       },
-      'run.start': async (client, p) => {
+      'run.start': async (client, p, token) => {
         const session = this.session(client, p.session);
         const run = randomUUID();
         client.runs.set(run, {
           session: p.session,
           iter: session.runIter(p.script, p.range ? { range: p.range } : {}),
         });
-        return { run };
+        return { run, first: await this.next(client, p.session, run, token) };
       },
-      'run.next': async (client, p, token) => {
-        const run = client.runs.get(p.run);
-        if (!run || run.session !== p.session) throw new EngineError('NOT_FOUND', 'No such run.');
-        const session = this.session(client, p.session);
-        const cancel = token.onCancellationRequested(() => session.cancel());
-        try {
-          const next = await run.iter.next();
-          if (next.done) {
-            client.runs.delete(p.run);
-            return { done: true };
-          }
-          return { outcome: remoteOutcome(next.value), done: false };
-        } catch (e) {
-          client.runs.delete(p.run);
-          throw e;
-        } finally {
-          cancel.dispose();
-        }
-      },
+      'run.next': async (client, p, token) => this.next(client, p.session, p.run, token),
       'run.stop': async (client, p) => {
         const run = client.runs.get(p.run);
         client.runs.delete(p.run);
@@ -507,7 +515,14 @@ function remoteOutcome(o: StatementOutcome): RemoteOutcome {
   const base = { index: o.index, sql: o.sql, range: o.range };
   switch (o.status) {
     case 'rows':
-      return { ...base, status: 'rows', result: o.result.summary(), elapsedMs: o.elapsedMs };
+      // The first page is converted already: it travels with the outcome, saving the reader a round trip.
+      return {
+        ...base,
+        status: 'rows',
+        result: o.result.summary(),
+        firstPage: o.result.firstPage,
+        elapsedMs: o.elapsedMs,
+      };
     case 'changes':
       return { ...base, status: 'changes', changes: o.changes, elapsedMs: o.elapsedMs };
     case 'ok':
