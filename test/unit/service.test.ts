@@ -248,6 +248,26 @@ describe('warehouse service', () => {
     await held.close();
   });
 
+  test('signing out everywhere (in another process) ends the account in the service for every client', async () => {
+    const { store, auth, outbox } = await openWithAuth(f);
+    try {
+      const c = await signIn(auth, outbox, 'c@example.com');
+      const third = await engine(c.token);
+      const s = await third.openSession();
+      assert.equal(String(await scalar(s, 'SELECT 41 + 1')), '42');
+      await c.account.signOutEverywhere();
+      await assert.rejects(third.openSession(), (e) => isEngineError(e, 'NOT_SIGNED_IN'));
+      await assert.rejects(third.catalog.databases(), (e) => isEngineError(e, 'NOT_SIGNED_IN'));
+      await assert.rejects(s.run('SELECT 1'), (e) => isEngineError(e, 'NOT_SIGNED_IN'));
+      // A's clients are not affected.
+      const a = await first.openSession();
+      assert.equal(String(await scalar(a, 'SELECT 1')), '1');
+      await a.close();
+    } finally {
+      store.close();
+    }
+  });
+
   test('kill -9 of the service mid-query: a clear error, the next call starts a new one, committed rows are there', async () => {
     const s = await first.openSession({ database: 'sales' });
     assert.equal((await s.run('INSERT INTO orders VALUES (4)')).error, undefined);

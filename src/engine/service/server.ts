@@ -64,6 +64,8 @@ interface ClientState {
   socket: net.Socket;
   proven: boolean;
   account?: Account;
+  /** The sign-in session token the account was resumed with (checked again at each entry point). */
+  sessionToken?: string;
   space?: string;
   spaceOptions?: SpaceOptions;
   /** This connection's sessions: no other connection can name them. */
@@ -205,6 +207,8 @@ export class WarehouseServer {
         return toResponse(new EngineError('NOT_SIGNED_IN', 'Sign in before using the warehouse.'));
       }
       try {
+        // Signed out (here or in any other process, `signout --everywhere`): the connection's account ends.
+        if (REVALIDATE.has(method)) await this.revalidate(client);
         const handler = handlers[method as keyof Handlers] as Handler<keyof ServiceRequests>;
         return await handler(client, params as never, token);
       } catch (e) {
@@ -318,6 +322,20 @@ export class WarehouseServer {
     return entry;
   }
 
+  /** Resumes the connection's account again; NOT_SIGNED_IN (and its sessions closed) once it was signed out. */
+  private async revalidate(client: ClientState): Promise<void> {
+    try {
+      client.account = await new AuthService(this.store!, new DevelopmentMailer(() => undefined)).resume(
+        client.sessionToken ?? '',
+      );
+    } catch (e) {
+      if (!(e instanceof EngineError) || (e.code !== 'NOT_SIGNED_IN' && e.code !== 'NOT_FOUND')) throw e;
+      await this.closeSessions(client);
+      client.account = undefined;
+      throw new EngineError('NOT_SIGNED_IN', 'Your session has ended (signed out). Sign in again.');
+    }
+  }
+
   /** The next outcome of a run (cancelling `token` cancels the statement), or done. */
   private async next(
     client: ClientState,
@@ -400,6 +418,7 @@ export class WarehouseServer {
         );
         if (client.account && client.account.id !== account.id) await this.closeSessions(client);
         client.account = account;
+        client.sessionToken = p.sessionToken;
         client.space = account.space;
         client.spaceOptions = {
           encryption: p.space.encryption,
@@ -496,6 +515,21 @@ export class WarehouseServer {
     };
   }
 }
+
+/** Requests that start work: each checks first that the connection's account is still signed in. */
+const REVALIDATE = new Set<string>([
+  'session.open',
+  'run.start',
+  'session.run',
+  'session.export',
+  'catalog.databases',
+  'db.list',
+  'db.create',
+  'db.rename',
+  'db.drop',
+  'import',
+  'history.add',
+]);
 
 /** True when every folder of `wanted` is one of `have` or inside one. */
 function covers(have: string[], wanted: string[]): boolean {
