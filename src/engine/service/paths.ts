@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineError } from '../errors.js';
@@ -86,4 +87,16 @@ export function sameSecret(a: string, b: string): boolean {
   const x = crypto.createHash('sha256').update(a).digest();
   const y = crypto.createHash('sha256').update(b).digest();
   return crypto.timingSafeEqual(x, y) && a.length === b.length;
+}
+
+/** True when something accepts connections on `socket`. */
+export function answering(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socket);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }

@@ -22,7 +22,14 @@ import { Session, type StatementOutcome } from '../query/index.js';
 import type { Account } from '../store/account.js';
 import { MetadataStore } from '../store/metadataStore.js';
 import { Warehouse } from '../warehouse.js';
-import { ensureServiceDir, sameSecret, servicePaths, writeToken, type ServicePaths } from './paths.js';
+import {
+  answering,
+  ensureServiceDir,
+  sameSecret,
+  servicePaths,
+  writeToken,
+  type ServicePaths,
+} from './paths.js';
 import {
   SERVICE_PROTOCOL_VERSION,
   type RemoteError,
@@ -575,16 +582,4 @@ function toResponse(e: unknown): ResponseError<RemoteError> {
       ? e
       : new EngineError('SQL_ERROR', e instanceof Error ? e.message : String(e), undefined, { cause: e });
   return new ResponseError(-32000, error.message, remoteError(error));
-}
-
-/** True when something accepts connections on `socket`. */
-export function answering(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(socket);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
