@@ -17,6 +17,7 @@ import { Session } from '../src/engine/query/index.js';
 import { benchCancel } from './cancel.js';
 import { benchChart } from './chart.js';
 import { benchGrid } from './grid.js';
+import { benchService } from './service.js';
 import type { TaskArgs } from './tasks.js';
 import {
   SAMPLES,
@@ -419,6 +420,11 @@ async function chart({ warehouse }: Context): Promise<void> {
   await benchChart(warehouse, N10M);
 }
 
+async function service({ dir }: Context): Promise<void> {
+  // Pages and a 5M-row export through the warehouse service against the in-process engine, in the same run.
+  await benchService(dir, N10M, N5M);
+}
+
 const SECTIONS: Section[] = [
   { name: 'keep', run: keep },
   { name: 'views', run: views },
@@ -429,6 +435,7 @@ const SECTIONS: Section[] = [
   { name: 'grid', run: grid },
   { name: 'cancel', run: cancel },
   { name: 'chart', run: chart },
+  { name: 'service', run: service },
 ];
 
 async function main(): Promise<void> {
