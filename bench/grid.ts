@@ -35,7 +35,7 @@ function page(nonce: string, body: string, head = ''): string {
 ${head}</head><body>${body}</body></html>`;
 }
 
-async function serve(): Promise<{ server: Server; origin: string }> {
+export async function serve(): Promise<{ server: Server; origin: string }> {
   const nonce = randomUUID().replaceAll('-', '');
   const bridge = `<script nonce="${nonce}">(() => { let s; const api = { postMessage: (m) => window.__mdwPost(m), getState: () => s, setState: (n) => { s = n; } }; window.acquireVsCodeApi = () => api; })();</script>`;
   const server = createServer((req, res) => {
@@ -62,7 +62,7 @@ async function serve(): Promise<{ server: Server; origin: string }> {
   return { server, origin: `http://127.0.0.1:${address.port}` };
 }
 
-async function browser(): Promise<{ context: BrowserContext; page: Page; profile: string }> {
+export async function browser(): Promise<{ context: BrowserContext; page: Page; profile: string }> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-bench-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
@@ -84,7 +84,7 @@ async function browser(): Promise<{ context: BrowserContext; page: Page; profile
  * Resolves with Date.now() once a frame showing `selector` has been rendered: the first animation frame
  * that finds it, then the next one (which runs after that frame's layout and paint).
  */
-function firstPaint(page: Page, selector: string): Promise<number> {
+export function firstPaint(page: Page, selector: string): Promise<number> {
   return page.evaluate(
     (sel) =>
       new Promise<number>((resolve) => {
@@ -103,7 +103,7 @@ function firstPaint(page: Page, selector: string): Promise<number> {
  * the top (80 px each), then FRAMES/2 frames spread over the whole height (a scrollbar drag). Returns
  * the intervals between frames in ms.
  */
-function scrollFrames(page: Page, selector: string): Promise<number[]> {
+export function scrollFrames(page: Page, selector: string): Promise<number[]> {
   return page.evaluate(
     ([sel, frames]) =>
       new Promise<number[]>((resolve) => {

@@ -353,8 +353,13 @@ export class Catalog {
     const lower = name.toLowerCase();
     const found = (await this.databases()).find((d) => d.name.toLowerCase() === lower);
     if (!found) throw new EngineError('DATABASE_NOT_FOUND', `There is no database named "${name}".`);
-    // Listed from its file until first use: attached now that something in it is asked for.
-    await this.warehouse.ensureAttached([found.name]);
+    // Listed from its file until first use: attached now that something in it is asked for. One its key does not
+    // open says so (and leaves the list, as a database that cannot be attached always has).
+    if (this.warehouse.pendingName(found.name) !== undefined) {
+      await this.warehouse.ensureAttached([found.name]);
+      const failure = this.warehouse.attachFailure(found.name);
+      if (failure) throw failure;
+    }
     return found.name;
   }
 

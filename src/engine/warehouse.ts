@@ -267,6 +267,11 @@ export class Warehouse {
     return undefined;
   }
 
+  /** Why database `name` could not be attached (its key is missing or wrong, its file is not a database), if so. */
+  attachFailure(name: string): EngineError | undefined {
+    return this.attachFailures.get(name.toLowerCase());
+  }
+
   /** @internal Records (or with undefined, clears) why database `name` could not be attached. */
   noteAttachFailure(name: string, error: EngineError | undefined): void {
     if (error) this.attachFailures.set(name.toLowerCase(), error);

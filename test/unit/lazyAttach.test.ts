@@ -174,6 +174,23 @@ describe('databases attached on first use', () => {
     }
   });
 
+  test('inside a transaction begun before the database was attached', async () => {
+    const d = await threeDatabases();
+    const w = await Warehouse.open(d);
+    try {
+      const s = await Session.open(w, { database: 'a' });
+      const r = await s.run(
+        'BEGIN; INSERT INTO c.main.t VALUES (5, 50); SELECT count(*) FROM c.main.t; ROLLBACK; SELECT count(*) FROM c.main.t',
+      );
+      assert.equal(r.error, undefined, r.error?.message);
+      assert.deepEqual(firstRows(r.outcomes[2]), [['6']]);
+      assert.deepEqual(firstRows(r.outcomes[4]), [['5']]);
+      await s.close();
+    } finally {
+      await w.close();
+    }
+  });
+
   test('a view over a database not attached yet: the failed bind attaches it and binds again', async () => {
     const w = await Warehouse.open(dir);
     try {
@@ -322,6 +339,7 @@ describe('encrypted databases attached on first use (key plumbing over the test-
           ['vault', true],
         ],
       );
+      await assert.rejects(w.catalog.schemas('spare'), (e) => isEngineError(e, 'KEY_WRONG'));
       s = await Session.open(w, { database: 'other' });
       const o = await one(s, 'SELECT count(*) FROM vault.main.secrets JOIN other.main.t USING (id)');
       assert.deepEqual(firstRows(o), [['4']]);
@@ -331,6 +349,8 @@ describe('encrypted databases attached on first use (key plumbing over the test-
       assert.ok(bad.status === 'error');
       assert.match(bad.error.message, /Catalog "spare" does not exist/);
       assert.match(w.encryptionNote('spare')!, /does not open its file/);
+      // Listed until its key was tried; the tree then says why it cannot be opened, and no longer lists it.
+      assert.ok((await w.catalog.databases()).every((d) => d.name !== 'spare'));
       await assert.rejects(w.attachDatabase('spare'), (e) => isEngineError(e, 'KEY_WRONG'));
       await s.close();
     } finally {
