@@ -43,15 +43,17 @@ export class PeerService {
   async executeSelect(
     sql: string,
     pageSize = 1000,
-  ): Promise<{ cacheId: string; totalRows: number; columns: string[]; page: PeerPage }> {
+  ): Promise<{ cacheId: string; totalRows: number; columns: string[]; types: string[]; page: PeerPage }> {
     const cacheId = `_cache_${Date.now()}_${++this.cacheCounter}`;
     await this.connection.run(`CREATE TEMP TABLE "${cacheId}" AS (${sql})`);
     const count = await this.connection.runAndReadAll(`SELECT COUNT(*) as cnt FROM "${cacheId}"`);
     const totalRows = Number(count.getRowObjectsJS()[0]!.cnt);
     const schema = await this.connection.runAndReadAll(`DESCRIBE "${cacheId}"`);
-    const columns = schema.getRowObjectsJS().map((r) => String(r.column_name));
+    const described = schema.getRowObjectsJS();
+    const columns = described.map((r) => String(r.column_name));
+    const types = described.map((r) => String(r.column_type));
     const page = await this.fetchPage(cacheId, 0, pageSize);
-    return { cacheId, totalRows, columns, page };
+    return { cacheId, totalRows, columns, types, page };
   }
 
   /** One page of a kept result, sorted and filtered per request, with the filtered count. */
@@ -79,6 +81,11 @@ export class PeerService {
   /** The peer's "contains" filter. */
   static contains(column: string, value: string): string {
     return `"${column}" ILIKE '%${value.replaceAll("'", "''")}%'`;
+  }
+
+  /** Drops a kept result's temp table (the peer does when its results panel closes). */
+  async drop(cacheId: string): Promise<void> {
+    await this.connection.run(`DROP TABLE IF EXISTS "${cacheId}"`);
   }
 
   close(): void {

@@ -19,6 +19,8 @@ export interface TaskArgs {
   contains?: string;
   /** Also time pages against bare rowid-range reads (keep). */
   pages?: boolean;
+  /** A warehouse folder built beforehand, opened as it is (open). */
+  warehouse?: string;
 }
 
 const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
@@ -183,6 +185,61 @@ const tasks: Record<string, (a: TaskArgs) => Promise<unknown>> = {
         middleFiltered,
       };
     }),
+
+  /**
+   * Goal 5, ours: Warehouse.open on a built warehouse, the tree's database list, then a first cross-database query
+   * in a session, each timed from the start (cumulative), with the count of databases listed.
+   */
+  'open-ours': async ({ sql, warehouse }) => {
+    const t0 = performance.now();
+    const w = await Warehouse.open(warehouse!);
+    try {
+      const listed = (await w.catalog.databases()).length;
+      const tree = performance.now() - t0;
+      const s = await Session.open(w);
+      const r = await s.run(sql);
+      if (r.error) throw r.error;
+      const o = r.outcomes[0]!;
+      if (o.status !== 'rows') throw new Error(`expected rows, got ${o.status}`);
+      const ms = performance.now() - t0;
+      await s.close();
+      return { ms, tree, listed, rows: o.result.firstPage.length };
+    } finally {
+      await w.close();
+    }
+  },
+
+  /**
+   * Goal 5, what a user would otherwise run: raw node-api, an in-memory instance, ATTACH of every database file,
+   * the database list, then the same query (timed the same way).
+   */
+  'open-raw': async ({ sql, warehouse }) => {
+    const t0 = performance.now();
+    const instance = await DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    const c = await instance.connect();
+    try {
+      const folder = path.join(warehouse!, 'spaces', 'local', 'databases');
+      for (const file of fs.readdirSync(folder).filter((f) => f.endsWith('.duckdb'))) {
+        const name = file.slice(0, -'.duckdb'.length).replaceAll('"', '""');
+        await c.run(`ATTACH '${path.join(folder, file).replaceAll("'", "''")}' AS "${name}"`);
+      }
+      const listed = (
+        await c.runAndReadAll(
+          `SELECT database_name FROM duckdb_databases() WHERE NOT internal AND database_name <> current_database()`,
+        )
+      ).getRows().length;
+      const tree = performance.now() - t0;
+      const rows = (await c.runAndReadAll(sql)).getRowObjectsJson().length;
+      const ms = performance.now() - t0;
+      return { ms, tree, listed, rows };
+    } finally {
+      c.closeSync();
+      instance.closeSync();
+    }
+  },
 
   /** The peer: the same pages, each an ORDER BY / WHERE with LIMIT and OFFSET over its temp table. */
   'peer-views': ({ sql, column, contains }) =>

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { isEncryptedDatabaseFile } from './encryption.js';
 import { EngineError, errorMessage } from './errors.js';
 import { INTERNAL_PREFIX, quoteQualified } from './names.js';
 import type { CatalogChange, Warehouse } from './warehouse.js';
@@ -82,6 +83,9 @@ interface DatabaseEntry {
 }
 
 type Row = Record<string, unknown>;
+
+/** The catalog attaches a database when something in it is asked for (see resolveDatabase), not all at first. */
+const ON_USE = { attachOnUse: true } as const;
 
 /**
  * The warehouse's catalog, loaded one level at a time and cached per database. A change notified
@@ -173,6 +177,23 @@ export class Catalog {
         const note = this.ownNote(d.path);
         return note === undefined ? d : { ...d, encryptionNote: note };
       });
+    // The databases still to be attached on first use are listed from their files, at once.
+    const listed = new Set(list.map((d) => d.name.toLowerCase()));
+    for (const name of this.warehouse.pendingDatabases) {
+      if (listed.has(name.toLowerCase())) continue;
+      const file = this.warehouse.databaseFile(name);
+      const encrypted = isEncryptedDatabaseFile(file);
+      const d: CatalogDatabase = {
+        name,
+        path: file,
+        readOnly: this.warehouse.readOnly || (encrypted && !this.warehouse.encryption.available),
+        encrypted,
+        comment: null,
+      };
+      const note = this.warehouse.encryptionNote(name);
+      list.push(note === undefined ? d : { ...d, encryptionNote: note });
+    }
+    list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     // A database created or dropped while this load ran makes its list stale: keep it uncached.
     if (version === this.listVersion) this.databaseList = list;
     return list;
@@ -259,7 +280,10 @@ export class Catalog {
     checkObjectName(schema, 'schema');
     const db = await this.resolveDatabase(database);
     try {
-      await this.warehouse.withConnection((c) => c.run(`CREATE SCHEMA ${quoteQualified([db, schema])}`));
+      await this.warehouse.withConnection(
+        (c) => c.run(`CREATE SCHEMA ${quoteQualified([db, schema])}`),
+        ON_USE,
+      );
     } catch (e) {
       if (/already exists/i.test(errorMessage(e))) {
         throw new EngineError(
@@ -291,7 +315,7 @@ export class Catalog {
     const keyword = target.kind.toUpperCase();
     const cascade = target.kind === 'schema' && options.cascade === true ? ' CASCADE' : '';
     try {
-      await this.warehouse.withConnection((c) => c.run(`DROP ${keyword} ${qualified}${cascade}`));
+      await this.warehouse.withConnection((c) => c.run(`DROP ${keyword} ${qualified}${cascade}`), ON_USE);
     } catch (e) {
       const message = errorMessage(e);
       if (/does not exist/i.test(message)) {
@@ -329,6 +353,13 @@ export class Catalog {
     const lower = name.toLowerCase();
     const found = (await this.databases()).find((d) => d.name.toLowerCase() === lower);
     if (!found) throw new EngineError('DATABASE_NOT_FOUND', `There is no database named "${name}".`);
+    // Listed from its file until first use: attached now that something in it is asked for. One its key does not
+    // open says so (and leaves the list, as a database that cannot be attached always has).
+    if (this.warehouse.pendingName(found.name) !== undefined) {
+      await this.warehouse.ensureAttached([found.name]);
+      const failure = this.warehouse.attachFailure(found.name);
+      if (failure) throw failure;
+    }
     return found.name;
   }
 
@@ -359,7 +390,10 @@ export class Catalog {
       return;
     }
     const run = async (): Promise<void> => {
-      const databases = (await this.databases()).map((d) => d.name);
+      // Databases not attached yet are not in DuckDB's catalog: their objects load once they are attached.
+      const databases = (await this.databases())
+        .map((d) => d.name)
+        .filter((d) => d.toLowerCase() === db.toLowerCase() || this.warehouse.pendingName(d) === undefined);
       const missing = databases.filter((d) => !this.entries.get(d.toLowerCase())?.objects);
       if (!missing.some((d) => d.toLowerCase() === db.toLowerCase())) missing.push(db);
       const stamps = new Map(missing.map((d) => [d.toLowerCase(), this.stamp(d.toLowerCase())]));
@@ -415,7 +449,7 @@ export class Catalog {
     return this.warehouse.withConnection(async (c) => {
       const reader = await c.runAndReadAll(sql, params.length > 0 ? params : undefined);
       return reader.getRowObjectsJson() as Row[];
-    });
+    }, ON_USE);
   }
 }
 

@@ -102,6 +102,68 @@ export async function attachDatabase(
   }
 }
 
+/**
+ * Attaches databases found at open on their first use (see `Warehouse.ensureAttached`), one at a time with the
+ * other changes of databases. One whose key is missing or wrong, or whose file is not a DuckDB database, stays
+ * unattached with its reason noted, as it did when every database was attached at open.
+ */
+export async function attachPending(w: Warehouse, names: readonly string[]): Promise<void> {
+  w.assertOpen();
+  await exclusive(w, async () => {
+    const todo = names.map((n) => w.pendingName(n)).filter((n): n is string => n !== undefined);
+    if (todo.length === 0) return;
+    await connection(w, async (c) => {
+      for (const name of todo) await attachFound(w, c, name);
+    });
+  });
+}
+
+/** Attaches database `name` found at open; notes why when it cannot be. Runs under `exclusive`. */
+async function attachFound(w: Warehouse, c: DuckDBConnection, name: string): Promise<void> {
+  if (w.pendingName(name) === undefined) return;
+  // ATTACH would create a missing file: a file gone since the warehouse opened is not attached.
+  if (!fs.existsSync(w.databaseFile(name))) return w.settlePending(name);
+  try {
+    await attachDatabase(w, c, name);
+    w.settlePending(name);
+    w.noteAttachFailure(name, undefined);
+  } catch (e) {
+    // One database without a working key, or a file that is not a DuckDB database (the space's own SQL may write
+    // any file in its folder), must not keep the others from opening.
+    if (/is not a valid DuckDB database file/.test(errorMessage(e))) {
+      w.settlePending(name);
+      w.noteAttachFailure(
+        name,
+        new EngineError(
+          'DATABASE_INVALID',
+          `The file of database "${name}" (${w.databaseFile(name)}) is not a DuckDB database; it stays unattached. Move it away or drop the database.`,
+          undefined,
+          { cause: e },
+        ),
+      );
+    } else if (e instanceof EngineError && (e.code === 'KEY_MISSING' || e.code === 'KEY_WRONG')) {
+      w.settlePending(name);
+      w.noteAttachFailure(name, e);
+    } else if (/already exists|already attached/i.test(errorMessage(e))) {
+      // The space's own SQL attached something else under this name meanwhile: that one keeps it.
+      w.settlePending(name);
+      return;
+    } else {
+      throw e;
+    }
+    // The catalog lists it already: its note changed.
+    w.notifyCatalogChanged({ databases: [name] });
+  }
+}
+
+/**
+ * Runs `fn` on a short-lived connection without attaching the databases still to be attached: this module attaches
+ * those itself (under `exclusive`, which attaching every database first would wait for).
+ */
+function connection<T>(w: Warehouse, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  return w.withConnection(fn, { attachOnUse: true });
+}
+
 function keyError(e: unknown, name: string): EngineError | undefined {
   const message = errorMessage(e);
   if (/Wrong encryption key/i.test(message)) {
@@ -176,7 +238,7 @@ export async function createDatabase(w: Warehouse, name: string): Promise<Databa
       );
     }
     const { key, note } = await creationKey(w, name);
-    await w.withConnection(async (c) => {
+    await connection(w, async (c) => {
       try {
         await c.run(attachSql(w, name, name, { key }));
         rememberDatabaseEncryption(file, key !== undefined);
@@ -217,10 +279,11 @@ export async function reattachDatabase(w: Warehouse, name: string): Promise<Data
   w.assertOpen();
   return exclusive(w, async () => {
     const actual = requireDatabase(w, name);
+    await connection(w, (c) => attachFound(w, c, actual));
     const attached = await attachedNames(w);
     if (!attached.has(w.databaseFile(actual))) {
       try {
-        await w.withConnection((c) => attachDatabase(w, c, actual));
+        await connection(w, (c) => attachDatabase(w, c, actual));
         w.noteAttachFailure(actual, undefined);
       } catch (e) {
         if (e instanceof EngineError && (e.code === 'KEY_MISSING' || e.code === 'KEY_WRONG')) {
@@ -237,6 +300,8 @@ export async function reattachDatabase(w: Warehouse, name: string): Promise<Data
 /** The space's databases (`.duckdb` files with valid names), sorted by name. */
 export async function listDatabases(w: Warehouse): Promise<DatabaseInfo[]> {
   w.assertOpen();
+  // This listing reports whether each database is attached and why not: attach those still to be first.
+  await w.ensureAllAttached();
   const attached = await attachedNames(w);
   return databaseNames(w)
     .sort((a, b) => a.localeCompare(b))
@@ -249,6 +314,8 @@ export async function renameDatabase(w: Warehouse, oldName: string, newName: str
   checkDatabaseName(newName);
   return exclusive(w, async () => {
     const actual = requireDatabase(w, oldName);
+    // Attached first, so that a failed rename leaves it attached under its name.
+    await connection(w, (c) => attachFound(w, c, actual));
     const clash = findDatabase(w, newName);
     if (clash && clash.toLowerCase() !== actual.toLowerCase()) {
       throw new EngineError(
@@ -268,7 +335,7 @@ export async function renameDatabase(w: Warehouse, oldName: string, newName: str
       );
     }
     const options = await attachOptions(w, actual);
-    await w.withConnection(async (c) => {
+    await connection(w, async (c) => {
       const alias = await release(w, c, actual, options);
       const restore = async (): Promise<void> => {
         if (alias !== undefined) await attachDatabase(w, c, actual, alias, options);
@@ -327,10 +394,12 @@ export async function dropDatabase(
   }
   await exclusive(w, async () => {
     const actual = requireDatabase(w, name);
+    // Attached first, so that a failed drop leaves it attached under its name.
+    await connection(w, (c) => attachFound(w, c, actual));
     const file = w.databaseFile(actual);
     // A database whose key is missing or wrong cannot be attached, so no session holds it: drop it as it is.
     const options = await attachOptions(w, actual).catch(passKeyErrors);
-    await w.withConnection(async (c) => {
+    await connection(w, async (c) => {
       const alias = options ? await release(w, c, actual, options).catch(passKeyErrors) : undefined;
       try {
         forgetDatabaseEncryption(file);
@@ -406,7 +475,7 @@ function requireDatabase(w: Warehouse, name: string): string {
 }
 
 async function attachedNames(w: Warehouse): Promise<Map<string, { name: string; readOnly: boolean }>> {
-  return w.withConnection(async (c) => {
+  return connection(w, async (c) => {
     const reader = await c.runAndReadAll(
       `SELECT path, database_name, readonly FROM duckdb_databases() WHERE NOT internal AND path IS NOT NULL`,
     );
@@ -534,7 +603,7 @@ function reattachWhenReleased(w: Warehouse, name: string, alias: string): void {
     // ATTACH would create a missing file: never attach one that is gone.
     if (w.isClosed || !fs.existsSync(file)) return stop();
     try {
-      await w.withConnection((c) => attachDatabase(w, c, name, alias));
+      await connection(w, (c) => attachDatabase(w, c, name, alias));
       stop();
       w.notifyCatalogChanged({ databases: [alias] });
     } catch (e) {

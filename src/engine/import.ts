@@ -151,7 +151,8 @@ export async function importFile(
   };
   signal?.addEventListener('abort', onAbort);
   try {
-    c = await w.connect();
+    // Attaches only the target database (below), not every database of the space.
+    c = await w.connect({ attachOnUse: true });
     const target_ = c;
     // interrupt() stops only the running statement: check between statements too.
     const run = async (sql: string): Promise<DuckDBResultReader> => {
@@ -179,6 +180,7 @@ export async function importFile(
           throw importError(e, source, format);
         }
       }, source);
+    await w.ensureAttached([to.database]);
     const database = await resolveDatabase(c, to.database);
     const resolved = { database, schema: to.schema, table: to.table };
     const table = quoteQualified([database, to.schema, to.table]);

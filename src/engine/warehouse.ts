@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Catalog } from './catalog.js';
 import {
-  attachDatabase,
+  attachPending,
   createDatabase,
   dropDatabase,
   listDatabases,
@@ -33,6 +33,7 @@ import { FileAccess, type FileAccessOptions } from './fileAccess.js';
 import { importFile, type ImportOptions, type ImportResult, type ImportTarget } from './import.js';
 import { checkDatabaseName, INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
 import { KEPT_DB } from './query/keptResult.js';
+import { databaseReferences, identifiers } from '../shared/sqlLexer.js';
 
 /** Options for {@link Warehouse.open}. */
 export interface WarehouseOptions extends DatabaseKeyOptions, FileAccessOptions {
@@ -56,6 +57,12 @@ export interface WarehouseOptions extends DatabaseKeyOptions, FileAccessOptions 
   timeZone?: string;
   /** The space (an account's own set of databases). Default "local". */
   space?: string;
+}
+
+/** Options for {@link Warehouse.connect}. */
+export interface ConnectOptions {
+  /** Do not attach every database first: the caller attaches the databases its SQL uses. */
+  attachOnUse?: boolean;
 }
 
 /** What changed in the catalog: the databases touched, or 'all' when unknown. */
@@ -84,7 +91,9 @@ const openSpaces = new Set<string>();
 
 /**
  * A warehouse folder and the one DuckDB instance over one space's databases. Every `.duckdb` file in
- * the space's `databases/` folder is attached under its file name, so cross-database SQL works.
+ * the space's `databases/` folder is attached under its file name, so cross-database SQL works. Opening only lists
+ * the files; each database is attached on first use (see {@link attachReferenced}), after the sandbox is locked
+ * (DuckDB still attaches files of the allowed folders then).
  */
 export class Warehouse {
   private closed = false;
@@ -95,8 +104,13 @@ export class Warehouse {
   /** True when results are kept in memory only: encryption is required and DuckDB cannot write encrypted files. */
   private resultsInMemory = false;
   private crypto: CryptoStatus = { available: false, detail: 'Encryption support was not checked yet.' };
-  /** Databases (lower-case name) that could not be attached at open for want of a working key. */
+  /** Databases (lower-case name) that could not be attached for want of a working key or a valid file. */
   private readonly attachFailures = new Map<string, EngineError>();
+  /**
+   * The space's databases found at open and not attached yet (lower-case name to name): each is attached on first
+   * use (a statement naming it, the catalog opening it), so opening costs nothing per database.
+   */
+  private readonly pending = new Map<string, string>();
   /** Lazily loaded, cached tree of databases > schemas > tables and views > columns. */
   readonly catalog: Catalog;
 
@@ -168,13 +182,16 @@ export class Warehouse {
       if (readOnly) await warehouse.prepareReadOnly();
       else await warehouse.prepareResults();
       await warehouse.prepareKept();
-      await warehouse.attachAll();
+      warehouse.findDatabases();
       // Last: from here on, no SQL on this instance (the engine's own included) reaches outside the allowed folders.
-      await warehouse.withConnection(async (c) => {
-        if (options.timeZone !== undefined)
-          await c.run(`SET GLOBAL TimeZone = ${quoteString(options.timeZone)}`);
-        await fileAccess.lock(c);
-      });
+      await warehouse.withConnection(
+        async (c) => {
+          if (options.timeZone !== undefined)
+            await c.run(`SET GLOBAL TimeZone = ${quoteString(options.timeZone)}`);
+          await fileAccess.lock(c);
+        },
+        { attachOnUse: true },
+      );
     } catch (e) {
       await warehouse.close();
       throw Warehouse.openError(e, root);
@@ -252,10 +269,61 @@ export class Warehouse {
     return undefined;
   }
 
+  /** Why database `name` could not be attached (its key is missing or wrong, its file is not a database), if so. */
+  attachFailure(name: string): EngineError | undefined {
+    return this.attachFailures.get(name.toLowerCase());
+  }
+
   /** @internal Records (or with undefined, clears) why database `name` could not be attached. */
   noteAttachFailure(name: string, error: EngineError | undefined): void {
     if (error) this.attachFailures.set(name.toLowerCase(), error);
     else this.attachFailures.delete(name.toLowerCase());
+  }
+
+  /** The space's databases not attached yet (attached on first use), in name order. */
+  get pendingDatabases(): string[] {
+    return [...this.pending.values()].sort(byName);
+  }
+
+  /** The name of database `name` (matched case-insensitively) when it is still to be attached on first use. */
+  pendingName(name: string): string | undefined {
+    return this.pending.get(name.toLowerCase());
+  }
+
+  /** @internal Database `name` is attached, failed to attach, or is gone: no longer to be attached on first use. */
+  settlePending(name: string): void {
+    this.pending.delete(name.toLowerCase());
+  }
+
+  /**
+   * Attaches the databases among `names` (case-insensitive) that are still to be attached; any other name is
+   * ignored. A database whose key is missing or wrong, or whose file is not a DuckDB database, stays unattached
+   * with its reason in {@link encryptionNote}, as a statement naming it then fails with DuckDB's own error.
+   */
+  async ensureAttached(names: Iterable<string>): Promise<void> {
+    if (this.pending.size === 0) return;
+    const wanted = [...new Set([...names].map((n) => this.pending.get(n.toLowerCase())))].filter(
+      (n): n is string => n !== undefined,
+    );
+    if (wanted.length > 0) await attachPending(this, wanted);
+  }
+
+  /** Attaches every database still to be attached (for listings that report each one's state). */
+  ensureAllAttached(): Promise<void> {
+    return this.ensureAttached([...this.pending.values()]);
+  }
+
+  /**
+   * Attaches what statement `sql` may use before it runs: the databases it names (qualified names, USE, DETACH,
+   * read with the shared SQL lexer), or every database when it lists the catalog (duckdb_tables(), SHOW, …).
+   */
+  async attachReferenced(sql: string): Promise<void> {
+    if (this.pending.size === 0) return;
+    if (identifiers(sql).some((id) => CATALOG_WIDE.has(id.value.toLowerCase()))) {
+      await this.ensureAllAttached();
+      return;
+    }
+    await this.ensureAttached(databaseReferences(sql));
   }
 
   /** True after {@link close}. */
@@ -268,9 +336,14 @@ export class Warehouse {
     return this.ignored;
   }
 
-  /** Opens a new connection on the instance; it is closed with the warehouse if not before. */
-  async connect(): Promise<DuckDBConnection> {
+  /**
+   * Opens a new connection on the instance; it is closed with the warehouse if not before. Every database of the
+   * space is attached first, unless `attachOnUse`: the caller then attaches what its SQL uses
+   * ({@link attachReferenced}, {@link ensureAttached}), as sessions, the catalog and the language service do.
+   */
+  async connect(options: ConnectOptions = {}): Promise<DuckDBConnection> {
     this.assertOpen();
+    if (options.attachOnUse !== true) await this.ensureAllAttached();
     const connection = await this.instance.connect();
     this.connections.add(connection);
     return connection;
@@ -281,9 +354,9 @@ export class Warehouse {
     if (this.connections.delete(connection)) connection.closeSync();
   }
 
-  /** Runs `fn` on a short-lived connection and closes it afterwards. */
-  async withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    const c = await this.connect();
+  /** Runs `fn` on a short-lived connection (see {@link connect} for `options`) and closes it afterwards. */
+  async withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>, options: ConnectOptions = {}): Promise<T> {
+    const c = await this.connect(options);
     try {
       return await fn(c);
     } finally {
@@ -409,43 +482,20 @@ export class Warehouse {
     }
   }
 
-  private async attachAll(): Promise<void> {
+  /** Lists the space's database files; each is attached on first use (see {@link ensureAttached}). */
+  private findDatabases(): void {
     const files = fs.existsSync(this.databasesDir)
       ? fs.readdirSync(this.databasesDir).filter((f) => f.endsWith('.duckdb'))
       : [];
-    const seen = new Set<string>();
     const ignored: string[] = [];
-    await this.withConnection(async (c) => {
-      for (const file of files.sort()) {
-        const name = file.slice(0, -'.duckdb'.length);
-        if (!isUsableName(name) || seen.has(name.toLowerCase())) {
-          ignored.push(file);
-          continue;
-        }
-        seen.add(name.toLowerCase());
-        try {
-          await attachDatabase(this, c, name);
-          this.attachFailures.delete(name.toLowerCase());
-        } catch (e) {
-          // One database without a working key, or a file that is not a DuckDB database (the space's own SQL
-          // may write any file in its folder), must not keep the others from opening.
-          if (/is not a valid DuckDB database file/.test(errorMessage(e))) {
-            this.attachFailures.set(
-              name.toLowerCase(),
-              new EngineError(
-                'DATABASE_INVALID',
-                `The file of database "${name}" (${this.databaseFile(name)}) is not a DuckDB database; it stays unattached. Move it away or drop the database.`,
-                undefined,
-                { cause: e },
-              ),
-            );
-            continue;
-          }
-          if (!(e instanceof EngineError) || (e.code !== 'KEY_MISSING' && e.code !== 'KEY_WRONG')) throw e;
-          this.attachFailures.set(name.toLowerCase(), e);
-        }
+    for (const file of files.sort()) {
+      const name = file.slice(0, -'.duckdb'.length);
+      if (!isUsableName(name) || this.pending.has(name.toLowerCase())) {
+        ignored.push(file);
+        continue;
       }
-    });
+      this.pending.set(name.toLowerCase(), name);
+    }
     this.ignored = ignored;
   }
 
@@ -651,6 +701,33 @@ export class Warehouse {
       },
     );
   }
+}
+
+/** Names whose use in a statement lists the whole catalog: every database is attached before it runs. */
+const CATALOG_WIDE = new Set([
+  'duckdb_databases',
+  'duckdb_schemas',
+  'duckdb_tables',
+  'duckdb_views',
+  'duckdb_columns',
+  'duckdb_constraints',
+  'duckdb_indexes',
+  'duckdb_sequences',
+  'duckdb_types',
+  'duckdb_functions',
+  'duckdb_dependencies',
+  'information_schema',
+  'pg_catalog',
+  'show',
+  'database_list',
+  'show_databases',
+  'show_tables',
+  'show_tables_expanded',
+]);
+
+/** Name order of DuckDB's `ORDER BY` on VARCHAR (byte order; database names are ASCII). */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function removeResultsFile(file: string): void {

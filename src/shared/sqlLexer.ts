@@ -320,3 +320,25 @@ export function identifiers(script: string): { value: string; qualifies: boolean
     .filter(({ t }) => isName(t))
     .map(({ t, next }) => ({ value: t.value ?? '', qualifies: next?.kind === 'dot' }));
 }
+
+/**
+ * The names a script may use as a database: every name followed by `.` (`db.t`, `db.s.t`, and schema or
+ * table qualifiers too), and the name after USE or DETACH [DATABASE] [IF EXISTS]. It over-approximates on
+ * purpose: callers keep only the names of known databases. Each name once, in order of first use.
+ */
+export function databaseReferences(script: string): string[] {
+  const tokens = lex(script).filter((t) => t.kind !== 'comment');
+  const names = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (isName(t) && tokens[i + 1]?.kind === 'dot') names.add(t.value);
+    const keyword = keywordOf(t);
+    if (keyword !== 'USE' && keyword !== 'DETACH') continue;
+    let j = i + 1;
+    if (keywordOf(tokens[j]) === 'DATABASE') j++;
+    if (keywordOf(tokens[j]) === 'IF' && keywordOf(tokens[j + 1]) === 'EXISTS') j += 2;
+    const name = tokens[j];
+    if (isName(name)) names.add(name.value);
+  }
+  return [...names];
+}

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
+  databaseReferences,
   lex,
   splitStatements,
   statementAt,
@@ -302,4 +303,17 @@ test('statementAt picks the statement of the cursor with the shared splitter', (
   const script = 'SELECT $é$a;b$é$;\nSELECT 2';
   assert.equal(statementAt(script, 12)?.text, 'SELECT $é$a;b$é$');
   assert.equal(statementAt(script, script.length)?.text, 'SELECT 2');
+});
+
+test('databaseReferences: qualifiers, USE and DETACH targets; not strings, comments or plain names', () => {
+  assert.deepEqual(
+    databaseReferences(
+      `SELECT a.x FROM "Sales-2024".main.t AS a JOIN crm.c ON true -- other.t\n WHERE s = 'lit.x'`,
+    ),
+    ['a', 'Sales-2024', 'main', 'crm'],
+  );
+  assert.deepEqual(databaseReferences('USE db1'), ['db1']);
+  assert.deepEqual(databaseReferences('use "My DB".s'), ['My DB']);
+  assert.deepEqual(databaseReferences('DETACH DATABASE IF EXISTS old'), ['old']);
+  assert.deepEqual(databaseReferences('SELECT 1 FROM t'), []);
 });

@@ -82,6 +82,7 @@ export class Grid {
   private visible = { y0: 0, y1: 0, x0: 0, x1: 0 };
   private dragging = false;
   private listening = false;
+  private changePending = false;
 
   constructor(
     container: HTMLElement,
@@ -102,7 +103,17 @@ export class Grid {
     document.addEventListener('mousemove', (e) => this.onMouseMove(e));
     document.addEventListener('mouseup', () => (this.dragging = false));
     this.table.addEventListener('keydown', (e) => this.onKey(e));
-    this.table.addEventListener('scroll', () => this.events.changed(), { passive: true });
+    // Scroll events come several per frame while dragging: the status follows once per frame.
+    this.table.addEventListener('scroll', () => this.changedOnNextFrame(), { passive: true });
+  }
+
+  private changedOnNextFrame(): void {
+    if (this.changePending) return;
+    this.changePending = true;
+    requestAnimationFrame(() => {
+      this.changePending = false;
+      this.events.changed();
+    });
   }
 
   get state(): TabState | undefined {

@@ -304,6 +304,8 @@ export class LanguageService {
           found.push(this.diagnostic(e, text, tokens, statement, 'error'));
           continue;
         }
+        // Databases still to be attached on first use are attached, so binding sees them.
+        await this.warehouse.attachReferenced(statement.text).catch(() => undefined);
         // Failing to tell whether binding is safe means not binding.
         const check = await bindable(c, statement.text, created).catch(() => false);
         if (madeHere) created.add(madeHere);
@@ -391,6 +393,7 @@ export class LanguageService {
     const target = quoteQualified([scope.database, scope.schema]);
     if (target === this.usedScope) return;
     try {
+      await this.warehouse.ensureAttached([scope.database]);
       await c.run(`USE ${target}`);
       this.usedScope = target;
     } catch {
@@ -465,7 +468,8 @@ export class LanguageService {
   private exclusive<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       if (this.closed) throw new EngineError('WAREHOUSE_CLOSED', 'The language service is closed.');
-      this.connection ??= this.warehouse.connect();
+      // Attaches what a statement names before binding it (see diagnose()), not every database at first.
+      this.connection ??= this.warehouse.connect({ attachOnUse: true });
       return fn(await this.connection);
     });
     this.queue = run.catch(() => undefined);

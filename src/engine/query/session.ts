@@ -74,6 +74,10 @@ const NOT_RERUNNABLE = new Set([
   'using',
 ]);
 
+/** Sessions attach what their statements use (Warehouse.attachReferenced), not every database at first. */
+const ON_USE = { attachOnUse: true } as const;
+/** Databases a statement may attach after failing to bind (each attach is followed by one more bind). */
+const MAX_ATTACH_RETRIES = 8;
 /** Default rows of a result converted at once. */
 export const DEFAULT_PAGE_SIZE = 1000;
 /** Default number of results a session keeps before dropping the oldest. */
@@ -176,12 +180,13 @@ export class Session {
 
   /** Opens a session on the warehouse, optionally USE-ing a database and schema. */
   static async open(warehouse: Warehouse, options: SessionOptions = {}): Promise<Session> {
-    const connection = await warehouse.connect();
+    // A session attaches the databases each statement names before it runs (see execute()).
+    const connection = await warehouse.connect(ON_USE);
     const made: DuckDBConnection[] = [connection];
     try {
-      const writer = await warehouse.connect();
+      const writer = await warehouse.connect(ON_USE);
       made.push(writer);
-      const reader = await warehouse.connect();
+      const reader = await warehouse.connect(ON_USE);
       made.push(reader);
       const id = randomUUID().replaceAll('-', '');
       const timeZone = await currentTimeZone(connection);
@@ -192,12 +197,12 @@ export class Session {
         `s_${id}`,
         { timeZone },
         {
-          connect: () => warehouse.connect(),
+          connect: () => warehouse.connect(ON_USE),
           release: (c) => warehouse.release(c),
         },
       );
       const session = new Session(warehouse, connection, store, id, options);
-      const database = options.database ?? (await defaultDatabase(connection));
+      const database = options.database ?? (await defaultDatabase(warehouse, connection));
       if (database) await session.use(database, options.schema);
       return session;
     } catch (e) {
@@ -254,6 +259,7 @@ export class Session {
       );
     }
     await this.exclusive(async () => {
+      await this.warehouse.ensureAttached([database]);
       const target = schema ? `${quoteIdent(database)}.${quoteIdent(schema)}` : quoteIdent(database);
       try {
         await this.connection.run(`USE ${target}`);
@@ -433,6 +439,7 @@ export class Session {
         );
       const rows = await this.exclusive(async () => {
         try {
+          await this.warehouse.attachReferenced(statements[0]!.text);
           return (await this.connection.run(copy(statements[0]!.text))).rowsChanged;
         } catch (e) {
           const error = this.sqlError(e, source, statements[0]!.text, statements[0]!.start);
@@ -497,6 +504,21 @@ export class Session {
     return w.fileAccess.refusal(e) ?? sqlError(e, script, statement, statementStart);
   }
 
+  /**
+   * The database still to be attached that a bind error says is missing ("Catalog "x" does not exist", "schema
+   * "x" does not exist", …), or undefined.
+   */
+  private missingDatabase(e: unknown): string | undefined {
+    const message = errorMessage(e);
+    if (!/^(Catalog|Binder) Error: .*(does not exist|not found)/.test(message)) return undefined;
+    for (const m of message.matchAll(/"([^"]+)"|with name ([^\s!]+)/g)) {
+      const first = (m[1] ?? m[2] ?? '').split('.')[0]!;
+      const name = this.warehouse.pendingName(first);
+      if (name !== undefined) return name;
+    }
+    return undefined;
+  }
+
   /** Kept results live in the warehouse's own database: SQL may not name it. */
   private refuseInternalDatabase(sql: string): void {
     const own = new Set([this.store.catalog.toLowerCase(), RESULTS_DB, KEPT_DB]);
@@ -514,11 +536,27 @@ export class Session {
   private async execute(info: StatementInfo, script: string): Promise<StatementOutcome> {
     const { range } = info;
     this.refuseInternalDatabase(range.text);
-    const extracted = await this.connection.extractStatements(range.text);
+    await this.warehouse.attachReferenced(range.text);
+    let extracted = await this.connection.extractStatements(range.text);
     let last: StatementOutcome = { ...info, status: 'ok', elapsedMs: 0 };
     for (let i = 0; i < extracted.count; i++) {
       const started = Date.now();
-      const prepared = await extracted.prepare(i);
+      let prepared: DuckDBPreparedStatement;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          prepared = await extracted.prepare(i);
+          break;
+        } catch (e) {
+          // Binding failed, so nothing of this statement ran: when it names a database still to be attached
+          // that the lexer did not see (a view over another database, a name built in a string), attach it
+          // and bind again. Any other name keeps DuckDB's own error.
+          const missing = attempt <= MAX_ATTACH_RETRIES ? this.missingDatabase(e) : undefined;
+          if (missing === undefined) throw e;
+          await this.warehouse.ensureAttached([missing]);
+          // A failed prepare uses up the extracted statement: extract again (nothing before `i` runs again).
+          extracted = await this.connection.extractStatements(range.text);
+        }
+      }
       if (this.cancelRequested) throw interrupted();
       const type: number = prepared.statementType;
       const keyword = /^\s*(\w+)/.exec(range.text)?.[1]?.toUpperCase() ?? '';
@@ -866,13 +904,15 @@ export class Session {
  * The user's first database (alphabetically). Without any, the session stays in the results
  * database's `main` schema: a scratch area the warehouse empties when it next opens.
  */
-async function defaultDatabase(c: DuckDBConnection): Promise<string | undefined> {
+async function defaultDatabase(w: Warehouse, c: DuckDBConnection): Promise<string | undefined> {
   const rows = (
     await c.runAndReadAll(
       `SELECT database_name FROM duckdb_databases() WHERE NOT internal AND database_name <> current_database() AND database_name NOT ILIKE '${INTERNAL_PREFIX}%' AND database_name NOT IN ('memory', 'system', 'temp') ORDER BY database_name`,
     )
   ).getRows();
-  return rows.length ? String(rows[0]![0]) : undefined;
+  // With the databases still to be attached on first use (Session.use attaches the one chosen).
+  const names = [...rows.map(([name]) => String(name)), ...w.pendingDatabases];
+  return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0];
 }
 
 function interrupted(): EngineError {

@@ -1,6 +1,7 @@
 // Statement splitting is the shared SQL lexer's (src/shared/sqlLexer.ts), the same one the language
 // service and the worksheet editor use; the engine's query modules import it from here.
 export {
+  databaseReferences,
   identifiers,
   splitStatements,
   statementAt,
