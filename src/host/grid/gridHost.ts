@@ -48,6 +48,8 @@ export interface GridHostOptions {
     format: ExportFormat,
     view: ResultView,
   ): Promise<{ saved: boolean; target?: string }>;
+  /** Pin… and Compare… of a shown result (absent: the grid's buttons do nothing). */
+  resultActions?: { pin(source: ResultSource): void; compare(source: ResultSource): void };
   /** Moves the cursor of the run's editor to a 1-based line and column (an error's position). */
   reveal?(line: number, column: number): void;
   /** Most rows one copy request formats (the clipboard is not a file). */
@@ -99,6 +101,14 @@ export class GridHost {
     this.notifications = {
       reveal: (p) => {
         if (Number.isInteger(p.line) && Number.isInteger(p.column)) this.options.reveal?.(p.line, p.column);
+      },
+      pin: (p) => {
+        const source = typeof p.resultId === 'string' ? this.sources.get(p.resultId) : undefined;
+        if (source) this.options.resultActions?.pin(source);
+      },
+      compare: (p) => {
+        const source = typeof p.resultId === 'string' ? this.sources.get(p.resultId) : undefined;
+        if (source) this.options.resultActions?.compare(source);
       },
     };
     if (options.post) {

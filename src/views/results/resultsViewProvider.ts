@@ -7,6 +7,7 @@ import type { ResultSource, ResultView } from '../../shared/results.js';
 import { GridHost, type GridRun } from '../../host/grid/gridHost.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import { exportWithProgress } from '../../host/run/exportFlow.js';
+import type { ResultActions } from '../../host/run/compareFlow.js';
 import type { Run, RunController, RunEntry } from '../../host/run/runController.js';
 
 /** One statement's rows as the Results view shows them. */
@@ -28,6 +29,8 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
   private readyView = false;
   private lastPosted: RunInfo | undefined;
   private watchers: NodeJS.Timeout[] = [];
+  /** Pin… and Compare… of the grid's toolbar (set once the compare commands are registered). */
+  resultActions: ResultActions | undefined;
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
@@ -83,6 +86,11 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
       post: (message) => this.post(view, message),
       exportResult: (source, format, v) => this.exportResult(source, format, v),
       reveal: (line, column) => void this.reveal(line, column),
+      resultActions: {
+        pin: (source) => this.current && this.resultActions?.pin(this.current.key, source.summary().resultId),
+        compare: (source) =>
+          this.current && this.resultActions?.compare(this.current.key, source.summary().resultId),
+      },
       log: (line) => this.log.warn(line),
     });
     this.view = view;
