@@ -15,6 +15,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Warehouse } from '../src/engine/warehouse.js';
 import { Session } from '../src/engine/query/index.js';
 import { benchCancel } from './cancel.js';
+import { benchCompare } from './compare.js';
 import { benchGrid } from './grid.js';
 import type { TaskArgs } from './tasks.js';
 import {
@@ -408,6 +409,11 @@ async function grid({ warehouse }: Context): Promise<void> {
   await benchGrid(warehouse, N10M, Math.round(100_000 * SCALE));
 }
 
+async function compare({ warehouse }: Context): Promise<void> {
+  // Two 5M-row kept results: the engine's compare against DuckDB's own EXCEPT ALL / FULL OUTER JOIN.
+  await benchCompare(warehouse, N5M);
+}
+
 async function cancel({ warehouse, raw }: Context): Promise<void> {
   // Through the run controller (every surface's path) against DuckDB's own interrupt() on the raw connection.
   await benchCancel(warehouse, raw);
@@ -422,6 +428,7 @@ const SECTIONS: Section[] = [
   { name: 'catalog', run: catalog },
   { name: 'grid', run: grid },
   { name: 'cancel', run: cancel },
+  { name: 'compare', run: compare },
 ];
 
 async function main(): Promise<void> {
@@ -466,7 +473,9 @@ async function main(): Promise<void> {
         SECTIONS.map((s) => s.name),
       ),
     );
-    process.stdout.write(`\nwrote ${out} (sections: ${[...blocks.keys()].join(', ')}; ${SAMPLES} samples each)\n`);
+    process.stdout.write(
+      `\nwrote ${out} (sections: ${[...blocks.keys()].join(', ')}; ${SAMPLES} samples each)\n`,
+    );
   } else {
     for (const b of blocks.values()) process.stdout.write(`\n${b}`);
   }

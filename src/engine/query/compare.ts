@@ -30,7 +30,7 @@ export interface CompareCounts {
   onlyInB: number;
   /** Matched pairs (same keys) whose other columns differ; each is two rows of the differences. */
   changed: number;
-  /** Key values that occur more than once in A / in B (their rows are matched pair by pair). */
+  /** Rows of A / of B whose key an earlier row of the same result has (such rows are matched pair by pair). */
   duplicateKeys: { a: number; b: number };
 }
 
@@ -242,9 +242,10 @@ async function readCounts(
   const n = (label: string): number => Number(rows.find(([l]) => l === label)?.[1] ?? 0);
   let duplicateKeys = { a: 0, b: 0 };
   if (keyIndexes.length) {
+    // Rows whose key another row of the same result already has (a struct counts NULL keys as values).
     const dup = (r: KeptResult, side: 'a' | 'b'): string => {
       const cols = keyIndexes.map((i) => quoteIdent(`c${pairs[i]![side]}`)).join(', ');
-      return `(SELECT count(*)::BIGINT FROM (SELECT ${cols} FROM ${r.tableName} GROUP BY ${cols} HAVING count(*) > 1))`;
+      return `(SELECT (count(*) - count(DISTINCT row(${cols})))::BIGINT FROM ${r.tableName})`;
     };
     const [[da, db]] = (await c.runAndReadAll(`SELECT ${dup(a, 'a')}, ${dup(b, 'b')}`)).getRows() as [
       [bigint, bigint],
