@@ -65,20 +65,22 @@ export class CompareFlow {
     return this.sessionOf(key, false)?.pinned() ?? [];
   }
 
-  /** Asks for a name and pins `resultId`; resolves with the pin, or undefined when dismissed. */
-  async pin(key: string, resultId: string): Promise<PinInfo | undefined> {
+  /** Asks for a name (unless `presetName`) and pins `resultId`; resolves with the pin, or undefined when dismissed. */
+  async pin(key: string, resultId: string, presetName?: string): Promise<PinInfo | undefined> {
     const session = this.sessionOf(key);
     const result = session.result(resultId);
     const pins = session.pinned();
     const current = pins.find((p) => p.resultId === resultId);
     const suggested = current?.name ?? `Result ${pins.length + 1}`;
     const taken = new Set(pins.filter((p) => p.resultId !== resultId).map((p) => p.name.toLowerCase()));
-    const name = await this.ui.pinName(suggested, (value) => {
-      const clean = value.trim();
-      if (!clean) return 'Give the pinned result a name.';
-      if (taken.has(clean.toLowerCase())) return `A pinned result is already named "${clean}".`;
-      return undefined;
-    });
+    const name =
+      presetName ??
+      (await this.ui.pinName(suggested, (value) => {
+        const clean = value.trim();
+        if (!clean) return 'Give the pinned result a name.';
+        if (taken.has(clean.toLowerCase())) return `A pinned result is already named "${clean}".`;
+        return undefined;
+      }));
     if (name === undefined) return undefined;
     const pin = session.pin(result.id, name);
     this.log?.(`pinned a result (${session.pinned().length} pinned)`);

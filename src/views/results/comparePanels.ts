@@ -77,14 +77,22 @@ export class ComparePanels implements vscode.Disposable {
       );
       return chosen ? { key, resultId: chosen.id } : undefined;
     };
-    registerCommand(context, log, COMPARE_COMMANDS.pin, async (index?: number) => {
+    // Arguments (for keybindings and tests): which result of the latest run, and the answers to the dialogs.
+    registerCommand(context, log, COMPARE_COMMANDS.pin, async (index?: number, name?: string) => {
       const target = await pick(index);
-      return target ? panels.flow.pin(target.key, target.resultId) : undefined;
+      return target
+        ? panels.flow.pin(target.key, target.resultId, typeof name === 'string' ? name : undefined)
+        : undefined;
     });
-    registerCommand(context, log, COMPARE_COMMANDS.compare, async (index?: number) => {
-      const target = await pick(index);
-      return target ? panels.flow.compare(target.key, target.resultId) : undefined;
-    });
+    registerCommand(
+      context,
+      log,
+      COMPARE_COMMANDS.compare,
+      async (index?: number, preset?: { other?: string; keys?: string[] }) => {
+        const target = await pick(index);
+        return target ? panels.flow.compare(target.key, target.resultId, preset) : undefined;
+      },
+    );
     registerCommand(context, log, COMPARE_COMMANDS.openPinned, () => panels.flow.openPinned(current().key));
     registerCommand(context, log, COMPARE_COMMANDS.unpin, () => panels.flow.unpin(current().key));
     return panels;
