@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Frame, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './browser.js';
 import { signInFromPalette } from './signin.js';
 import { setUserSettings } from './userSettings.js';
@@ -74,19 +74,32 @@ describe(
       await page.keyboard.type(text);
     }
 
-    /** The webview frame (of any editor or panel) whose grid has a tab containing `text`. */
-    async function gridFrame(text: string): Promise<Frame> {
+    /**
+     * The body rows of the grid (in any editor or panel) whose tab contains `tab`, once they include
+     * `cell` and none is loading. Frames are looked up afresh each time: a webview may be rebuilt.
+     */
+    async function gridRows(tab: string, cell: string): Promise<string[][]> {
       for (let i = 0; i < 240; i++) {
         for (const frame of page.frames()) {
-          const found = await frame
-            .locator('.tabs .tab', { hasText: text })
-            .count()
-            .catch(() => 0);
-          if (found > 0) return frame;
+          const rows = await frame
+            .evaluate(
+              ([t, c]) => {
+                const tabs = [...document.querySelectorAll('.tabs .tab')].map((e) => e.textContent ?? '');
+                if (!tabs.some((x) => x.includes(t!))) return undefined;
+                if (document.querySelectorAll('regular-table td.loading').length > 0) return undefined;
+                const rows = [...document.querySelectorAll('regular-table tbody tr')].map((tr) =>
+                  [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+                );
+                return rows.some((r) => r.includes(c!)) ? rows : undefined;
+              },
+              [tab, cell],
+            )
+            .catch(() => undefined);
+          if (rows) return rows;
         }
         await page.waitForTimeout(250);
       }
-      throw new Error(`no grid shows a tab with "${text}"`);
+      throw new Error(`no grid with a tab "${tab}" shows "${cell}"`);
     }
 
     const quickInput = (): ReturnType<Page['locator']> => page.locator('.quick-input-widget');
@@ -115,7 +128,20 @@ describe(
       assert.equal(await input.inputValue(), 'Result 1');
       await input.fill('before');
       await page.keyboard.press('Enter');
-      await page.locator('.notifications-toasts', { hasText: 'Pinned "before"' }).first().waitFor();
+      // code-server shows no toasts under the test driver: the notification is in the centre (the bell).
+      const toast = page.locator('.notification-toast, .notifications-center .notification-list-item', {
+        hasText: 'Pinned "before"',
+      });
+      for (let i = 0; i < 120 && !(await toast.first().isVisible()); i++) {
+        if ((await page.locator('.notifications-center.visible').count()) === 0)
+          await page
+            .locator('.part.statusbar #status\\.notifications')
+            .click()
+            .catch(() => undefined);
+        await page.waitForTimeout(250);
+      }
+      await toast.first().waitFor({ timeout: 5_000 });
+      await page.keyboard.press('Escape');
     });
 
     step(
@@ -129,19 +155,26 @@ describe(
         const pinned = page.locator('.quick-input-list .monaco-list-row', { hasText: 'before' }).first();
         await pinned.waitFor();
         await pinned.click();
-        // The key columns: a multi-select list of the columns both results have.
-        const id = page.locator('.quick-input-list .monaco-list-row', { hasText: /^id$/ }).first();
+        // The key columns: a multi-select list of the columns both results have. Tick "id", then OK.
+        const id = page
+          .locator('.quick-input-list .monaco-list-row:visible')
+          .filter({ has: page.getByText('id', { exact: true }) })
+          .first();
         await id.waitFor();
-        await id.locator('.monaco-checkbox, input[type=checkbox]').first().click();
-        await page.keyboard.press('Enter');
-        const frame = await gridFrame('1 only in A · 1 only in B · 1 changed');
-        await frame.locator('regular-table tbody td', { hasText: 'figs' }).first().waitFor();
-        await frame.waitForFunction(() => document.querySelectorAll('regular-table td.loading').length === 0);
-        const rows = await frame.evaluate(() =>
-          [...document.querySelectorAll('regular-table tbody tr')].map((tr) =>
-            [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
-          ),
-        );
+        const selected = page.locator('.quick-input-widget', { hasText: '1 Selected' });
+        // The list may still be laid out when it first shows: click again until the tick shows.
+        for (let i = 0; i < 20 && !(await selected.isVisible()); i++) {
+          await id
+            .getByText('id', { exact: true })
+            .click({ timeout: 2_000 })
+            .catch(() => undefined);
+          await page.waitForTimeout(250);
+        }
+        await selected.waitFor({ timeout: 10_000 }).catch(async () => {
+          throw new Error(`"id" is not ticked: ${await id.evaluate((e) => e.outerHTML)}`);
+        });
+        await page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).first().click();
+        const rows = await gridRows('1 only in A · 1 only in B · 1 changed', 'figs');
         assert.deepEqual(rows, [
           ['changed (A)', '2', 'pears', '25'],
           ['changed (B)', '2', 'pears', '20'],

@@ -149,7 +149,7 @@ export class CompareFlow {
     );
     const summary = countsText(compared.counts);
     this.log?.(`compared two results: ${compared.result.rowCount} difference row(s)`);
-    const title = `${label(a)} vs ${label(b)}: ${summary}`;
+    const title = `${summary} (A: ${label(a)}, B: ${label(b)})`;
     const opened: OpenedResult = {
       key,
       title,
