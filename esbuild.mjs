@@ -1,4 +1,4 @@
-// Bundles the three deliverables: the extension (node, cjs), the CLI (node, cjs) and the webview (browser).
+// Bundles the deliverables: the extension (node, cjs), the CLI and the warehouse service (node, cjs) and the webview (browser).
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -26,7 +26,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { cli: 'src/cli/main.ts' },
+    entryPoints: { cli: 'src/cli/main.ts', service: 'src/engine/service/main.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

@@ -16,7 +16,9 @@ import { Warehouse } from '../src/engine/warehouse.js';
 import { Session } from '../src/engine/query/index.js';
 import { benchCancel } from './cancel.js';
 import { benchCompare } from './compare.js';
+import { benchChart } from './chart.js';
 import { benchGrid } from './grid.js';
+import { benchService } from './service.js';
 import type { TaskArgs } from './tasks.js';
 import {
   SAMPLES,
@@ -419,6 +421,16 @@ async function cancel({ warehouse, raw }: Context): Promise<void> {
   await benchCancel(warehouse, raw);
 }
 
+async function chart({ warehouse }: Context): Promise<void> {
+  // A 10M-row result charted by day and as a 10M-point line: engine and click-to-painted in Chromium.
+  await benchChart(warehouse, N10M);
+}
+
+async function service({ dir }: Context): Promise<void> {
+  // Pages and a 5M-row export through the warehouse service against the in-process engine, in the same run.
+  await benchService(dir, N10M, N5M);
+}
+
 const SECTIONS: Section[] = [
   { name: 'keep', run: keep },
   { name: 'views', run: views },
@@ -429,6 +441,8 @@ const SECTIONS: Section[] = [
   { name: 'grid', run: grid },
   { name: 'cancel', run: cancel },
   { name: 'compare', run: compare },
+  { name: 'chart', run: chart },
+  { name: 'service', run: service },
 ];
 
 async function main(): Promise<void> {

@@ -15,6 +15,7 @@ const chosen = {
   '11-column-summary.png': 'column-summary.png',
   'plan-analyze.png': 'query-plan.png',
   'compare-workbench.png': 'compare.png',
+  'ui-chart.png': 'chart.png',
 };
 fs.mkdirSync(to, { recursive: true });
 let missing = 0;

@@ -95,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     warehouse,
     runs,
     languageServices,
+    worksheetFs,
   );
   const runner = QueryRunner.register(context, logger, warehouse, runs, results, worksheetEditor);
   const compare = ComparePanels.register(context, logger, runs, () => {

@@ -7,7 +7,9 @@ import { checkAllowedFolders, protectedPathsFor } from '../engine/fileAccess.js'
 import type { Account } from '../engine/store/account.js';
 import type { MetadataStore } from '../engine/store/metadataStore.js';
 import { Warehouse } from '../engine/warehouse.js';
-import { openStore, signedInAccount } from './account.js';
+import { RemoteEngine, LocalEngine, type Engine } from '../engine/service/engine.js';
+import { answering, servicePaths } from '../engine/service/paths.js';
+import { openStore, savedToken, saveToken, signedInAccount } from './account.js';
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { commands } from './commands.js';
 import { defaultWarehouseDir } from './paths.js';
@@ -25,6 +27,7 @@ const GLOBAL_OPTIONS = {
   'read-only': { type: 'boolean' },
   encryption: { type: 'string' },
   allow: { type: 'string', multiple: true },
+  'no-service': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -37,6 +40,8 @@ const GLOBAL_HELP = `  --warehouse DIR   the warehouse folder (default: $MDW_WAR
                     (default: $MDW_ENCRYPTION); see "mdw db encryption --help"
   --allow DIR       a folder SQL may read and write files in (repeatable; default: the current
                     directory, unless it contains the warehouse or the configuration folder)
+  --no-service      run the engine in this process instead of the warehouse service (which the
+                    commands use by default, starting it when none runs; see the README)
   -h, --help        show help`;
 
 /** Global options that take a value: their value is not a command word. */
@@ -153,6 +158,34 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
   let warehouse: Warehouse | undefined;
   let store: MetadataStore | undefined;
   let account: Account | undefined;
+  let engine: Engine | undefined;
+  const useService = parsed.values['no-service'] !== true && !readOnly;
+  const connectService = async (): Promise<Engine> => {
+    const signInHint = `Nobody is signed in to the warehouse ${path.resolve(warehouseDir)}: run "mdw signin EMAIL" first.`;
+    const sessionToken = savedToken(io.env, warehouseDir);
+    if (!sessionToken) throw new EngineError('NOT_SIGNED_IN', signInHint);
+    try {
+      return await RemoteEngine.connect({
+        warehouseDir,
+        env: io.env,
+        masterKey: () => new FileKeyProvider({ env: io.env }).getMasterKey({ create: false }),
+        sessionToken,
+        space: {
+          encryption,
+          allowedFolders: allowedFolders.map((f) => path.resolve(f)),
+          protectedPaths,
+          allowHint: ALLOW_HINT,
+          cwd: process.cwd(),
+        },
+      });
+    } catch (e) {
+      if (e instanceof EngineError && (e.code === 'NOT_SIGNED_IN' || e.code === 'NOT_FOUND')) {
+        saveToken(io.env, warehouseDir, undefined);
+        throw new EngineError('NOT_SIGNED_IN', `Your session has ended. ${signInHint}`);
+      }
+      throw e;
+    }
+  };
   const ctx: CommandContext = {
     values: parsed.values as CommandContext['values'],
     positionals: positionalsAfter,
@@ -174,17 +207,41 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     openWarehouse: async () => {
       if (!warehouse) {
         const signedIn = await ctx.account();
-        warehouse = await Warehouse.open(warehouseDir, {
-          readOnly,
-          space: signedIn.space,
-          encryption,
-          ...databaseKeyOptions(signedIn),
-          allowedFolders,
-          protectedPaths,
-          allowHint: ALLOW_HINT,
-        });
+        try {
+          warehouse = await Warehouse.open(warehouseDir, {
+            readOnly,
+            space: signedIn.space,
+            encryption,
+            ...databaseKeyOptions(signedIn),
+            allowedFolders,
+            protectedPaths,
+            allowHint: ALLOW_HINT,
+          });
+        } catch (e) {
+          if (
+            e instanceof EngineError &&
+            e.code === 'WAREHOUSE_LOCKED' &&
+            (await answering(servicePaths(warehouseDir, io.env).socket))
+          ) {
+            throw new EngineError(
+              'WAREHOUSE_LOCKED',
+              useService
+                ? `${e.message} The warehouse service holds it for VS Code or another mdw; "mdw ${command.name}" does not go through the service yet, so run it once they have closed the warehouse.`
+                : `${e.message} The warehouse service holds it for VS Code or another mdw; without --no-service, mdw uses the service too.`,
+              undefined,
+              { cause: e },
+            );
+          }
+          throw e;
+        }
       }
       return warehouse;
+    },
+    engine: async () => {
+      engine ??= useService
+        ? await connectService()
+        : new LocalEngine(await ctx.openWarehouse(), await ctx.account());
+      return engine;
     },
   };
   try {
@@ -205,6 +262,9 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     stderr.write(`mdw: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
   } finally {
+    // The service closes this account's space at once when no other client uses it.
+    if (engine instanceof RemoteEngine) await engine.close({ release: true });
+    else await engine?.close();
     await warehouse?.close();
     await store?.close();
   }

@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { EncryptionMode } from '../engine/encryption.js';
+import type { Engine } from '../engine/service/engine.js';
 import type { Account } from '../engine/store/account.js';
 import type { MetadataStore } from '../engine/store/metadataStore.js';
 import type { Warehouse } from '../engine/warehouse.js';
@@ -21,7 +22,12 @@ export interface CommandContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream;
-  /** Opens the warehouse (the signed-in account's space); closed by the CLI when the command ends. */
+  /**
+   * The engine for the signed-in account: the warehouse service's client (starting the service when none runs),
+   * or with --no-service or --read-only the warehouse in this process. Closed by the CLI when the command ends.
+   */
+  engine(): Promise<Engine>;
+  /** Opens the warehouse in this process (the signed-in account's space); closed by the CLI when the command ends. */
   openWarehouse(): Promise<Warehouse>;
   /** Opens the encrypted metadata store; closed by the CLI when the command ends. */
   openStore(): Promise<MetadataStore>;

@@ -1,4 +1,4 @@
-import type { KeptResult } from '../engine/query/index.js';
+import type { EngineResult } from '../engine/service/engine.js';
 import type { Cell, ResultColumn } from '../shared/results.js';
 import { formatCsv, formatTable, rowObject, type OutputFormat } from './format.js';
 
@@ -8,7 +8,7 @@ const PAGE = 10_000;
 const TABLE_ROWS = 10_000;
 
 /** Pages through a kept result, waiting for it to be complete. */
-export async function* resultPages(result: KeptResult, limit = Infinity): AsyncGenerator<Cell[][]> {
+export async function* resultPages(result: EngineResult, limit = Infinity): AsyncGenerator<Cell[][]> {
   await result.whenComplete();
   const total = Math.min(result.rowCount, limit);
   for (let offset = 0; offset < total; offset += PAGE) {
@@ -32,7 +32,7 @@ export class ResultWriter {
   }
 
   /** Writes one statement that returned rows. */
-  async rows(sql: string, result: KeptResult): Promise<void> {
+  async rows(sql: string, result: EngineResult): Promise<void> {
     const columns: ResultColumn[] = result.summary().columns;
     switch (this.format) {
       case 'table': {

@@ -1,7 +1,12 @@
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { isEncryptedDatabaseFile } from './encryption.js';
+import {
+  forgetDatabaseEncryption,
+  isEncryptedDatabaseFile,
+  moveDatabaseEncryption,
+  rememberDatabaseEncryption,
+} from './encryption.js';
 import { EngineError, errorMessage } from './errors.js';
 import { checkDatabaseName, INTERNAL_PREFIX, quoteIdent, quoteString } from './names.js';
 import type { Warehouse } from './warehouse.js';
@@ -174,7 +179,9 @@ export async function createDatabase(w: Warehouse, name: string): Promise<Databa
     await w.withConnection(async (c) => {
       try {
         await c.run(attachSql(w, name, name, { key }));
+        rememberDatabaseEncryption(file, key !== undefined);
       } catch (e) {
+        forgetDatabaseEncryption(file);
         removeQuietly(file);
         removeQuietly(`${file}.wal`);
         if (key !== undefined) await w.options.forgetDatabaseKey?.(name).catch(() => undefined);
@@ -326,6 +333,7 @@ export async function dropDatabase(
     await w.withConnection(async (c) => {
       const alias = options ? await release(w, c, actual, options).catch(passKeyErrors) : undefined;
       try {
+        forgetDatabaseEncryption(file);
         fs.rmSync(file, { force: true });
         fs.rmSync(`${file}.wal`, { force: true });
       } catch (e) {
@@ -447,6 +455,7 @@ function fileSize(file: string): number {
 
 function moveFiles(from: string, to: string): void {
   fs.renameSync(from, to);
+  moveDatabaseEncryption(from, to);
   if (fs.existsSync(`${from}.wal`)) fs.renameSync(`${from}.wal`, `${to}.wal`);
 }
 

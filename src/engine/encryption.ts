@@ -79,23 +79,62 @@ export function parseEncryptionMode(value: string): EncryptionMode {
 }
 
 /**
+ * What the header of each database file this process has read (or made) says, by absolute path. Reading a file
+ * again while DuckDB has it attached would open and close a second descriptor of it, and closing any descriptor
+ * of a file drops every POSIX lock this process holds on it: DuckDB's lock would be gone, and another process
+ * could open the same database beside us. So a file is read once, before it is attached; the engine updates
+ * the entry when it creates, moves or deletes a file and forgets a space's files when its warehouse closes.
+ */
+const encryptedFiles = new Map<string, boolean>();
+
+/**
  * True when the DuckDB file at `file` says it is encrypted. The main header starts with an 8-byte checksum, the
  * magic `DUCK`, a 64-bit version and 64-bit flags whose lowest bit marks an encrypted database. A missing,
  * short or foreign file reads as not encrypted (DuckDB reports those itself when attaching).
  */
 export function isEncryptedDatabaseFile(file: string): boolean {
+  const key = path.resolve(file);
+  const known = encryptedFiles.get(key);
+  if (known !== undefined) return known;
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(key, 'r');
     const header = Buffer.alloc(28);
     if (fs.readSync(fd, header, 0, header.length, 0) < header.length) return false;
     if (header.toString('latin1', 8, 12) !== 'DUCK') return false;
-    return (header.readBigUInt64LE(20) & 1n) === 1n;
+    const encrypted = (header.readBigUInt64LE(20) & 1n) === 1n;
+    encryptedFiles.set(key, encrypted);
+    return encrypted;
   } catch {
     return false;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** Records whether the database file the engine just made at `file` is encrypted (see {@link isEncryptedDatabaseFile}). */
+export function rememberDatabaseEncryption(file: string, encrypted: boolean): void {
+  encryptedFiles.set(path.resolve(file), encrypted);
+}
+
+/** Forgets what is known of `file`, or with `folder: true`, of every file under it. */
+export function forgetDatabaseEncryption(file: string, options: { folder?: boolean } = {}): void {
+  const key = path.resolve(file);
+  if (!options.folder) {
+    encryptedFiles.delete(key);
+    return;
+  }
+  for (const known of [...encryptedFiles.keys()]) {
+    if (known === key || known.startsWith(key + path.sep)) encryptedFiles.delete(known);
+  }
+}
+
+/** Moves what is known of `from` to `to` (a database file renamed). */
+export function moveDatabaseEncryption(from: string, to: string): void {
+  const known = encryptedFiles.get(path.resolve(from));
+  encryptedFiles.delete(path.resolve(from));
+  if (known === undefined) encryptedFiles.delete(path.resolve(to));
+  else encryptedFiles.set(path.resolve(to), known);
 }
 
 /**

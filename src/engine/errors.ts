@@ -52,7 +52,9 @@ export type EngineErrorCode =
   | 'MOVE_INVALID'
   | 'INVALID_ARGUMENT'
   | 'FORMAT_FAILED'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  | 'SERVICE_UNAVAILABLE'
+  | 'SERVICE_REFUSED';
 
 /** Where in the submitted script an error happened (1-based line and column). */
 export interface SourcePosition {

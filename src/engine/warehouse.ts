@@ -17,10 +17,12 @@ import {
 import { duckdb } from './duckdb.js';
 import {
   DEFAULT_INSTALL_HINT,
+  forgetDatabaseEncryption,
   instanceConfig,
   isEncryptedDatabaseFile,
   loadCrypto,
   parseEncryptionMode,
+  rememberDatabaseEncryption,
   type CryptoStatus,
   type DatabaseKeyOptions,
   type EncryptionMode,
@@ -384,6 +386,8 @@ export class Warehouse {
       await this.withDetachedAll();
     } finally {
       this.instance.closeSync();
+      // Files of a closed space may be changed by anyone: read them afresh next time.
+      forgetDatabaseEncryption(this.spaceDir, { folder: true });
       openSpaces.delete(this.spaceDir);
       if (this.readOnly) fs.rmSync(this.stagingDir, { recursive: true, force: true });
     }
@@ -593,6 +597,7 @@ export class Warehouse {
         removeResultsFile(file);
         await attach();
       }
+      rememberDatabaseEncryption(file, key !== undefined);
     });
     await this.discardOldResults();
   }
@@ -649,6 +654,7 @@ export class Warehouse {
 }
 
 function removeResultsFile(file: string): void {
+  forgetDatabaseEncryption(file);
   fs.rmSync(file, { force: true });
   fs.rmSync(`${file}.wal`, { force: true });
 }

@@ -3,6 +3,7 @@ import type { DatabaseKeyOptions } from '../engine/encryption.js';
 import * as vscode from 'vscode';
 import { EngineError, errorLogText } from '../engine/errors.js';
 import { Session, type TransactionState } from '../engine/query/index.js';
+import { answering, servicePaths } from '../engine/service/paths.js';
 import { Warehouse, type CatalogChange } from '../engine/warehouse.js';
 import { affectsWarehouse, readSettings, SETTINGS } from './config.js';
 import { within } from './within.js';
@@ -311,6 +312,19 @@ export class WarehouseService implements vscode.Disposable {
     } catch (e) {
       this.log.error(`opening the warehouse in ${folder} failed`, e);
       this.warehouseChanged.fire();
+      if (
+        e instanceof EngineError &&
+        e.code === 'WAREHOUSE_LOCKED' &&
+        (await answering(servicePaths(folder).socket))
+      ) {
+        // `mdw` commands share the warehouse through the warehouse service, which lets go when they end.
+        throw new EngineError(
+          'WAREHOUSE_LOCKED',
+          `${e.message} The warehouse service holds it while mdw commands use it; Retry when they have ended.`,
+          undefined,
+          { cause: e },
+        );
+      }
       if (e instanceof EngineError) throw e;
       throw new EngineError(
         'WAREHOUSE_INVALID',

@@ -1,3 +1,4 @@
+import type { ChartData, ChartImageFormat, ChartSpec } from './chart.js';
 import type { CompletionResult, HoverResult, SignatureHelpResult, SqlDiagnostic } from './language.js';
 import type { ColumnStats, ResultPage, ResultSummary, ResultView } from './results.js';
 
@@ -66,6 +67,16 @@ export interface GridRequests {
   };
   export: {
     params: { resultId: string; view: ResultView; format: ExportFormat };
+    result: { saved: boolean; target?: string };
+  };
+  /** The points of a chart over the whole kept result (seen through `view`), computed by DuckDB. */
+  chart: {
+    params: { resultId: string; spec: ChartSpec; view: ResultView };
+    result: ChartData;
+  };
+  /** Saves a drawn chart (PNG as base64, SVG as text) to a file the user picks. */
+  saveChart: {
+    params: { format: ChartImageFormat; data: string; title: string };
     result: { saved: boolean; target?: string };
   };
 }
@@ -160,6 +171,8 @@ export interface WorksheetWebviewNotifications {
   use: { database: string; schema?: string };
   /** The main selection [from, to) moved (sent unasked, a little after the move). */
   selection: { from: number; to: number };
+  /** The chart settings of the result at `position` changed: the host keeps them with the worksheet. */
+  chart: { position: number; spec: ChartSpec };
 }
 
 /** Notifications the host sends to the worksheet webview, besides the grid's. */
@@ -183,6 +196,8 @@ export interface WorksheetHostNotifications {
   markers: { markers: WorksheetMarker[] };
   /** Move the cursor to a 1-based line and column (an error position picked in Messages). */
   select: { line: number; column: number };
+  /** The chart settings kept with the worksheet, by result position; sent before the run is shown. */
+  charts: { charts: Record<string, ChartSpec> };
 }
 
 /** Requests the host sends to the worksheet webview. */

@@ -1,3 +1,5 @@
+import type { ChartData, ChartSpec } from './chart.js';
+
 /**
  * A JSON-safe cell. Scalars that JSON cannot hold exactly (BIGINT and wider integers, DECIMAL, NaN and
  * infinities, temporal types, UUID, BLOB, BIT, INTERVAL) arrive as strings in DuckDB's own VARCHAR form;
@@ -76,4 +78,6 @@ export interface ResultSource {
   page(offset: number, limit: number, view?: ResultView): Promise<ResultPage>;
   /** Statistics of one column over the whole kept result (filters of `view` applied). */
   stats(column: number, view?: ResultView): Promise<ColumnStats>;
+  /** What a chart of the whole result (filters of `view` applied) draws; absent where charts are not offered. */
+  chart?(spec: ChartSpec, view?: ResultView): Promise<ChartData>;
 }

@@ -18,7 +18,9 @@ export function mdw(
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MDW, ...args], {
-      env: { ...process.env, ...options.env },
+      // A warehouse service a test's mdw starts stops 10 s after its last client (not minutes), so that test runs
+      // do not leave idle services behind; nothing a test checks depends on it.
+      env: { MDW_SERVICE_IDLE_SECONDS: '10', ...process.env, ...options.env },
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -423,6 +423,16 @@ test('shows a column summary computed by DuckDB', async () => {
   assert.match(facts['Nulls'] ?? '', new RegExp(`^${nulls} `));
   assert.equal(Number(facts['Max']), Number(await scalar('SELECT max(score) FROM kept_mixed')));
   assert.ok((await page.locator('.histogram .bucket').count()) > 1);
+  // every bin's label is shown whole: both bounds, nothing clipped
+  const labels = await page
+    .locator('.bucket-label')
+    .evaluateAll((els) =>
+      els.map((e) => ({ text: e.textContent ?? '', clipped: e.scrollWidth > e.clientWidth + 1 })),
+    );
+  for (const l of labels) {
+    assert.match(l.text, /^-?[\d.e+]+ – -?[\d.e+]+$/);
+    assert.equal(l.clipped, false, `label ${l.text} is clipped`);
+  }
   await h.screenshot('11-column-summary');
   await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => document.querySelector('.stats h2')?.firstChild?.textContent === 'tags');

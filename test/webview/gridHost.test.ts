@@ -186,6 +186,23 @@ test('answers bad requests with a clear error and keeps working', async () => {
     await code(h.client.request('export', { resultId: source.summary().resultId, view: {}, format: 'csv' })),
     'UNSUPPORTED',
   );
+  const resultId = source.summary().resultId;
+  assert.equal(
+    await code(h.client.request('chart', { resultId, spec: { type: 'bar', x: 7, y: [] }, view: {} })),
+    'INVALID_ARGUMENT',
+  );
+  const saveChart = (format: string, data: string): Promise<string> =>
+    code(h.client.request('saveChart', { format: format as 'png', data, title: 't' }));
+  assert.equal(await saveChart('gif', 'R0lGODlh'), 'BAD_REQUEST');
+  assert.equal(await saveChart('png', Buffer.from('<svg>').toString('base64')), 'BAD_REQUEST', 'not a PNG');
+  assert.equal(await saveChart('svg', '<html><script>'), 'BAD_REQUEST', 'not an SVG');
+  assert.equal(await saveChart('svg', '<svg xmlns="http://www.w3.org/2000/svg"></svg>'), 'UNSUPPORTED');
+  const noCharts = hostOver(gated().src);
+  assert.equal(
+    await code(noCharts.client.request('chart', { resultId, spec: { type: 'bar', x: 0, y: [] }, view: {} })),
+    'UNSUPPORTED',
+  );
+  noCharts.host.dispose();
   // What a misbehaving page could post: an unknown method, positional params, garbage.
   h.raw({ jsonrpc: '2.0', id: 900, method: 'nope', params: {} });
   h.raw({ jsonrpc: '2.0', id: 901, method: 'page', params: [1, 2] });

@@ -19,6 +19,8 @@ import type {
 import type { ColumnStats, FilterSpec, ResultView } from '../../src/shared/results.js';
 import type { GridClient, VsCodeApi } from './channel.js';
 import { Grid, type TabState } from './grid.js';
+import { ChartPanel } from './chart/chartPanel.js';
+import type { ChartSpec } from '../../src/shared/chart.js';
 import { el } from './dom.js';
 
 /** Rows a copy formats in the webview from cached pages; larger selections are formatted by the host. */
@@ -28,6 +30,17 @@ interface SavedState {
   runId?: string;
   active?: number;
   views?: Record<string, ResultView>;
+  /** Results shown as a chart, with the chart's settings. */
+  charts?: Record<string, ChartSpec>;
+  /** Results whose Chart view is open. */
+  chartOpen?: string[];
+}
+
+/** Where a page keeps chart settings beyond its own state (the worksheet: with the worksheet, per result). */
+export interface ChartSettingsStore {
+  /** The settings for the result at `index` of a run, if any were kept. */
+  load(index: number): ChartSpec | undefined;
+  save(index: number, spec: ChartSpec): void;
 }
 
 /** State a page keeps for the grid across rebuilds (the worksheet nests it in its own). */
@@ -60,6 +73,11 @@ export class App {
   private statsColumn: number | undefined;
   private statsRequest: CancellationTokenSource | undefined;
   private busy = '';
+  private readonly chartPanel: ChartPanel;
+  private readonly charts = new Map<string, ChartSpec>();
+  private readonly chartOpen = new Set<string>();
+  private readonly gridButton = el('button', 'view-grid', 'Grid');
+  private readonly chartButton = el('button', 'view-chart', 'Chart');
 
   /** The host's notifications for the grid, for the page's channel to serve. */
   readonly notifications: NotificationHandlers<GridHostNotifications> = {
@@ -77,6 +95,7 @@ export class App {
     root: HTMLElement,
     private readonly vscode: GridState,
     private readonly channel: GridClient<GridRequests, GridWebviewNotifications>,
+    private readonly chartSettings?: ChartSettingsStore,
   ) {
     this.tabBar.setAttribute('role', 'tablist');
     this.status.setAttribute('role', 'status');
@@ -84,7 +103,17 @@ export class App {
     this.statsPanel.hidden = true;
     this.messages.hidden = true;
     this.popover.hidden = true;
-    this.main.append(this.gridBox, this.statsPanel);
+    this.chartPanel = new ChartPanel(this.channel, {
+      specChanged: (resultId, spec) => {
+        this.charts.set(resultId, spec);
+        this.persist();
+        const index = this.tabs.findIndex((t) => t.result.resultId === resultId);
+        if (index >= 0) this.chartSettings?.save(index, spec);
+      },
+      notice: (m) => this.showNotice(m),
+    });
+    this.chartPanel.element.hidden = true;
+    this.main.append(this.gridBox, this.statsPanel, this.chartPanel.element);
     root.append(this.tabBar, this.toolbar, this.main, this.messages, this.status, this.popover);
     this.buildToolbar();
     this.grid = new Grid(this.gridBox, this.channel.request, {
@@ -122,8 +151,20 @@ export class App {
 
   private persist(): void {
     const views: Record<string, ResultView> = {};
-    for (const t of this.tabs) views[t.result.resultId] = t.view;
-    this.vscode.setState({ runId: this.run?.runId, active: this.active, views } satisfies SavedState);
+    const charts: Record<string, ChartSpec> = {};
+    for (const t of this.tabs) {
+      views[t.result.resultId] = t.view;
+      const spec = this.charts.get(t.result.resultId);
+      if (spec) charts[t.result.resultId] = spec;
+    }
+    const chartOpen = this.tabs.map((t) => t.result.resultId).filter((id) => this.chartOpen.has(id));
+    this.vscode.setState({
+      runId: this.run?.runId,
+      active: this.active,
+      views,
+      charts,
+      chartOpen,
+    } satisfies SavedState);
   }
 
   private async showRun(run: RunInfo): Promise<void> {
@@ -139,6 +180,13 @@ export class App {
     }
     const saved = this.saved();
     this.run = run;
+    this.charts.clear();
+    this.chartOpen.clear();
+    run.results.forEach((r, i) => {
+      const spec = saved.charts?.[r.resultId] ?? this.chartSettings?.load(i);
+      if (spec) this.charts.set(r.resultId, spec);
+      if (saved.chartOpen?.includes(r.resultId)) this.chartOpen.add(r.resultId);
+    });
     this.tabs = run.results.map((result) => ({
       result,
       view: saved.views?.[result.resultId] ?? {},
@@ -201,6 +249,7 @@ export class App {
       this.renderChips();
       if (!this.statsPanel.hidden) void this.loadStats(this.grid.state?.cursor.c ?? 0);
     }
+    await this.showMode();
     this.renderStatus();
   }
 
@@ -282,7 +331,15 @@ export class App {
     resultGroup.append(...this.resultActions());
     const exportGroup = el('span', 'group');
     exportGroup.append(exportButton, exportAs);
-    this.toolbar.append(copyGroup, exportGroup, statsButton, resultGroup, this.chips, this.notice);
+    const modes = el('span', 'group view-switch');
+    modes.setAttribute('role', 'group');
+    modes.setAttribute('aria-label', 'Show as');
+    this.gridButton.title = 'Show the rows';
+    this.chartButton.title = 'Chart the whole result (computed by DuckDB)';
+    this.gridButton.addEventListener('click', () => void this.setMode(false));
+    this.chartButton.addEventListener('click', () => void this.setMode(true));
+    modes.append(this.gridButton, this.chartButton);
+    this.toolbar.append(modes, copyGroup, exportGroup, statsButton, resultGroup, this.chips, this.notice);
   }
 
   /** Pin… and Compare… of the shown result: the host asks for a name, or the other result and keys. */
@@ -324,11 +381,12 @@ export class App {
         : `${plural(summary.rowCount, 'row')}${summary.complete ? '' : ' so far'}`,
       duration(summary.elapsedMs),
     ];
+    const charting = this.chartOpen.has(tab.result.resultId);
     const { first, last } = this.grid.visibleRows;
-    if (last > first)
+    if (last > first && !charting)
       parts.push(`rows ${(first + 1).toLocaleString('en-US')}–${last.toLocaleString('en-US')} visible`);
     const sel = this.grid.selection;
-    if (sel && (sel.r1 > sel.r0 || sel.c1 > sel.c0)) {
+    if (sel && !charting && (sel.r1 > sel.r0 || sel.c1 > sel.c0)) {
       parts.push(`${plural(sel.r1 - sel.r0 + 1, 'row')} × ${plural(sel.c1 - sel.c0 + 1, 'column')} selected`);
     }
     const sort = tab.view.sort?.[0];
@@ -404,6 +462,38 @@ export class App {
       });
       this.chips.append(chip);
     }
+  }
+
+  /** Shows the active result as a grid or as a chart. */
+  private async setMode(chart: boolean): Promise<void> {
+    const tab = this.tabs[this.active];
+    if (!tab) return;
+    if (chart) this.chartOpen.add(tab.result.resultId);
+    else this.chartOpen.delete(tab.result.resultId);
+    this.persist();
+    await this.showMode();
+  }
+
+  private async showMode(): Promise<void> {
+    const tab = this.tabs[this.active];
+    const chart = tab !== undefined && this.chartOpen.has(tab.result.resultId);
+    this.gridButton.setAttribute('aria-pressed', String(!chart));
+    this.chartButton.setAttribute('aria-pressed', String(chart));
+    this.toolbar.classList.toggle('charting', chart);
+    this.renderStatus();
+    this.gridBox.hidden = chart;
+    this.chartPanel.element.hidden = !chart;
+    if (chart) this.statsPanel.hidden = true;
+    if (!chart || !tab) {
+      this.chartPanel.hide();
+      return;
+    }
+    await this.chartPanel.show(
+      tab.result.resultId,
+      tab.result.summary.columns,
+      tab.view,
+      this.charts.get(tab.result.resultId),
+    );
   }
 
   private closePopover(): void {

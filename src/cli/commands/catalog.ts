@@ -29,8 +29,7 @@ export const catalogCommand: Command = {
     const format = str(ctx, 'format') ?? 'table';
     if (format !== 'table' && format !== 'json') throw new UsageError('--format must be table or json');
     const parts = arg ? pathParts(arg) : [];
-    const w = await ctx.openWarehouse();
-    const c = w.catalog;
+    const c = (await ctx.engine()).catalog;
     let json: unknown;
     let columns: ResultColumn[];
     let rows: Cell[][];

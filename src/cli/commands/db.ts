@@ -54,8 +54,7 @@ export const dbCommands: Command[] = [
     options: {},
     async run(ctx) {
       const [name] = positionals(ctx, 1, 1);
-      const w = await ctx.openWarehouse();
-      const db = await w.createDatabase(name!);
+      const db = await (await ctx.engine()).databases.create(name!);
       ctx.stdout.write(
         `created ${db.encrypted ? 'encrypted' : 'unencrypted'} database ${db.name} (${db.path})\n`,
       );
@@ -74,8 +73,7 @@ when its key is missing or wrong; notes below the table say why.`,
     async run(ctx) {
       positionals(ctx, 0, 0);
       const format = ctx.values.format ?? 'table';
-      const w = await ctx.openWarehouse();
-      const dbs = await w.listDatabases();
+      const { databases: dbs, encryption } = await (await ctx.engine()).databases.list();
       if (format === 'json') {
         ctx.stdout.write(JSON.stringify({ databases: dbs }, null, 2) + '\n');
       } else if (format === 'table') {
@@ -98,9 +96,9 @@ when its key is missing or wrong; notes below the table say why.`,
             // "is not encrypted" for every plain database would drown the notes that matter.
             if (d.encryptionNote && d.encrypted) ctx.stdout.write(`note: ${d.encryptionNote}\n`);
           }
-          if (dbs.some((d) => !d.encrypted) && w.encryption.mode !== 'off' && !w.encryption.available) {
+          if (dbs.some((d) => !d.encrypted) && encryption.mode !== 'off' && !encryption.available) {
             ctx.stdout.write(
-              `note: databases marked "no" are not encrypted: ${w.encryption.detail} See "mdw db encryption".\n`,
+              `note: databases marked "no" are not encrypted: ${encryption.detail} See "mdw db encryption".\n`,
             );
           }
         }
@@ -118,8 +116,7 @@ when its key is missing or wrong; notes below the table say why.`,
     options: {},
     async run(ctx) {
       const [from, to] = positionals(ctx, 2, 2);
-      const w = await ctx.openWarehouse();
-      const db = await w.renameDatabase(from!, to!);
+      const db = await (await ctx.engine()).databases.rename(from!, to!);
       ctx.stdout.write(`renamed database ${from} to ${db.name}\n`);
       return 0;
     },
@@ -138,8 +135,7 @@ when its key is missing or wrong; notes below the table say why.`,
         );
         return 2;
       }
-      const w = await ctx.openWarehouse();
-      await w.dropDatabase(name!, { confirm: true });
+      await (await ctx.engine()).databases.drop(name!);
       ctx.stdout.write(`dropped database ${name}\n`);
       return 0;
     },

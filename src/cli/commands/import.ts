@@ -18,8 +18,9 @@ contain dots: sales.main."odd.name".`,
     if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
     }
-    const w = await ctx.openWarehouse();
-    const r = await w.importFile(file!, parseTableName(target!), {
+    const r = await (
+      await ctx.engine()
+    ).databases.importFile(file!, parseTableName(target!), {
       append: ctx.values.append === true,
       ...(format ? { format: format as (typeof FORMATS)[number] } : {}),
     });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { EngineError, errorMessage } from '../../engine/errors.js';
-import { Session } from '../../engine/query/index.js';
-import type { Account } from '../../engine/store/account.js';
+import type { Engine } from '../../engine/service/engine.js';
+import type { HistoryInput } from '../../engine/store/history.js';
 import { positionals, readStdin, str, UsageError, type Command, type CommandContext } from '../command.js';
 import type { OutputFormat } from '../format.js';
 import { ResultWriter } from '../output.js';
@@ -38,13 +38,9 @@ function outputFormat(ctx: CommandContext): OutputFormat {
  * Records a run in the account's history. A read-only run (a read-only mount, a copy being inspected) has
  * done its work when the store cannot be written: that is a warning, not a failure.
  */
-async function addToHistory(
-  ctx: CommandContext,
-  account: Account,
-  entry: Parameters<Account['history']['add']>[0],
-): Promise<void> {
+async function addToHistory(ctx: CommandContext, engine: Engine, entry: HistoryInput): Promise<void> {
   try {
-    await account.history.add(entry);
+    await engine.addHistory(entry);
   } catch (e) {
     if (!ctx.readOnly) throw e;
     ctx.stderr.write(`mdw: warning: the run was not added to the history: ${errorMessage(e)}\n`);
@@ -58,12 +54,11 @@ export async function runAndPrint(
   database: string | undefined,
   worksheetId: string | null = null,
 ): Promise<number> {
-  const w = await ctx.openWarehouse();
-  const account = await ctx.account();
+  const engine = await ctx.engine();
   const startedAt = Date.now();
   let rows = 0;
   const format = outputFormat(ctx);
-  const session = await Session.open(w, database ? { database } : {});
+  const session = await engine.openSession(database ? { database } : {});
   const writer = new ResultWriter(ctx.stdout, format);
   let failed: EngineError | undefined;
   let notRun = 0;
@@ -83,7 +78,7 @@ export async function runAndPrint(
     writer.end();
   } finally {
     await session.close();
-    await addToHistory(ctx, account, {
+    await addToHistory(ctx, engine, {
       worksheetId,
       sql: script,
       startedAt,
@@ -140,9 +135,8 @@ extension: .csv, .parquet, .json (one array), .ndjson or .jsonl (one object per 
     const out = args[args.length - 1]!;
     const sql = args.length === 2 ? args[0] : undefined;
     const script = await scriptFrom(ctx, sql);
-    const w = await ctx.openWarehouse();
     const db = str(ctx, 'db');
-    const session = await Session.open(w, db ? { database: db } : {});
+    const session = await (await ctx.engine()).openSession(db ? { database: db } : {});
     try {
       const r = await session.export(script, out);
       ctx.stdout.write(`exported ${r.rows} ${r.rows === 1 ? 'row' : 'rows'} to ${r.file}\n`);

@@ -10,7 +10,9 @@ import type {
   ResultView,
   SortSpec,
 } from '../../shared/results.js';
+import type { ChartData, ChartSpec } from '../../shared/chart.js';
 import { EngineError, errorMessage } from '../errors.js';
+import { computeChart } from './chart.js';
 import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
 import { toCell, type CellContext } from '../values.js';
 
@@ -362,6 +364,23 @@ export class KeptResult implements ResultSource {
       }
       return stats;
     });
+  }
+
+  /** What a chart of the kept rows (filters of `view` applied) draws, computed by DuckDB (see chart.ts). */
+  async chart(spec: ChartSpec, view: ResultView = {}): Promise<ChartData> {
+    this.assertUsable();
+    await this.finished;
+    const { where, params } = this.whereClause(view.filters ?? []);
+    return computeChart(
+      {
+        columns: this.columns,
+        table: this.tableName,
+        where,
+        params,
+        query: (sql, p) => this.read(async (c) => (await c.runAndReadAll(sql, p)).getRows()),
+      },
+      spec,
+    );
   }
 
   /** A SELECT over the kept rows seen through `view`, with the result's own column names (for export). */

@@ -21,6 +21,7 @@ interface Dated {
 export const ad = {
   name: (account: string, node: string) => `node name ${account} ${node}`,
   body: (account: string, node: string) => `node body ${account} ${node}`,
+  charts: (account: string, node: string) => `node charts ${account} ${node}`,
   rev: (account: string, rev: string, worksheet: string) => `rev ${account} ${rev} ${worksheet}`,
   hist: (account: string, entry: string) => `hist ${account} ${entry}`,
   email: (account: string) => `email ${account}`,

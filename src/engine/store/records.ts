@@ -59,6 +59,8 @@ export interface NodeRecord {
   updatedAt: number;
   name: string;
   body?: string;
+  /** A worksheet's chart settings per result position (sealed JSON); absent: none kept. */
+  charts?: string;
 }
 
 /** A kept worksheet revision; `body` sealed under the account key. */

@@ -3,6 +3,7 @@ import { randomId } from '../crypto/seal.js';
 import { ad, AccountIndex, IndexedNode } from './accountIndex.js';
 import { NodeRecord, openJson, RevisionRecord, sealJson, T } from './records.js';
 import type { Transaction } from './sealedLog.js';
+import type { ChartSpec } from '../../shared/chart.js';
 import type { AccountScope, Reader } from './scope.js';
 
 /** A folder or worksheet in an account's tree. Times are milliseconds since the epoch. */
@@ -53,6 +54,13 @@ export interface DeleteReport {
 }
 
 const MAX_NAME = 200;
+/** Largest sealed chart settings of one worksheet (JSON characters). */
+const MAX_CHARTS_JSON = 64 * 1024;
+/** Results of one run whose chart settings a worksheet keeps. */
+const MAX_CHART_RESULTS = 50;
+
+/** A worksheet's chart settings: by result position in a run ("0" is the first result). */
+export type WorksheetCharts = Record<string, ChartSpec>;
 const EMPTY: WorksheetContent = { sql: '', database: null, schema: null };
 
 /**
@@ -188,6 +196,42 @@ export class Worksheets {
   /** Saves new content (a revision is kept when it differs from the current content). */
   async save(id: string, content: Partial<WorksheetContent>): Promise<Worksheet> {
     return this.scope.write((tx, index) => this.saveIn(tx, index, id, content));
+  }
+
+  /** The chart settings kept with a worksheet, by result position (empty when none). */
+  async charts(id: string): Promise<WorksheetCharts> {
+    return this.scope.read((index, reader) => {
+      this.worksheet(index, id);
+      const stored = record(reader, id);
+      return stored.charts
+        ? openJson<WorksheetCharts>(this.scope.key, stored.charts, ad.charts(this.scope.accountId, id))
+        : {};
+    });
+  }
+
+  /**
+   * Keeps the chart settings of the result at `position` with the worksheet (sealed, no revision: the SQL is
+   * unchanged); `null` forgets them.
+   */
+  async saveChart(id: string, position: number, spec: ChartSpec | null): Promise<void> {
+    if (!Number.isInteger(position) || position < 0 || position >= MAX_CHART_RESULTS)
+      throw new EngineError('INVALID_ARGUMENT', `A result position is 0 to ${MAX_CHART_RESULTS - 1}.`);
+    if (spec !== null && (typeof spec !== 'object' || Array.isArray(spec)))
+      throw new EngineError('INVALID_ARGUMENT', 'Chart settings are an object.');
+    await this.scope.write((tx, index) => {
+      this.worksheet(index, id);
+      const stored = record(tx, id);
+      const { accountId, key } = this.scope;
+      const charts: WorksheetCharts = stored.charts
+        ? openJson<WorksheetCharts>(key, stored.charts, ad.charts(accountId, id))
+        : {};
+      if (spec === null) delete charts[String(position)];
+      else charts[String(position)] = spec;
+      const json = JSON.stringify(charts);
+      if (json.length > MAX_CHARTS_JSON)
+        throw new EngineError('INVALID_ARGUMENT', 'These chart settings are too large to keep.');
+      tx.put(T.node, id, { ...stored, charts: sealJson(key, charts, ad.charts(accountId, id)) });
+    });
   }
 
   /** Renames a node; the name must be free among its siblings (ignoring case). */

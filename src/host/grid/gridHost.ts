@@ -17,6 +17,7 @@ import type {
   RunMessage,
 } from '../../shared/protocol.js';
 import type { Cell, ResultSource, ResultView } from '../../shared/results.js';
+import { MAX_CHART_IMAGE, type ChartImageFormat } from '../../shared/chart.js';
 import { HostChannel } from '../webviewChannel.js';
 
 export interface GridRunEntry {
@@ -50,6 +51,12 @@ export interface GridHostOptions {
   ): Promise<{ saved: boolean; target?: string }>;
   /** Pin… and Compare… of a shown result (absent: the grid's buttons do nothing). */
   resultActions?: { pin(source: ResultSource): void; compare(source: ResultSource): void };
+  /** Writes a chart image (PNG bytes or SVG text) to a file the user picks; absent means unsupported. */
+  saveChart?(
+    format: ChartImageFormat,
+    data: Uint8Array,
+    title: string,
+  ): Promise<{ saved: boolean; target?: string }>;
   /** Moves the cursor of the run's editor to a 1-based line and column (an error's position). */
   reveal?(line: number, column: number): void;
   /** Most rows one copy request formats (the clipboard is not a file). */
@@ -69,6 +76,7 @@ class RequestError extends Error {
 }
 
 const MAX_PAGE_ROWS = 10_000;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COPY_CHUNK = 5_000;
 
 interface QueuedPage {
@@ -97,6 +105,8 @@ export class GridHost {
       stats: async (p) => this.source(p.resultId).stats(this.column(p.resultId, p.column), view(p.view)),
       copy: (p, token) => this.copy(p, token),
       export: (p) => this.export(p),
+      chart: (p) => this.chart(p),
+      saveChart: (p) => this.saveChart(p),
     };
     this.notifications = {
       reveal: (p) => {
@@ -259,6 +269,31 @@ export class GridHost {
     }
     const picked = p.columns.map((c) => columns[c]!);
     return { text: formatRows(picked, rows, p.format), rows: rows.length, truncated: wanted > count };
+  }
+
+  private async chart(p: GridRequests['chart']['params']): Promise<GridRequests['chart']['result']> {
+    const source = this.source(p.resultId);
+    if (!source.chart) throw new RequestError('UNSUPPORTED', 'Charts are not available for this result.');
+    if (typeof p.spec !== 'object' || p.spec === null)
+      throw new RequestError('BAD_REQUEST', 'A chart needs a spec.');
+    return source.chart(p.spec, view(p.view));
+  }
+
+  private async saveChart(
+    p: GridRequests['saveChart']['params'],
+  ): Promise<GridRequests['saveChart']['result']> {
+    if (p.format !== 'png' && p.format !== 'svg')
+      throw new RequestError('BAD_REQUEST', `Cannot save a chart as "${String(p.format)}".`);
+    if (typeof p.data !== 'string' || p.data.length === 0 || p.data.length > MAX_CHART_IMAGE)
+      throw new RequestError('BAD_REQUEST', 'The chart image is empty or too large.');
+    const bytes = p.format === 'png' ? Buffer.from(p.data, 'base64') : Buffer.from(p.data, 'utf8');
+    if (p.format === 'png' && !bytes.subarray(0, 8).equals(PNG_SIGNATURE))
+      throw new RequestError('BAD_REQUEST', 'The chart image is not a PNG.');
+    if (p.format === 'svg' && !/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(p.data))
+      throw new RequestError('BAD_REQUEST', 'The chart image is not an SVG.');
+    if (!this.options.saveChart)
+      throw new RequestError('UNSUPPORTED', 'Saving charts is not available here.');
+    return this.options.saveChart(p.format, bytes, typeof p.title === 'string' ? p.title : 'chart');
   }
 
   private async export(p: GridRequests['export']['params']): Promise<GridRequests['export']['result']> {

@@ -24,9 +24,10 @@ import type {
   WorksheetWebviewNotifications,
 } from '../../shared/protocol.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
+import type { ChartSpec } from '../../shared/chart.js';
 import { lex } from '../../shared/sqlLexer.js';
 import { applyChanges, diffText } from '../../shared/textSync.js';
-import { GridHost, type GridRun } from '../grid/gridHost.js';
+import { GridHost, type GridHostOptions, type GridRun } from '../grid/gridHost.js';
 import { HostChannel } from '../webviewChannel.js';
 import { RunController, type Run, type Subscription } from '../run/runController.js';
 
@@ -68,6 +69,13 @@ export interface WorksheetHostOptions {
     format: ExportFormat,
     view: ResultView,
   ): Promise<{ saved: boolean; target?: string }>;
+  /** Saves a chart image to a file the user picks; absent: unsupported. */
+  saveChart?: GridHostOptions['saveChart'];
+  /** Chart settings kept with the worksheet (by result position); absent: kept only in the webview. */
+  charts?: {
+    load(): Promise<Record<string, ChartSpec>>;
+    save(position: number, spec: ChartSpec): Promise<void>;
+  };
   /** The engine's language service for completion, hover, signature help and diagnostics. */
   language?(): Promise<WorksheetLanguage | undefined>;
   /** Pin… and Compare… of a result in the grid (absent: the buttons do nothing). */
@@ -123,6 +131,7 @@ export class WorksheetHost {
       ...(options.exportResult
         ? { exportResult: (source, format, view) => this.export(source, format, view) }
         : {}),
+      ...(options.saveChart ? { saveChart: options.saveChart } : {}),
       reveal: (line, column) => this.post({ type: 'select', line, column }),
       ...(options.resultActions
         ? {
@@ -148,7 +157,24 @@ export class WorksheetHost {
       notifications: { ...this.grid.notifications, ...this.notifications },
       ready: () => {
         this.ready();
-        this.grid.ready();
+        if (!this.options.charts) {
+          this.grid.ready();
+          return;
+        }
+        // The kept chart settings go first, so the run's results open with them.
+        void this.options.charts
+          .load()
+          .catch((e: unknown) => {
+            this.options.log?.(
+              `worksheet: chart settings could not be read (${e instanceof Error ? e.name : 'error'})`,
+            );
+            return {};
+          })
+          .then((charts) => {
+            if (this.disposed) return;
+            this.channel.notify('charts', { charts });
+            this.grid.ready();
+          });
       },
     });
   }
@@ -316,6 +342,12 @@ export class WorksheetHost {
     },
     selection: (p) => {
       if (isOffset(p.from) && isOffset(p.to)) this.lastSelection = { from: p.from, to: p.to };
+    },
+    chart: (p) => {
+      if (!Number.isInteger(p.position) || typeof p.spec !== 'object' || p.spec === null) return;
+      this.options.charts?.save(p.position, p.spec).catch((e: unknown) => {
+        this.options.log?.(`worksheet: chart settings not kept (${e instanceof Error ? e.name : 'error'})`);
+      });
     },
   };
 

@@ -6,6 +6,7 @@ import type { ExportFormat, RunInfo } from '../../shared/protocol.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
 import { GridHost, type GridRun } from '../../host/grid/gridHost.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
+import { saveChartImage } from '../../host/run/chartSave.js';
 import { exportWithProgress } from '../../host/run/exportFlow.js';
 import type { ResultActions } from '../../host/run/compareFlow.js';
 import type { Run, RunController, RunEntry } from '../../host/run/runController.js';
@@ -85,6 +86,7 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
     const host = new GridHost({
       post: (message) => this.post(view, message),
       exportResult: (source, format, v) => this.exportResult(source, format, v),
+      saveChart: (format, data, title) => saveChartImage(this.log, format, data, title),
       reveal: (line, column) => void this.reveal(line, column),
       resultActions: {
         pin: (source) => this.current && this.resultActions?.pin(this.current.key, source.summary().resultId),

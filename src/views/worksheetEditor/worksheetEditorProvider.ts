@@ -12,6 +12,9 @@ import { formatOptions } from '../../host/language/sqlFormatting.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import { exportWithProgress } from '../../host/run/exportFlow.js';
 import type { ResultActions } from '../../host/run/compareFlow.js';
+import { saveChartImage } from '../../host/run/chartSave.js';
+import type { ChartSpec } from '../../shared/chart.js';
+import { WORKSHEET_SCHEME, type WorksheetFileSystem } from '../worksheets/worksheetFileSystem.js';
 import type { RunController } from '../../host/run/runController.js';
 import { documentKey, type WarehouseService } from '../../host/warehouseService.js';
 
@@ -81,6 +84,7 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     private readonly runs: RunController,
     private readonly log: ComponentLogger,
     private readonly languages: LanguageServices,
+    private readonly worksheetFs?: WorksheetFileSystem,
   ) {}
 
   static register(
@@ -89,6 +93,7 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
     service: WarehouseService,
     runs: RunController,
     languages: LanguageServices,
+    worksheetFs?: WorksheetFileSystem,
   ): WorksheetEditorProvider {
     const provider = new WorksheetEditorProvider(
       context.extensionUri,
@@ -96,6 +101,7 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
       runs,
       logger.component('worksheet'),
       languages,
+      worksheetFs,
     );
     context.subscriptions.push(
       provider.activeChanged,
@@ -158,6 +164,10 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
       format: (text) => formatSql(text, formatOptions(vscode.window.activeTextEditor?.options ?? {})),
       exportResult: (run, resultId, format, view) =>
         exportWithProgress(this.runs, this.log, run, resultId, { format, view }),
+      saveChart: (format, data, title) => saveChartImage(this.log, format, data, title),
+      ...(this.worksheetFs && document.uri.scheme === WORKSHEET_SCHEME
+        ? { charts: worksheetCharts(this.worksheetFs, document.uri) }
+        : {}),
       language: async () => {
         const service = await this.languages.forDocument(document);
         return service
@@ -196,4 +206,26 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
     return bundlePage(webview, root, 'worksheet', 'Worksheet', 'worksheet');
   }
+}
+
+/** Chart settings kept with a stored worksheet (an `mdw:` document), by result position. */
+function worksheetCharts(
+  fs: WorksheetFileSystem,
+  uri: vscode.Uri,
+): { load(): Promise<Record<string, ChartSpec>>; save(position: number, spec: ChartSpec): Promise<void> } {
+  const sheet = async () => {
+    const { account, node } = await fs.locate(uri);
+    if (!node || node.kind !== 'worksheet') throw new Error('not a worksheet');
+    return { worksheets: account.worksheets, id: node.id };
+  };
+  return {
+    load: async () => {
+      const { worksheets, id } = await sheet();
+      return worksheets.charts(id);
+    },
+    save: async (position, spec) => {
+      const { worksheets, id } = await sheet();
+      await worksheets.saveChart(id, position, spec);
+    },
+  };
 }

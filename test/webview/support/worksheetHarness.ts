@@ -9,7 +9,11 @@ import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { LanguageService } from '../../../src/engine/language/languageService.js';
 import { RunController } from '../../../src/host/run/runController.js';
-import { WorksheetHost, type WorksheetDocument } from '../../../src/host/worksheet/worksheetHost.js';
+import {
+  WorksheetHost,
+  type WorksheetDocument,
+  type WorksheetHostOptions,
+} from '../../../src/host/worksheet/worksheetHost.js';
 import type { TextChange } from '../../../src/shared/protocol.js';
 import { applyChanges } from '../../../src/shared/textSync.js';
 import type { EngineFixture } from './engineSource.js';
@@ -163,7 +167,11 @@ async function serve(theme: string): Promise<{ server: Server; origin: string }>
 export async function openWorksheet(
   db: EngineFixture,
   text: string,
-  options: { theme?: 'dark' | 'light' | 'high-contrast'; viewport?: { width: number; height: number } } = {},
+  options: {
+    theme?: 'dark' | 'light' | 'high-contrast';
+    viewport?: { width: number; height: number };
+    charts?: WorksheetHostOptions['charts'];
+  } = {},
 ): Promise<WorksheetHarness> {
   if (!existsSync(path.join(bundleDir, 'worksheet.js')))
     throw new Error('Build the webview first: node esbuild.mjs');
@@ -215,6 +223,7 @@ export async function openWorksheet(
     format: async (sql) => (await import('sql-formatter')).format(sql, { language: 'duckdb' }),
     language: () => Promise.resolve({ service: language }),
     log: (line) => hostLog.push(line),
+    ...(options.charts ? { charts: options.charts } : {}),
   });
   document.onChange = () => host.documentChanged();
   await page.exposeBinding(

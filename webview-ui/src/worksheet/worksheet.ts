@@ -29,6 +29,7 @@ import type {
   WorksheetSession,
 } from '../../../src/shared/protocol.js';
 import { App } from '../app.js';
+import type { ChartSpec } from '../../../src/shared/chart.js';
 import { vscodeApi, WebviewChannel } from '../channel.js';
 import { DocSync, fromHost } from './docSync.js';
 import { WorksheetLanguageFeatures } from './languageFeatures.js';
@@ -205,6 +206,13 @@ export class Worksheet {
         },
       },
       this.channel,
+      {
+        load: (position) => this.charts[String(position)],
+        save: (position, spec) => {
+          this.charts[String(position)] = spec;
+          this.channel.notify('chart', { position, spec });
+        },
+      },
     );
     // One channel for the page: the grid's notifications and the worksheet's; `ready` goes out now.
     this.channel.serve({
@@ -392,6 +400,9 @@ export class Worksheet {
     },
   };
 
+  /** Chart settings kept with the worksheet, by result position (the host sends them before a run). */
+  private charts: Record<string, ChartSpec> = {};
+
   private readonly notifications: Omit<
     NotificationHandlers<WorksheetProtocol['toWebview']>,
     'run' | 'summary'
@@ -413,6 +424,9 @@ export class Worksheet {
       const pos = Math.min(line.to, line.from + Math.max(0, column - 1));
       this.view.dispatch({ selection: EditorSelection.cursor(pos), scrollIntoView: true });
       this.view.focus();
+    },
+    charts: ({ charts }) => {
+      this.charts = { ...charts };
     },
   };
 
