@@ -15,6 +15,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Warehouse } from '../src/engine/warehouse.js';
 import { Session } from '../src/engine/query/index.js';
 import { benchCancel } from './cancel.js';
+import { benchCompare } from './compare.js';
 import { benchChart } from './chart.js';
 import { benchGrid } from './grid.js';
 import { benchService } from './service.js';
@@ -482,6 +483,11 @@ async function grid({ warehouse }: Context): Promise<void> {
   await benchGrid(warehouse, N10M);
 }
 
+async function compare({ warehouse }: Context): Promise<void> {
+  // Two 5M-row kept results: the engine's compare against DuckDB's own EXCEPT ALL / FULL OUTER JOIN.
+  await benchCompare(warehouse, N5M);
+}
+
 async function cancel({ warehouse, raw }: Context): Promise<void> {
   // Through the run controller (every surface's path) against DuckDB's own interrupt() on the raw connection.
   await benchCancel(warehouse, raw);
@@ -507,6 +513,7 @@ const SECTIONS: Section[] = [
   { name: 'grid', run: grid },
   { name: 'cancel', run: cancel },
   { name: 'open', run: open },
+  { name: 'compare', run: compare },
   { name: 'chart', run: chart },
   { name: 'service', run: service },
 ];

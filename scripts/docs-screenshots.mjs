@@ -14,6 +14,7 @@ const chosen = {
   '04-mixed-types.png': 'results-grid.png',
   '11-column-summary.png': 'column-summary.png',
   'plan-analyze.png': 'query-plan.png',
+  'compare-workbench.png': 'compare.png',
   'ui-chart.png': 'chart.png',
 };
 fs.mkdirSync(to, { recursive: true });

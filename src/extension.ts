@@ -16,6 +16,7 @@ import { CatalogCommands } from './views/catalog/catalogCommands.js';
 import { CatalogTreeProvider } from './views/catalog/catalogTreeProvider.js';
 import { HistoryCommands } from './views/history/historyCommands.js';
 import { HistoryTreeProvider } from './views/history/historyTreeProvider.js';
+import { ComparePanels } from './views/results/comparePanels.js';
 import { ResultsViewProvider } from './views/results/resultsViewProvider.js';
 import { WorksheetEditorProvider } from './views/worksheetEditor/worksheetEditorProvider.js';
 import { WorksheetCommands } from './views/worksheets/worksheetCommands.js';
@@ -47,6 +48,7 @@ export interface MicroDataWarehouseApi {
     historyCommands: HistoryCommands;
     demo: DemoCommands;
     worksheetEditor: WorksheetEditorProvider;
+    compare: ComparePanels;
   };
 }
 
@@ -96,6 +98,13 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
     worksheetFs,
   );
   const runner = QueryRunner.register(context, logger, warehouse, runs, results, worksheetEditor);
+  const compare = ComparePanels.register(context, logger, runs, () => {
+    const target = runner.activeTarget();
+    const run = target?.worksheet ? runs.lastRun(target.key) : results.run;
+    return run ? { key: run.key, resultIds: run.results.map((e) => e.result.id) } : undefined;
+  });
+  results.resultActions = compare.actions;
+  worksheetEditor.resultActions = compare.actions;
   const { provider: databases, view: databasesView } = CatalogTreeProvider.register(
     context,
     logger,
@@ -139,6 +148,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
       historyCommands,
       demo,
       worksheetEditor,
+      compare,
     },
   };
 }

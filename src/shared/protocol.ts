@@ -93,6 +93,10 @@ export interface GridHostNotifications {
 export interface GridWebviewNotifications {
   /** The user picked an error's position in the Messages tab: the host moves the editor's cursor there. */
   reveal: { line: number; column: number };
+  /** Pin… on a result (the host asks for a name; a pinned result stays past later runs). */
+  pin: { resultId: string };
+  /** Compare… on a result (the host asks for the other result and the key columns). */
+  compare: { resultId: string };
 }
 
 /** The Results view's channel. */

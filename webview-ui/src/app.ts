@@ -327,6 +327,8 @@ export class App {
 
     const copyGroup = el('span', 'group');
     copyGroup.append(copyButton, copyAs);
+    const resultGroup = el('span', 'group');
+    resultGroup.append(...this.resultActions());
     const exportGroup = el('span', 'group');
     exportGroup.append(exportButton, exportAs);
     const modes = el('span', 'group view-switch');
@@ -337,7 +339,28 @@ export class App {
     this.gridButton.addEventListener('click', () => void this.setMode(false));
     this.chartButton.addEventListener('click', () => void this.setMode(true));
     modes.append(this.gridButton, this.chartButton);
-    this.toolbar.append(modes, copyGroup, exportGroup, statsButton, this.chips, this.notice);
+    this.toolbar.append(modes, copyGroup, exportGroup, statsButton, resultGroup, this.chips, this.notice);
+  }
+
+  /** Pin… and Compare… of the shown result: the host asks for a name, or the other result and keys. */
+  private resultActions(): HTMLElement[] {
+    return (
+      [
+        ['pin', 'Pin…', 'Keep this result past later runs, under a name'],
+        ['compare', 'Compare…', 'Compare this result with a pinned one or another of the latest run'],
+      ] as const
+    ).map(([method, label, title]) => {
+      const button = document.createElement('vscode-button');
+      button.className = `result-${method}`;
+      button.textContent = label;
+      button.title = title;
+      button.setAttribute('secondary', '');
+      button.addEventListener('click', () => {
+        const resultId = this.tabs[this.active]?.result.resultId;
+        if (resultId) this.channel.notify(method, { resultId });
+      });
+      return button;
+    });
   }
 
   private renderStatus(): void {

@@ -16,6 +16,8 @@ import { INTERNAL_PREFIX, quoteIdent, quoteString } from '../names.js';
 import { columnKind, toCell, typeText } from '../values.js';
 import { RESULTS_DB, type Warehouse } from '../warehouse.js';
 import { KEPT_DB, KeptResult, ResultStore, type KeptColumn } from './keptResult.js';
+import { compareResults, type CompareOptions, type CompareResult } from './compare.js';
+import { PinSet, type PinInfo } from './pins.js';
 import { identifiers, splitStatements, type StatementRange } from './split.js';
 import { sqlError } from './sqlError.js';
 
@@ -162,6 +164,7 @@ export class Session {
     touched: new Set<string>() as Set<string> | 'all',
   };
   private readonly results = new Map<string, KeptResult>();
+  private readonly pins = new PinSet();
   private resultCount = 0;
   private readonly pageSize: number;
   private readonly maxResults: number;
@@ -452,6 +455,51 @@ export class Session {
     }
   }
 
+  /**
+   * Pins a kept result as `name`: it is never dropped to keep the session's bound on results and stays
+   * until unpinned or the session closes. Pinning a pinned result renames it.
+   */
+  pin(resultId: string, name: string): PinInfo {
+    this.assertOpen();
+    this.result(resultId);
+    return this.pins.add(resultId, name);
+  }
+
+  /** Unpins a result; it then counts toward the session's bound again (the oldest beyond it is dropped). */
+  unpin(resultId: string): boolean {
+    const removed = this.pins.delete(resultId);
+    if (removed) this.evict();
+    return removed;
+  }
+
+  /** The session's pinned results, oldest first, with their kept results. */
+  pinned(): (PinInfo & { result: KeptResult })[] {
+    return this.pins
+      .list()
+      .flatMap((p) =>
+        this.results.has(p.resultId) ? [{ ...p, result: this.results.get(p.resultId)! }] : [],
+      );
+  }
+
+  /**
+   * Compares kept results `a` and `b` in DuckDB (see compare.ts) and keeps the differences as a new
+   * result of this session. Runs on a connection of its own, so it never waits for a run.
+   */
+  async compare(a: string, b: string, options: CompareOptions = {}): Promise<CompareResult> {
+    this.assertOpen();
+    const ra = this.result(a);
+    const rb = this.result(b);
+    const name = (r: KeptResult): string => this.pins.get(r.id)?.name ?? r.id.split(':').at(-1)!;
+    const compared = await compareResults(ra, rb, options, {
+      store: this.store,
+      id: `${this.id}:${++this.resultCount}`,
+      pageSize: this.pageSize,
+      title: `Compare ${name(ra)} with ${name(rb)}`,
+    });
+    this.remember(compared.result);
+    return compared;
+  }
+
   /** Cancels what runs, drops every kept result and closes the session's connections. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -465,6 +513,7 @@ export class Session {
     } finally {
       for (const r of this.results.values()) void r.release().catch(() => undefined);
       this.results.clear();
+      this.pins.clear();
       this.warehouse.release(this.connection);
       this.warehouse.release(this.store.writer);
       this.warehouse.release(this.store.reader);
@@ -804,9 +853,17 @@ export class Session {
 
   private remember(result: KeptResult): void {
     this.results.set(result.id, result);
-    while (this.results.size > this.maxResults) {
-      const [oldestId, oldest] = this.results.entries().next().value as [string, KeptResult];
+    this.evict();
+  }
+
+  /** Drops the oldest unpinned results beyond the bound (pinned ones do not count toward it). */
+  private evict(): void {
+    let unpinned = [...this.results.keys()].filter((id) => !this.pins.has(id));
+    while (unpinned.length > this.maxResults) {
+      const oldestId = unpinned[0]!;
+      const oldest = this.results.get(oldestId)!;
       this.results.delete(oldestId);
+      unpinned = unpinned.slice(1);
       void oldest.release().catch(() => undefined);
     }
   }

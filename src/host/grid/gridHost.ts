@@ -49,6 +49,8 @@ export interface GridHostOptions {
     format: ExportFormat,
     view: ResultView,
   ): Promise<{ saved: boolean; target?: string }>;
+  /** Pin… and Compare… of a shown result (absent: the grid's buttons do nothing). */
+  resultActions?: { pin(source: ResultSource): void; compare(source: ResultSource): void };
   /** Writes a chart image (PNG bytes or SVG text) to a file the user picks; absent means unsupported. */
   saveChart?(
     format: ChartImageFormat,
@@ -109,6 +111,14 @@ export class GridHost {
     this.notifications = {
       reveal: (p) => {
         if (Number.isInteger(p.line) && Number.isInteger(p.column)) this.options.reveal?.(p.line, p.column);
+      },
+      pin: (p) => {
+        const source = typeof p.resultId === 'string' ? this.sources.get(p.resultId) : undefined;
+        if (source) this.options.resultActions?.pin(source);
+      },
+      compare: (p) => {
+        const source = typeof p.resultId === 'string' ? this.sources.get(p.resultId) : undefined;
+        if (source) this.options.resultActions?.compare(source);
       },
     };
     if (options.post) {

@@ -78,6 +78,8 @@ export interface WorksheetHostOptions {
   };
   /** The engine's language service for completion, hover, signature help and diagnostics. */
   language?(): Promise<WorksheetLanguage | undefined>;
+  /** Pin… and Compare… of a result in the grid (absent: the buttons do nothing). */
+  resultActions?: { pin(resultId: string): void; compare(resultId: string): void };
   /** Shows an error outside the webview (e.g. a failed format). */
   showError?(message: string): void;
   log?(line: string): void;
@@ -131,6 +133,14 @@ export class WorksheetHost {
         : {}),
       ...(options.saveChart ? { saveChart: options.saveChart } : {}),
       reveal: (line, column) => this.post({ type: 'select', line, column }),
+      ...(options.resultActions
+        ? {
+            resultActions: {
+              pin: (source) => options.resultActions!.pin(source.summary().resultId),
+              compare: (source) => options.resultActions!.compare(source.summary().resultId),
+            },
+          }
+        : {}),
       ...(options.log ? { log: options.log } : {}),
     });
     const runs = options.runs;

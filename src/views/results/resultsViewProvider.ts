@@ -8,6 +8,7 @@ import { GridHost, type GridRun } from '../../host/grid/gridHost.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import { saveChartImage } from '../../host/run/chartSave.js';
 import { exportWithProgress } from '../../host/run/exportFlow.js';
+import type { ResultActions } from '../../host/run/compareFlow.js';
 import type { Run, RunController, RunEntry } from '../../host/run/runController.js';
 
 /** One statement's rows as the Results view shows them. */
@@ -29,6 +30,8 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
   private readyView = false;
   private lastPosted: RunInfo | undefined;
   private watchers: NodeJS.Timeout[] = [];
+  /** Pin… and Compare… of the grid's toolbar (set once the compare commands are registered). */
+  resultActions: ResultActions | undefined;
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
@@ -85,6 +88,11 @@ export class ResultsViewProvider implements vscode.WebviewViewProvider, vscode.D
       exportResult: (source, format, v) => this.exportResult(source, format, v),
       saveChart: (format, data, title) => saveChartImage(this.log, format, data, title),
       reveal: (line, column) => void this.reveal(line, column),
+      resultActions: {
+        pin: (source) => this.current && this.resultActions?.pin(this.current.key, source.summary().resultId),
+        compare: (source) =>
+          this.current && this.resultActions?.compare(this.current.key, source.summary().resultId),
+      },
       log: (line) => this.log.warn(line),
     });
     this.view = view;

@@ -11,6 +11,7 @@ import type { LanguageServices } from '../../host/language/languageServices.js';
 import { formatOptions } from '../../host/language/sqlFormatting.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 import { exportWithProgress } from '../../host/run/exportFlow.js';
+import type { ResultActions } from '../../host/run/compareFlow.js';
 import { saveChartImage } from '../../host/run/chartSave.js';
 import type { ChartSpec } from '../../shared/chart.js';
 import { WORKSHEET_SCHEME, type WorksheetFileSystem } from '../worksheets/worksheetFileSystem.js';
@@ -74,6 +75,8 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
   private readonly activeChanged = new vscode.EventEmitter<void>();
   /** Fired when a worksheet editor became active or stopped being active. */
   readonly onDidChangeActive = this.activeChanged.event;
+  /** Pin… and Compare… of the grid's toolbar (set once the compare commands are registered). */
+  resultActions: ResultActions | undefined;
 
   private constructor(
     private readonly extensionUri: vscode.Uri,
@@ -176,6 +179,10 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
           : undefined;
       },
       showError: (message) => void vscode.window.showErrorMessage(message),
+      resultActions: {
+        pin: (resultId) => this.resultActions?.pin(key, resultId),
+        compare: (resultId) => this.resultActions?.compare(key, resultId),
+      },
       log: (line) => this.log.warn(line),
     });
     const id = randomUUID();
