@@ -1,13 +1,11 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Warehouse, type CatalogChange } from '../../src/engine/warehouse.js';
 import { isEngineError } from '../../src/engine/errors.js';
+import { tempDir } from '../support/tempDir.js';
 
 async function open(): Promise<Warehouse> {
-  return Warehouse.open(fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-cat-')));
+  return Warehouse.open(tempDir('mdw-cat-'));
 }
 
 async function sql(w: Warehouse, text: string): Promise<void> {
@@ -214,7 +212,7 @@ test('concurrent first expansions share one scan', async () => {
 });
 
 test('read-only catalog lists but refuses changes', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-cat-'));
+  const dir = tempDir('mdw-cat-');
   const w = await Warehouse.open(dir);
   await w.createDatabase('r');
   await w.close();

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Warehouse, type CatalogChange } from '../../src/engine/warehouse.js';
 import { isEngineError } from '../../src/engine/errors.js';
+import { tempDir } from '../support/tempDir.js';
 
 async function open(): Promise<Warehouse> {
-  return Warehouse.open(fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-db-')));
+  return Warehouse.open(tempDir('mdw-db-'));
 }
 
 async function rows(w: Warehouse, sql: string): Promise<unknown[][]> {

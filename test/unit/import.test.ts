@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Warehouse, type CatalogChange } from '../../src/engine/warehouse.js';
 import { isEngineError } from '../../src/engine/errors.js';
 import { formatFromFileName, parseTableName } from '../../src/engine/import.js';
 import { quoteString } from '../../src/engine/names.js';
 import { plainRows } from '../support/plainDuckdb.js';
+import { tempDir } from '../support/tempDir.js';
 
 async function setup(): Promise<{ w: Warehouse; files: string }> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-imp-'));
+  const root = tempDir('mdw-imp-');
   const files = path.join(root, 'my files ü');
   fs.mkdirSync(files);
   const w = await Warehouse.open(path.join(root, 'wh'));

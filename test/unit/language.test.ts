@@ -1,8 +1,5 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Warehouse } from '../../src/engine/warehouse.js';
 import {
   LanguageService,
@@ -10,13 +7,14 @@ import {
   type CompletionResult,
   type LanguageScope,
 } from '../../src/engine/language/languageService.js';
+import { tempDir } from '../support/tempDir.js';
 
 let w: Warehouse;
 let ls: LanguageService;
 const scope: LanguageScope = { database: 'sales', schema: 'main' };
 
 before(async () => {
-  w = await Warehouse.open(fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-lang-')));
+  w = await Warehouse.open(tempDir('mdw-lang-'));
   await w.createDatabase('sales');
   await w.createDatabase('hr');
   await w.withConnection((c) =>

@@ -1,19 +1,17 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Warehouse } from '../../src/engine/warehouse.js';
 import { Session } from '../../src/engine/query/index.js';
 import { explain, parsePlan, planNodes } from '../../src/engine/language/plan.js';
 import { formatRange, formatSql } from '../../src/engine/language/format.js';
 import { isEngineError } from '../../src/engine/errors.js';
+import { tempDir } from '../support/tempDir.js';
 
 let w: Warehouse;
 let session: Session;
 
 before(async () => {
-  w = await Warehouse.open(fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-plan-')));
+  w = await Warehouse.open(tempDir('mdw-plan-'));
   await w.createDatabase('shop');
   session = await Session.open(w);
   const setup = await session.run(`

@@ -1,16 +1,14 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Warehouse } from '../../src/engine/warehouse.js';
 import { LanguageService } from '../../src/engine/language/languageService.js';
+import { tempDir } from '../support/tempDir.js';
 
 const TABLES = 10_000;
 
 // Measures (and logs) completion latency at 10,000 tables; asserts only what the results contain.
 test(`completion at ${TABLES.toLocaleString('en-US')} tables: logged latency, cut list, complete prefix matches`, async (t) => {
-  const w = await Warehouse.open(fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-lang-scale-')));
+  const w = await Warehouse.open(tempDir('mdw-lang-scale-'));
   const ls = new LanguageService(w);
   try {
     await w.createDatabase('big');

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Warehouse, WAREHOUSE_FORMAT } from '../../src/engine/warehouse.js';
 import { isEngineError } from '../../src/engine/errors.js';
+import { tempDir as newTempDir } from '../support/tempDir.js';
 
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-wh-'));
+  return newTempDir('mdw-wh-');
 }
 
 async function scalar(w: Warehouse, sql: string): Promise<unknown> {
@@ -34,7 +34,7 @@ Warehouse.open(process.argv[3], JSON.parse(process.argv[4])).then(
 
 /** Opens the warehouse in a real second process; resolves with its first line of output. */
 async function openInChild(dir: string, options: object): Promise<{ child: ChildProcess; line: string }> {
-  const script = path.join(os.tmpdir(), `mdw-child-${process.pid}.js`);
+  const script = path.join(newTempDir('mdw-child-'), 'child.js');
   fs.writeFileSync(script, childScript);
   const child = spawn(process.execPath, [script, engine, dir, JSON.stringify(options)], {
     stdio: ['pipe', 'pipe', 'inherit'],
