@@ -216,9 +216,22 @@ test('highlighting and folding come from the shared SQL lexer', async () => {
   assert.equal(await h.page.locator('.cm-foldGutter span[title="Fold line"]').count(), 1);
 });
 
+/** The labels of the completion list once it is live (not greyed out while a newer request is pending). */
 async function completionLabels(page: Page): Promise<string[]> {
-  await page.locator('.cm-tooltip-autocomplete li').first().waitFor();
-  return page.locator('.cm-tooltip-autocomplete li .cm-completionLabel').allTextContents();
+  const live = '.cm-tooltip-autocomplete:not(.cm-tooltip-autocomplete-disabled)';
+  await page.locator(`${live} li`).first().waitFor();
+  return page.locator(`${live} li .cm-completionLabel`).allTextContents();
+}
+
+/**
+ * Accepts the selected completion with Enter as a user who has seen the list does: CodeMirror ignores
+ * Enter while the list is greyed out (a request pending) and for its interactionDelay (75 ms) after the
+ * list opens, and inserts a newline instead.
+ */
+async function acceptCompletion(page: Page): Promise<void> {
+  await page.locator('.cm-tooltip-autocomplete:not(.cm-tooltip-autocomplete-disabled) li').first().waitFor();
+  await page.waitForTimeout(150);
+  await page.keyboard.press('Enter');
 }
 
 test('completion: keywords, functions, tables after FROM, columns after alias.', async () => {
@@ -249,7 +262,7 @@ test('completion: keywords, functions, tables after FROM, columns after alias.',
   const columns = await completionLabels(h.page);
   assert.deepEqual([...columns].sort(), ['amount', 'customer_name', 'id']);
   await h.screenshot('worksheet-completion');
-  await h.page.keyboard.press('Enter');
+  await acceptCompletion(h.page);
   await settled(h.page);
   assert.match(h.document.text(), /^SELECT o\.(amount|customer_name|id) FROM orders AS o$/);
 
@@ -264,7 +277,7 @@ test('completion: keywords, functions, tables after FROM, columns after alias.',
   await place(14);
   await h.page.keyboard.type('"ord');
   assert.ok((await completionLabels(h.page)).includes('orders'));
-  await h.page.keyboard.press('Enter');
+  await acceptCompletion(h.page);
   await settled(h.page);
   assert.equal(h.document.text(), 'SELECT * FROM "orders"');
 });
