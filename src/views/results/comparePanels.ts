@@ -13,6 +13,7 @@ import {
 } from '../../host/run/compareFlow.js';
 import { exportWithProgress } from '../../host/run/exportFlow.js';
 import type { RunController } from '../../host/run/runController.js';
+import { saveChartImage } from '../../host/run/chartSave.js';
 
 /** Palette commands of pinned results and compare. */
 export const COMPARE_COMMANDS = {
@@ -177,6 +178,7 @@ export class ComparePanels implements vscode.Disposable {
         pin: (source) => this.actions.pin(opened.key, source.summary().resultId),
         compare: (source) => this.actions.compare(opened.key, source.summary().resultId),
       },
+      saveChart: (format, data, title) => saveChartImage(this.log, format, data, title),
       log: (line) => this.log.warn(line),
     });
     panel.webview.html = bundlePage(panel.webview, root, 'grid', 'Result', 'app');
