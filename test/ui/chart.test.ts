@@ -3,17 +3,13 @@
 // scripts/vscode/run-tests.mjs (--ui chart).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
-import { launchBrowser, type Browser } from './browser.js';
-import { signInFromPalette } from './signin.js';
-import { setUserSettings } from './userSettings.js';
+import { signedInWindow } from './signedIn.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const workspace = process.env.MDW_UI_WORKSPACE;
-const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results/screens');
 
 const SQL =
   "SELECT DATE '2024-01-01' + (i % 90)::INTEGER AS day, 'r' || (i % 3) AS region, i % 7 AS qty FROM range(1000000) t(i);";
@@ -22,43 +18,13 @@ describe(
   'chart UI',
   { skip: url && workspace ? false : 'needs MDW_WORKBENCH_URL and MDW_UI_WORKSPACE (npm run test:ui)' },
   () => {
-    let browser: Browser;
+    const win = signedInWindow(url!, workspace!, 'chart', 'chart.mdw.sql');
+    const { shot, step } = win;
     let page: Page;
     let sheet: FrameLocator;
-    let restoreSettings: (() => void) | undefined;
-
-    before(async () => {
-      fs.writeFileSync(path.join(workspace!, 'chart.mdw.sql'), '');
-      restoreSettings = setUserSettings(url!, {
-        'microDataWarehouse.warehouse.folder': fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-ui-chart-')),
-      });
-      browser = await launchBrowser();
-      page = browser.page;
-      page.setDefaultTimeout(60_000);
-      await page.goto(url!);
-      await page.locator('.monaco-workbench').waitFor();
-      await signInFromPalette(page, `chart-ui-${Date.now().toString(36)}@example.test`);
+    before(() => {
+      page = win.page;
     });
-
-    after(async () => {
-      await browser?.close();
-      restoreSettings?.();
-    });
-
-    async function shot(name: string): Promise<void> {
-      await page.screenshot({ path: path.join(screens, `${name}.png`) });
-    }
-
-    function step(name: string, title: string, fn: () => Promise<void>): void {
-      it(title, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          await shot(`${name}-failure`).catch(() => undefined);
-          throw e;
-        }
-      });
-    }
 
     /** Waits for the chart to be drawn; returns the marks drawn per series. */
     async function drawn(): Promise<number[]> {

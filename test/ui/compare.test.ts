@@ -2,18 +2,12 @@
 // box), change the SQL and run again, Compare… (pick the pinned result, then the key column): the
 // differences open beside the worksheet with their counts. Run by scripts/vscode/run-tests.mjs.
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
-import { launchBrowser, type Browser } from './browser.js';
-import { signInFromPalette } from './signin.js';
-import { setUserSettings } from './userSettings.js';
+import { signedInWindow } from './signedIn.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const workspace = process.env.MDW_UI_WORKSPACE;
-const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results/screens');
 
 const BEFORE =
   "SELECT * FROM (VALUES (1, 'apples', 10), (2, 'pears', 20), (3, 'plums', 30)) t(id, item, qty);";
@@ -23,48 +17,13 @@ describe(
   'pin and compare UI',
   { skip: url && workspace ? false : 'needs MDW_WORKBENCH_URL and MDW_UI_WORKSPACE (npm run test:ui)' },
   () => {
-    let browser: Browser;
+    const win = signedInWindow(url!, workspace!, 'compare', 'compare.mdw.sql');
+    const { shot, step } = win;
     let page: Page;
     let sheet: FrameLocator;
-    let restoreSettings: (() => void) | undefined;
-
-    before(async () => {
-      fs.writeFileSync(path.join(workspace!, 'compare.mdw.sql'), '');
-      restoreSettings = setUserSettings(url!, {
-        'microDataWarehouse.warehouse.folder': fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-ui-compare-')),
-      });
-      browser = await launchBrowser();
-      page = browser.page;
-      page.setDefaultTimeout(60_000);
-      await page.goto(url!);
-      await page.locator('.monaco-workbench').waitFor();
-      await signInFromPalette(page, `compare-ui-${Date.now().toString(36)}@example.test`).catch(
-        async (e: unknown) => {
-          await page.screenshot({ path: path.join(screens, 'compare-signin-failure.png') });
-          throw e;
-        },
-      );
+    before(() => {
+      page = win.page;
     });
-
-    after(async () => {
-      await browser?.close();
-      restoreSettings?.();
-    });
-
-    async function shot(name: string): Promise<void> {
-      await page.screenshot({ path: path.join(screens, `${name}.png`) });
-    }
-
-    function step(name: string, title: string, fn: () => Promise<void>): void {
-      it(title, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          await shot(`${name}-failure`).catch(() => undefined);
-          throw e;
-        }
-      });
-    }
 
     async function typeSql(text: string): Promise<void> {
       await sheet.locator('.cm-content').click();

@@ -2,67 +2,25 @@
 // for two tabs; a bad statement marks its line. Run by scripts/vscode/run-tests.mjs.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
-import { launchBrowser, type Browser } from './browser.js';
-import { signInFromPalette } from './signin.js';
-import { setUserSettings } from './userSettings.js';
+import { signedInWindow } from './signedIn.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const workspace = process.env.MDW_UI_WORKSPACE;
-const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results/screens');
 
 describe(
   'worksheet editor UI',
   { skip: url && workspace ? false : 'needs MDW_WORKBENCH_URL and MDW_UI_WORKSPACE (npm run test:ui)' },
   () => {
-    let browser: Browser;
+    const win = signedInWindow(url!, workspace!, 'worksheet', 'first.mdw.sql');
+    const { shot, step } = win;
     let page: Page;
     let sheet: FrameLocator;
-    let restoreSettings: (() => void) | undefined;
-
-    before(async () => {
-      fs.writeFileSync(path.join(workspace!, 'first.mdw.sql'), '');
-      // A warehouse of this window's own: code-server keeps the earlier UI test's window (and its lock on
-      // its warehouse) alive for a while. An application setting: only User settings choose the folder.
-      restoreSettings = setUserSettings(url!, {
-        'microDataWarehouse.warehouse.folder': fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-ui-ws-')),
-      });
-      browser = await launchBrowser();
-      page = browser.page;
-      page.setDefaultTimeout(60_000);
-      await page.goto(url!);
-      await page.locator('.monaco-workbench').waitFor();
-      // Worksheets run in an account's databases: sign in as a user would.
-      await signInFromPalette(page, `worksheet-ui-${Date.now().toString(36)}@example.test`).catch(
-        async (e: unknown) => {
-          await page.screenshot({ path: path.join(screens, 'worksheet-signin-failure.png') });
-          throw e;
-        },
-      );
+    before(() => {
+      page = win.page;
     });
-
-    after(async () => {
-      await browser?.close();
-      restoreSettings?.();
-    });
-
-    async function shot(name: string): Promise<void> {
-      await page.screenshot({ path: path.join(screens, `${name}.png`) });
-    }
-
-    function step(name: string, title: string, fn: () => Promise<void>): void {
-      it(title, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          await shot(`${name}-failure`).catch(() => undefined);
-          throw e;
-        }
-      });
-    }
 
     /** Replaces the worksheet's text by typing, as a user would. */
     async function typeSql(text: string): Promise<void> {
