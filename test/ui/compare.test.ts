@@ -1,6 +1,6 @@
-// Pin and compare in code-server, as a user does it: run a worksheet, Pin… its result (VS Code's input
-// box), change the SQL and run again, Compare… (pick the pinned result, then the key column): the
-// differences open beside the worksheet with their counts. Run by scripts/vscode/run-tests.mjs.
+// Chart, pin and compare in code-server, as a user does it: run a worksheet, chart the result, Pin… it
+// (VS Code's input box), change the SQL and run again, Compare… (pick the pinned result, then the key
+// column): the differences open beside the worksheet with their counts. Run by scripts/vscode/run-tests.mjs.
 import * as assert from 'node:assert/strict';
 import { before, describe } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
@@ -77,6 +77,16 @@ describe(
       await sheet.locator('.cm-content').waitFor();
       await typeSql(BEFORE);
       await page.keyboard.press('Control+Enter');
+      await sheet.locator('regular-table tbody td', { hasText: 'plums' }).first().waitFor();
+    });
+
+    step('compare-chart', 'the result is charted from its Chart switch, then back to the grid', async () => {
+      await sheet.locator('.view-chart').click();
+      const panel = sheet.locator('.chart-panel[data-state="drawn"]');
+      await panel.waitFor();
+      const marks = ((await panel.getAttribute('data-marks')) ?? '').split(',').filter(Boolean).map(Number);
+      assert.deepEqual(marks, [3], 'qty per id: one mark for each of the 3 rows');
+      await sheet.locator('.view-grid').click();
       await sheet.locator('regular-table tbody td', { hasText: 'plums' }).first().waitFor();
     });
 
