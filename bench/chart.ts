@@ -4,9 +4,7 @@
 // measured in the same run and alternated with ours: DuckDB's own GROUP BY over the same kept table read
 // raw into JS through node-api (the least a chart could cost), and every row read into JS (what a chart
 // fed by the rows has to do before it draws anything).
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -14,6 +12,7 @@ import { Session, type KeptResult } from '../src/engine/query/index.js';
 import type { Warehouse } from '../src/engine/warehouse.js';
 import { GridHost } from '../src/host/grid/gridHost.js';
 import type { ChartSpec } from '../src/shared/chart.js';
+import { serve } from './grid.js';
 import { SAMPLES, alternate, median, report, timed } from './util.js';
 
 const bundleDir = path.resolve(__dirname, '../../dist/webview');
@@ -27,28 +26,11 @@ const BY_DAY: ChartSpec = {
 };
 const LINE: ChartSpec = { type: 'line', x: 0, y: [{ column: 1, aggregate: 'none' }], width: 1100 };
 
-async function serve(): Promise<{ server: Server; origin: string }> {
-  const nonce = randomUUID().replaceAll('-', '');
-  const server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/grid') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(`<!DOCTYPE html><html><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${nonce}'; style-src 'self'; img-src data:">
-<link rel="stylesheet" href="/grid.css"></head><body><div id="app"></div>
-<script nonce="${nonce}">(() => { let s; const api = { postMessage: (m) => window.__mdwPost(m), getState: () => s, setState: (n) => { s = n; } }; window.acquireVsCodeApi = () => api; })();</script>
-<script nonce="${nonce}" src="/grid.js"></script></body></html>`);
-    } else if (/^\/grid\.(js|css)$/.test(url)) {
-      res.writeHead(200, { 'content-type': url.endsWith('.js') ? 'text/javascript' : 'text/css' });
-      res.end(fs.readFileSync(path.join(bundleDir, url.slice(1))));
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return { server, origin: `http://127.0.0.1:${address.port}` };
+/** Waits until the chart panel has drawn what was last asked of it. */
+async function drawn(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => document.querySelector('.chart-panel')?.getAttribute('data-state') === 'drawn',
+  );
 }
 
 /** Shows the Grid, then times a click on Chart until the chart is drawn and the next frame painted. */
@@ -183,13 +165,9 @@ export async function benchChart(warehouse: Warehouse, rows: number): Promise<vo
       await page.locator('regular-table tbody td').first().waitFor();
       // Daily opens as a line summed per day (its first chart); pick the day bucket once.
       await page.locator('.view-chart').click();
-      await page.waitForFunction(
-        () => document.querySelector('.chart-panel')?.getAttribute('data-state') === 'drawn',
-      );
+      await drawn(page);
       await page.locator('.chart-bucket select').selectOption('day');
-      await page.waitForFunction(
-        () => document.querySelector('.chart-panel')?.getAttribute('data-state') === 'drawn',
-      );
+      await drawn(page);
       const paintedDay = await alternate(SAMPLES, {
         ours: () => clickToPainted(page),
         groupBy: async () =>
@@ -212,17 +190,11 @@ export async function benchChart(warehouse: Warehouse, rows: number): Promise<vo
       );
       await page.locator('.tab', { hasText: 'Wave' }).click();
       await page.locator('.view-chart').click();
-      await page.waitForFunction(
-        () => document.querySelector('.chart-panel')?.getAttribute('data-state') === 'drawn',
-      );
+      await drawn(page);
       await page.locator('.chart-type select').selectOption('line');
-      await page.waitForFunction(
-        () => document.querySelector('.chart-panel')?.getAttribute('data-state') === 'drawn',
-      );
+      await drawn(page);
       await page.locator('.chart-aggregate select').selectOption('none');
-      await page.waitForFunction(
-        () => document.querySelector('.chart-panel')?.getAttribute('data-state') === 'drawn',
-      );
+      await drawn(page);
       const paintedLine = await alternate(SAMPLES, {
         ours: () => clickToPainted(page),
         allRows: async () =>

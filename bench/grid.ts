@@ -31,7 +31,7 @@ const FRAMES = 240;
 
 function page(nonce: string, body: string, head = ''): string {
   return `<!DOCTYPE html><html><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; img-src data:">
 ${head}</head><body>${body}</body></html>`;
 }
 
