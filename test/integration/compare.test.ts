@@ -58,7 +58,7 @@ suite('Pin and compare from the Results panel', () => {
     await second.results[0].result.whenComplete();
     // The pinned result outlived the run that replaced it in the Results panel.
     assert.deepEqual(
-      parts.compare.flow.pins(second.key).map((p) => p.name),
+      (await parts.compare.flow.pins(second.key)).map((p) => p.name),
       ['first'],
     );
 

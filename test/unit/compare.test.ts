@@ -236,21 +236,21 @@ describe('pins', () => {
   test('a pinned result outlives the session’s bound on results and later runs, until unpinned', async () => {
     const s = await session({ database: 'data', maxResults: 2 });
     const first = await query(s, 'SELECT * FROM ka');
-    const pin = s.pin(first.id, '  before the fix ');
+    const pin = await s.pin(first.id, '  before the fix ');
     assert.equal(pin.name, 'before the fix');
     for (let i = 0; i < 4; i++) await query(s, `SELECT ${i} AS i`);
     assert.equal(s.result(first.id), first);
     assert.equal((await first.page(0, 10)).rows.length, 6);
     assert.deepEqual(
-      s.pinned().map((p) => [p.name, p.result.id]),
+      (await s.pinned()).map((p) => [p.name, p.result.id]),
       [['before the fix', first.id]],
     );
     const after = await query(s, 'SELECT * FROM kb');
     const { counts } = await s.compare(first.id, after.id, { keys: ['id'] });
     assert.equal(counts.changed, 3);
-    assert.ok(s.unpin(first.id));
-    assert.equal(s.unpin(first.id), false);
-    assert.deepEqual(s.pinned(), []);
+    assert.ok(await s.unpin(first.id));
+    assert.equal(await s.unpin(first.id), false);
+    assert.deepEqual(await s.pinned(), []);
     assert.throws(
       () => s.result(first.id),
       (e) => isEngineError(e, 'RESULT_NOT_FOUND'),
@@ -261,27 +261,27 @@ describe('pins', () => {
     const s = await session();
     const a = await query(s, 'SELECT 1 AS x');
     const b = await query(s, 'SELECT 2 AS x');
-    assert.throws(
+    await assert.rejects(
       () => s.pin(a.id, '   '),
       (e) => isEngineError(e, 'NAME_INVALID'),
     );
-    assert.throws(
+    await assert.rejects(
       () => s.pin(a.id, 'a\nb'),
       (e) => isEngineError(e, 'NAME_INVALID'),
     );
-    assert.throws(
+    await assert.rejects(
       () => s.pin('nope', 'x'),
       (e) => isEngineError(e, 'RESULT_NOT_FOUND'),
     );
-    s.pin(a.id, 'Baseline');
-    assert.throws(
+    await s.pin(a.id, 'Baseline');
+    await assert.rejects(
       () => s.pin(b.id, 'baseline'),
       (e) => isEngineError(e, 'NAME_TAKEN'),
     );
-    s.pin(a.id, 'renamed');
-    s.pin(b.id, 'baseline');
+    await s.pin(a.id, 'renamed');
+    await s.pin(b.id, 'baseline');
     assert.deepEqual(
-      s.pinned().map((p) => p.name),
+      (await s.pinned()).map((p) => p.name),
       ['renamed', 'baseline'],
     );
   });

@@ -191,7 +191,7 @@ describe('warehouse service', () => {
       const run = await a.request('session.run', { session, script: 'SELECT * FROM orders' });
       const rows = run.outcomes[0]!;
       assert.equal(rows.status, 'rows');
-      const result = rows.status === 'rows' ? rows.result.resultId : '';
+      const result = rows.status === 'rows' ? rows.result.summary.resultId : '';
       await assert.rejects(b.request('session.run', { session, script: 'SELECT 1' }), (e) =>
         isEngineError(e, 'SESSION_CLOSED'),
       );

@@ -45,9 +45,9 @@ async function columnTexts(page: Page, name: string): Promise<string[]> {
   }, name);
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
-  assert.ok(check(), `${what} (failures: ${failures.join('; ')}; problems: ${h.problems.join('; ')})`);
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(await check(), `${what} (failures: ${failures.join('; ')}; problems: ${h.problems.join('; ')})`);
 }
 
 async function showRun(script: string): Promise<Run> {
@@ -109,10 +109,11 @@ after(async () => {
 test('pin a result in the grid, run again, compare the two: the differences show with their counts', async () => {
   const first = await showRun('SELECT * FROM orders ORDER BY id');
   await h.page.locator('vscode-button.result-pin').click();
-  await until('the result is pinned', () => db.session.pinned().length === 1);
+  await until('the result is pinned', async () => (await db.session.pinned()).length === 1);
+  const pins = await db.session.pinned();
   assert.deepEqual(asked.pinName, [{ suggested: 'Result 1', empty: 'Give the pinned result a name.' }]);
-  assert.equal(db.session.pinned()[0]!.name, 'before the change');
-  assert.equal(db.session.pinned()[0]!.resultId, first.results[0]!.result.id);
+  assert.equal(pins[0]!.name, 'before the change');
+  assert.equal(pins[0]!.resultId, first.results[0]!.result.id);
   assert.match(infos.at(-1) ?? '', /Pinned "before the change"/);
 
   await db.session.run(

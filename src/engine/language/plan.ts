@@ -1,6 +1,6 @@
 import type { PlanNode, QueryPlan } from '../../shared/plan.js';
 import { EngineError } from '../errors.js';
-import type { Session } from '../query/index.js';
+import type { EngineSession as Session } from '../api.js';
 
 /** Operators DuckDB wraps an analyzed plan in; the plan view shows what they wrap. */
 const WRAPPERS = new Set(['EXPLAIN_ANALYZE', 'QUERY']);

@@ -1,11 +1,11 @@
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { EngineResult } from '../api.js';
 import type {
   Cell,
   ColumnStats,
   FilterSpec,
   ResultColumn,
   ResultPage,
-  ResultSource,
   ResultSummary,
   ResultView,
   SortSpec,
@@ -127,7 +127,7 @@ export interface KeptColumn extends ResultColumn {
  * table. The first page of a sort or filter is a query over the kept rows (a top-N); a copy sorted and
  * filtered that way is then built on its own connection, and later pages are rowid ranges of it.
  */
-export class KeptResult implements ResultSource {
+export class KeptResult implements EngineResult {
   /** Rows appended and committed so far (the final count once complete). */
   private keptRows = 0;
   private isComplete = false;

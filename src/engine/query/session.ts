@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EngineSession } from '../api.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type {
@@ -148,7 +149,7 @@ const EXPORT_FORMATS: Record<string, string> = {
  * A query session: one DuckDB connection (one per worksheet, one per CLI call) with its transaction,
  * current database and kept results. Runs are sequential; `cancel()` interrupts the running one.
  */
-export class Session {
+export class Session implements EngineSession<KeptResult> {
   private closed = false;
   private executing = false;
   private cancelRequested = false;
@@ -459,21 +460,21 @@ export class Session {
    * Pins a kept result as `name`: it is never dropped to keep the session's bound on results and stays
    * until unpinned or the session closes. Pinning a pinned result renames it.
    */
-  pin(resultId: string, name: string): PinInfo {
+  async pin(resultId: string, name: string): Promise<PinInfo> {
     this.assertOpen();
     this.result(resultId);
     return this.pins.add(resultId, name);
   }
 
   /** Unpins a result; it then counts toward the session's bound again (the oldest beyond it is dropped). */
-  unpin(resultId: string): boolean {
+  async unpin(resultId: string): Promise<boolean> {
     const removed = this.pins.delete(resultId);
     if (removed) this.evict();
     return removed;
   }
 
   /** The session's pinned results, oldest first, with their kept results. */
-  pinned(): (PinInfo & { result: KeptResult })[] {
+  async pinned(): Promise<(PinInfo & { result: KeptResult })[]> {
     return this.pins
       .list()
       .flatMap((p) =>

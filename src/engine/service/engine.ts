@@ -1,97 +1,50 @@
-// The one engine interface callers use, with two implementations: in-process (tests, `mdw --no-service`) over
-// a Warehouse and an Account, and the warehouse service's client.
+// The one engine interface callers use (src/engine/api.ts), with two implementations: in-process (tests,
+// `mdw --no-service`) over a Warehouse and an Account, and the warehouse service's client.
 import * as path from 'node:path';
-import type { CatalogColumn, CatalogDatabase, CatalogObject, CatalogSchema } from '../catalog.js';
-import type { DatabaseInfo } from '../databases.js';
-import type { EncryptionStatus } from '../encryption.js';
-import type { ImportOptions, ImportResult, ImportTarget } from '../import.js';
-import type { CatalogChange, Warehouse } from '../warehouse.js';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import type {
+  Engine,
+  EngineCatalog,
+  EngineCompareResult,
+  EngineDatabases,
+  EngineLanguage,
+  EngineOpenInfo,
+  EngineOutcome,
+  EngineResult,
+  EngineRunOptions,
+  EngineRunResult,
+  EngineSession,
+  EngineTransaction,
+} from '../api.js';
+import { createDemo, type DemoResult } from '../demo.js';
 import { EngineError } from '../errors.js';
-import { Session, type RunOptions, type StatementInfo, type TransactionState } from '../query/index.js';
+import { LanguageService } from '../language/languageService.js';
+import { Session, type KeptResult } from '../query/index.js';
+import type { CompareOptions } from '../query/compare.js';
+import type { PinInfo } from '../query/pins.js';
 import type { Account } from '../store/account.js';
 import type { HistoryInput } from '../store/history.js';
-import type { ResultPage, ResultSummary, ResultView } from '../../shared/results.js';
+import type { CatalogChange, Warehouse } from '../warehouse.js';
+import type { ChartData, ChartSpec } from '../../shared/chart.js';
+import type { ColumnStats, ResultPage, ResultSummary, ResultView } from '../../shared/results.js';
 import { ServiceClient, fromRemote, type ServiceClientOptions } from './client.js';
-import type { RemoteOutcome, ServiceRequests, SpaceOptions } from './protocol.js';
+import type { RemoteOutcome, RemoteResult as RemoteResultData, RemoteStep, ServiceRequests, SpaceOptions } from './protocol.js';
 
-/** A kept result: its summary, then pages of rows read on demand. */
-export interface EngineResult {
-  /** Rows kept so far; final after {@link whenComplete}. */
-  readonly rowCount: number;
-  summary(): ResultSummary;
-  /** Resolves when keeping has ended (complete, cancelled or failed). */
-  whenComplete(): Promise<void>;
-  page(offset: number, limit: number, view?: ResultView): Promise<ResultPage>;
-}
-
-/** What became of one statement of a run. */
-export type EngineOutcome = StatementInfo &
-  (
-    | { status: 'rows'; result: EngineResult; elapsedMs: number }
-    | { status: 'changes'; changes: number; elapsedMs: number }
-    | { status: 'ok'; elapsedMs: number }
-    | { status: 'error'; error: EngineError }
-    | { status: 'notRun' }
-  );
-
-/** One session: a connection with its transaction, current database and kept results. */
-export interface EngineSession {
-  /**
-   * Runs a script (or its `range`) statement by statement, each outcome as soon as it is known; the next
-   * statement starts when the next outcome is asked for. After a failing statement the later ones are not run.
-   */
-  runIter(script: string, options?: RunOptions): AsyncGenerator<EngineOutcome>;
-  /** Stops the running statement soon; the session stays usable. */
-  cancel(): void;
-  /** Runs a script; every statement's outcome in order, the first error, the transaction state after. */
-  run(
-    script: string,
-  ): Promise<{ outcomes: EngineOutcome[]; error?: EngineError; transaction: TransactionState }>;
-  /** Writes one query's rows to `file` (format from its extension). */
-  export(sql: string, file: string): Promise<{ rows: number; file: string }>;
-  close(): Promise<void>;
-}
-
-/** Databases > schemas > tables and views > columns. */
-export interface EngineCatalog {
-  databases(): Promise<CatalogDatabase[]>;
-  schemas(database: string): Promise<CatalogSchema[]>;
-  objects(database: string, schema: string): Promise<CatalogObject[]>;
-  columns(database: string, schema: string, name: string): Promise<CatalogColumn[]>;
-}
-
-/** The account's databases: files attached under their names. */
-export interface EngineDatabases {
-  /** The databases, and the encryption setting and support of the warehouse. */
-  list(): Promise<{ databases: DatabaseInfo[]; encryption: EncryptionStatus }>;
-  create(name: string): Promise<DatabaseInfo>;
-  rename(from: string, to: string): Promise<DatabaseInfo>;
-  /** Detaches the database and deletes its file. */
-  drop(name: string): Promise<void>;
-  /** Imports a CSV, Parquet, JSON or NDJSON file (an absolute path or one relative to this process). */
-  importFile(file: string, target: ImportTarget, options?: ImportOptions): Promise<ImportResult>;
-}
-
-/** The engine as callers (the CLI, the host) see it, for one signed-in account. */
-export interface Engine {
-  readonly databases: EngineDatabases;
-  /** `in-process` or `service`. */
-  readonly kind: 'in-process' | 'service';
-  email(): Promise<string>;
-  openSession(options?: { database?: string }): Promise<EngineSession>;
-  readonly catalog: EngineCatalog;
-  addHistory(entry: HistoryInput): Promise<void>;
-  /** DDL anywhere (this process or, through the service, any client of the account) changed the catalog. */
-  onCatalogChanged(listener: (change: CatalogChange) => void): { dispose(): void };
-  /** Closes what this engine opened. */
-  close(): Promise<void>;
-}
+export type {
+  Engine,
+  EngineCatalog,
+  EngineDatabases,
+  EngineOutcome,
+  EngineResult,
+  EngineSession,
+} from '../api.js';
 
 /** The in-process engine: a Warehouse and an Account in this process. */
-export class LocalEngine implements Engine {
+export class LocalEngine implements Engine<KeptResult> {
   readonly kind = 'in-process';
   readonly catalog: EngineCatalog;
   readonly databases: EngineDatabases;
+  private languageService: LanguageService | undefined;
 
   constructor(
     private readonly warehouse: Warehouse,
@@ -107,21 +60,38 @@ export class LocalEngine implements Engine {
     };
   }
 
+  get isClosed(): boolean {
+    return this.warehouse.isClosed;
+  }
+
   email(): Promise<string> {
     return this.account.email();
   }
 
-  async openSession(options: { database?: string } = {}): Promise<EngineSession> {
-    const session = await Session.open(
-      this.warehouse,
-      options.database ? { database: options.database } : {},
-    );
+  openSession(options: { database?: string; pageSize?: number } = {}): Promise<Session> {
+    return Session.open(this.warehouse, {
+      ...(options.database ? { database: options.database } : {}),
+      ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+    });
+  }
+
+  language(): EngineLanguage {
+    this.languageService ??= new LanguageService(this.warehouse);
+    return this.languageService;
+  }
+
+  createDemo(options: { csvFile: string; orderLines?: number; worksheets?: boolean }): Promise<DemoResult> {
+    return createDemo(this.warehouse, {
+      csvFile: options.csvFile,
+      ...(options.orderLines ? { orderLines: options.orderLines } : {}),
+      ...(options.worksheets !== false ? { worksheets: this.account.worksheets } : {}),
+    });
+  }
+
+  async info(): Promise<EngineOpenInfo> {
     return {
-      runIter: (script, options) => session.runIter(script, options),
-      cancel: () => session.cancel(),
-      run: (script) => session.run(script),
-      export: (sql, file) => session.export(sql, file),
-      close: () => session.close(),
+      refusedFolders: this.warehouse.fileAccess.refused.map((r) => ({ folder: r.folder, reason: r.reason })),
+      ignoredDatabaseFiles: this.warehouse.ignoredDatabaseFiles.length,
     };
   }
 
@@ -135,6 +105,8 @@ export class LocalEngine implements Engine {
 
   async close(): Promise<void> {
     // The caller owns the warehouse and the store.
+    this.languageService?.dispose();
+    this.languageService = undefined;
   }
 }
 
@@ -146,7 +118,7 @@ export interface RemoteEngineOptions extends ServiceClientOptions {
 }
 
 /** The warehouse service's client as an engine; a call after the service died starts a new one. */
-export class RemoteEngine implements Engine {
+export class RemoteEngine implements Engine<RemoteResult> {
   readonly kind = 'service';
   readonly catalog: EngineCatalog;
   readonly databases: EngineDatabases;
@@ -156,6 +128,7 @@ export class RemoteEngine implements Engine {
   private readonly catalogListeners = new Set<(change: CatalogChange) => void>();
   private readonly diedListeners = new Set<() => void>();
   private closed = false;
+  private languageClient: EngineLanguage | undefined;
 
   private constructor(private readonly options: RemoteEngineOptions) {
     this.catalog = {
@@ -163,6 +136,9 @@ export class RemoteEngine implements Engine {
       schemas: (database) => this.call('catalog.schemas', { database }),
       objects: (database, schema) => this.call('catalog.objects', { database, schema }),
       columns: (database, schema, name) => this.call('catalog.columns', { database, schema, name }),
+      createSchema: async (database, schema) => void (await this.call('catalog.createSchema', { database, schema })),
+      dropObject: async (target, options = {}) => void (await this.call('catalog.dropObject', { target, options })),
+      refresh: () => void this.call('catalog.refresh', {}).catch(() => undefined),
     };
     this.databases = {
       list: () => this.call('db.list', {}),
@@ -170,8 +146,10 @@ export class RemoteEngine implements Engine {
       rename: (from, to) => this.call('db.rename', { from, to }),
       drop: async (name) => void (await this.call('db.drop', { name })),
       // File names are this process's: the service's current folder is not the caller's.
-      importFile: (file, target, options = {}) =>
-        this.call('import', { file: path.resolve(file), target, options }),
+      importFile: (file, target, options = {}) => {
+        const { signal, ...rest } = options;
+        return this.call('import', { file: path.resolve(file), target, options: rest }, signal);
+      },
     };
   }
 
@@ -187,6 +165,10 @@ export class RemoteEngine implements Engine {
     return this.client?.pid;
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Calls `listener` when the service went away (crash, kill, out of memory); the next call starts a new one. */
   onServiceDied(listener: () => void): { dispose(): void } {
     this.diedListeners.add(listener);
@@ -194,7 +176,7 @@ export class RemoteEngine implements Engine {
   }
 
   /** The live connection, reconnecting (and starting the service) when it is gone. */
-  private connection(): Promise<ServiceClient> {
+  connection(): Promise<ServiceClient> {
     if (this.closed) return Promise.reject(new EngineError('SERVICE_UNAVAILABLE', 'This client is closed.'));
     if (this.client && !this.client.isClosed) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
@@ -216,18 +198,24 @@ export class RemoteEngine implements Engine {
         if (expected) return;
         for (const l of [...this.diedListeners]) l();
       });
+      if (this.closed) {
+        client.close();
+        throw new EngineError('SERVICE_UNAVAILABLE', 'This client is closed.');
+      }
       this.client = client;
       return client;
     })().finally(() => (this.connecting = undefined));
     return this.connecting;
   }
 
+  /** Sends a request on the live connection; an aborted `signal` cancels it. */
   private async call<M extends keyof ServiceRequests>(
     method: M,
     params: ServiceRequests[M]['params'],
+    signal?: AbortSignal,
   ): Promise<ServiceRequests[M]['result']> {
     const client = await this.connection();
-    return client.request(method, params);
+    return request(client, method, params, signal);
   }
 
   async email(): Promise<string> {
@@ -235,116 +223,48 @@ export class RemoteEngine implements Engine {
     return this.emailAddress;
   }
 
-  async openSession(options: { database?: string } = {}): Promise<EngineSession> {
+  async openSession(options: { database?: string; pageSize?: number } = {}): Promise<RemoteSession> {
     const client = await this.connection();
-    const { session } = await client.request(
-      'session.open',
-      options.database ? { database: options.database } : {},
-    );
-    // A session lives in one service process: after a restart it is gone (its open transaction rolled back).
-    const live = (): ServiceClient => {
-      if (client.isClosed) {
-        throw new EngineError(
-          'SESSION_CLOSED',
-          'The warehouse service stopped, and this session with it (an open transaction was rolled back; committed work is kept).',
-        );
-      }
-      return client;
-    };
-    let closed = false;
-    const outcome = (o: RemoteOutcome): EngineOutcome => this.outcome(live, session, o);
-    return {
-      async *runIter(script, options) {
-        const { run, first } = await live().request('run.start', {
-          session,
-          script,
-          ...(options?.range ? { range: options.range } : {}),
-        });
-        let done = false;
-        try {
-          let next = first;
-          for (;;) {
-            if (next.done || !next.outcome) {
-              done = true;
-              return;
-            }
-            yield outcome(next.outcome);
-            next = await live().request('run.next', { session, run });
-          }
-        } finally {
-          if (!done && !client.isClosed)
-            await client.request('run.stop', { session, run }).catch(() => undefined);
-        }
-      },
-      cancel: () => {
-        if (!client.isClosed) void client.request('session.cancel', { session }).catch(() => undefined);
-      },
-      run: async (script) => {
-        const r = await live().request('session.run', { session, script });
-        const outcomes = r.outcomes.map(outcome);
-        const failed = outcomes.find((o) => o.status === 'error');
-        return {
-          outcomes,
-          transaction: r.transaction,
-          ...(failed && failed.status === 'error' ? { error: failed.error } : {}),
-        };
-      },
-      export: (sql, file) => live().request('session.export', { session, sql, file: path.resolve(file) }),
-      close: async () => {
-        if (closed || client.isClosed) return;
-        closed = true;
-        await client.request('session.close', { session }).catch(() => undefined);
-      },
-    };
+    const { session } = await client.request('session.open', {
+      ...(options.database ? { database: options.database } : {}),
+      ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+    });
+    return new RemoteSession(client, session);
   }
 
-  private outcome(live: () => ServiceClient, session: string, o: RemoteOutcome): EngineOutcome {
-    const base = { index: o.index, sql: o.sql, range: o.range };
-    switch (o.status) {
-      case 'rows': {
-        let summary = o.result;
-        const id = summary.resultId;
-        const firstPage = o.firstPage;
-        const result: EngineResult = {
-          get rowCount() {
-            return summary.rowCount;
-          },
-          summary: () => summary,
-          whenComplete: async () => {
-            if (summary.complete) return;
-            const { error: _error, ...done } = await live().request('result.wait', { session, result: id });
-            summary = done;
-          },
-          page: async (offset, limit, view) => {
-            // Rows of the first page are here already (as KeptResult answers them from memory).
-            const plain = (view?.sort?.length ?? 0) === 0 && (view?.filters?.length ?? 0) === 0;
-            if (plain && Number.isInteger(offset) && Number.isInteger(limit) && offset >= 0 && limit >= 0) {
-              if (offset + limit <= firstPage.length) {
-                live();
-                const totalRows = Math.max(summary.rowCount, firstPage.length);
-                return { resultId: id, offset, rows: firstPage.slice(offset, offset + limit), totalRows };
-              }
-            }
-            return live().request('result.page', {
-              session,
-              result: id,
-              offset,
-              limit,
-              ...(view ? { view } : {}),
-            });
-          },
-        };
-        return { ...base, status: 'rows', result, elapsedMs: o.elapsedMs };
-      }
-      case 'changes':
-        return { ...base, status: 'changes', changes: o.changes, elapsedMs: o.elapsedMs };
-      case 'ok':
-        return { ...base, status: 'ok', elapsedMs: o.elapsedMs };
-      case 'error':
-        return { ...base, status: 'error', error: fromRemote(o.error) };
-      case 'notRun':
-        return { ...base, status: 'notRun' };
-    }
+  language(): EngineLanguage {
+    this.languageClient ??= {
+      warm: async (scope = {}) => void (await this.call('lang.warm', { scope })),
+      complete: (text, offset, scope = {}) => this.call('lang.complete', { text, offset, scope }),
+      hover: async (text, offset, scope = {}) => (await this.call('lang.hover', { text, offset, scope })).hover,
+      signatureHelp: async (text, offset) => (await this.call('lang.signatureHelp', { text, offset })).help,
+      diagnose: async (text, scope = {}, isCancelled = () => false) => {
+        // The service stops after the statement in hand once the request is cancelled.
+        const abort = new AbortController();
+        const poll = setInterval(() => {
+          if (isCancelled()) abort.abort();
+        }, 50);
+        try {
+          return await this.call('lang.diagnose', { text, scope }, abort.signal);
+        } finally {
+          clearInterval(poll);
+        }
+      },
+      dispose: () => undefined,
+    };
+    return this.languageClient;
+  }
+
+  createDemo(options: { csvFile: string; orderLines?: number; worksheets?: boolean }): Promise<DemoResult> {
+    return this.call('demo.create', {
+      csvFile: path.resolve(options.csvFile),
+      ...(options.orderLines ? { orderLines: options.orderLines } : {}),
+      worksheets: options.worksheets !== false,
+    });
+  }
+
+  info(): Promise<EngineOpenInfo> {
+    return this.call('space.info', {});
   }
 
   async addHistory(entry: HistoryInput): Promise<void> {
@@ -373,5 +293,328 @@ export class RemoteEngine implements Engine {
       await client.request('space.release', {}).catch(() => undefined);
     }
     client?.close();
+  }
+}
+
+/** Sends `method` on `client`; an aborted `signal` cancels the request (the service stops the work). */
+async function request<M extends keyof ServiceRequests>(
+  client: ServiceClient,
+  method: M,
+  params: ServiceRequests[M]['params'],
+  signal?: AbortSignal,
+): Promise<ServiceRequests[M]['result']> {
+  if (!signal) return client.request(method, params);
+  if (signal.aborted) throw new EngineError('INTERRUPTED', 'Cancelled.');
+  const source = new CancellationTokenSource();
+  const abort = (): void => source.cancel();
+  signal.addEventListener('abort', abort);
+  try {
+    return await client.request(method, params, source.token);
+  } finally {
+    signal.removeEventListener('abort', abort);
+    source.dispose();
+  }
+}
+
+/** A session in the warehouse service. It lives in one service process: after a restart it is gone. */
+export class RemoteSession implements EngineSession<RemoteResult> {
+  private closed = false;
+  private running = 0;
+  private state: EngineTransaction = { open: false, aborted: false };
+  private readonly results = new Map<string, RemoteResult>();
+
+  constructor(
+    private readonly client: ServiceClient,
+    readonly id: string,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed || this.client.isClosed;
+  }
+
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
+  get transaction(): EngineTransaction {
+    return this.state;
+  }
+
+  /** The connection, or SESSION_CLOSED once the service went away (its open transaction rolled back). */
+  live(): ServiceClient {
+    if (this.client.isClosed) {
+      throw new EngineError(
+        'SESSION_CLOSED',
+        'The warehouse service stopped, and this session with it (an open transaction was rolled back; committed work is kept). Run again to start it.',
+      );
+    }
+    if (this.closed) throw new EngineError('SESSION_CLOSED', 'This session is closed.');
+    return this.client;
+  }
+
+  private async busyWhile<T>(work: () => Promise<T>): Promise<T> {
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+    }
+  }
+
+  current(): Promise<{ database: string; schema: string }> {
+    return this.busyWhile(() => this.live().request('session.current', { session: this.id }));
+  }
+
+  async use(database: string, schema?: string): Promise<void> {
+    const r = await this.busyWhile(() =>
+      this.live().request('session.use', {
+        session: this.id,
+        database,
+        ...(schema !== undefined ? { schema } : {}),
+      }),
+    );
+    this.state = r.transaction;
+  }
+
+  async *runIter(script: string, options: EngineRunOptions = {}): AsyncGenerator<EngineOutcome<RemoteResult>> {
+    this.running++;
+    let run: string | undefined;
+    let done = false;
+    try {
+      const started = await this.live().request('run.start', {
+        session: this.id,
+        script,
+        ...(options.range ? { range: options.range } : {}),
+      });
+      run = started.run;
+      let next: RemoteStep = started.first;
+      for (;;) {
+        this.state = next.transaction;
+        if (next.done || !next.outcome) {
+          done = true;
+          return;
+        }
+        const outcome = this.outcome(next.outcome);
+        // Not running while the consumer holds the outcome (as Session.runIter between statements).
+        this.running--;
+        try {
+          yield outcome;
+        } finally {
+          this.running++;
+        }
+        next = await this.live().request('run.next', { session: this.id, run });
+      }
+    } finally {
+      this.running--;
+      if (!done && run !== undefined && !this.client.isClosed)
+        await this.client.request('run.stop', { session: this.id, run }).catch(() => undefined);
+    }
+  }
+
+  async run(script: string, options: EngineRunOptions = {}): Promise<EngineRunResult<RemoteResult>> {
+    const outcomes: EngineOutcome<RemoteResult>[] = [];
+    for await (const o of this.runIter(script, options)) outcomes.push(o);
+    const failed = outcomes.find((o) => o.status === 'error');
+    return {
+      outcomes,
+      transaction: this.state,
+      ...(failed && failed.status === 'error' ? { error: failed.error } : {}),
+    };
+  }
+
+  cancel(): void {
+    if (!this.client.isClosed) void this.client.request('session.cancel', { session: this.id }).catch(() => undefined);
+  }
+
+  export(source: string | RemoteResult, file: string, view?: ResultView): Promise<{ rows: number; file: string }> {
+    // File names are this process's: the service's current folder is not the caller's.
+    const target = path.resolve(file);
+    return this.busyWhile(() =>
+      this.live().request(
+        'session.export',
+        typeof source === 'string'
+          ? { session: this.id, sql: source, file: target }
+          : { session: this.id, result: source.id, file: target, ...(view ? { view } : {}) },
+      ),
+    );
+  }
+
+  result(id: string): RemoteResult {
+    const r = this.results.get(id);
+    if (!r || r.isReleased) throw new EngineError('RESULT_NOT_FOUND', 'This result is gone (its session closed or it was dropped); run the query again.');
+    return r;
+  }
+
+  pin(resultId: string, name: string): Promise<PinInfo> {
+    return this.live().request('session.pin', { session: this.id, result: resultId, name });
+  }
+
+  async unpin(resultId: string): Promise<boolean> {
+    return (await this.live().request('session.unpin', { session: this.id, result: resultId })).removed;
+  }
+
+  async pinned(): Promise<(PinInfo & { result: RemoteResult })[]> {
+    const pins = await this.live().request('session.pinned', { session: this.id });
+    return pins.flatMap((p) => {
+      const result = this.results.get(p.resultId);
+      return result ? [{ ...p, result }] : [];
+    });
+  }
+
+  async compare(a: string, b: string, options: CompareOptions = {}): Promise<EngineCompareResult<RemoteResult>> {
+    const { signal, keys } = options;
+    const r = await request(
+      this.live(),
+      'session.compare',
+      { session: this.id, a, b, ...(keys ? { keys: [...keys] } : {}) },
+      signal,
+    );
+    return { result: this.keep(r.result), counts: r.counts, keys: r.keys };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const r of this.results.values()) r.markReleased();
+    this.results.clear();
+    if (!this.client.isClosed) await this.client.request('session.close', { session: this.id }).catch(() => undefined);
+  }
+
+  /** A result the service kept, known to this session from now on. */
+  private keep(data: RemoteResultData): RemoteResult {
+    const result = new RemoteResult(this, data);
+    this.results.set(result.id, result);
+    return result;
+  }
+
+  private outcome(o: RemoteOutcome): EngineOutcome<RemoteResult> {
+    const base = { index: o.index, sql: o.sql, range: o.range };
+    switch (o.status) {
+      case 'rows':
+        return { ...base, status: 'rows', result: this.keep(o.result), elapsedMs: o.elapsedMs };
+      case 'changes':
+        return { ...base, status: 'changes', changes: o.changes, elapsedMs: o.elapsedMs };
+      case 'ok':
+        return { ...base, status: 'ok', elapsedMs: o.elapsedMs };
+      case 'error':
+        return { ...base, status: 'error', error: fromRemote(o.error) };
+      case 'notRun':
+        return { ...base, status: 'notRun' };
+    }
+  }
+}
+
+/** A kept result in the warehouse service: pages, statistics and charts are computed there. */
+export class RemoteResult implements EngineResult {
+  readonly id: string;
+  readonly sql: string;
+  readonly columns: EngineResult['columns'];
+  private current: ResultSummary;
+  private failure: EngineError | undefined;
+  private wasCancelled = false;
+  private waiting: Promise<void> | undefined;
+  private released = false;
+  private readonly firstPage: ResultPage['rows'];
+
+  constructor(
+    private readonly session: RemoteSession,
+    data: RemoteResultData,
+  ) {
+    this.current = data.summary;
+    this.id = data.summary.resultId;
+    this.sql = data.sql;
+    this.firstPage = data.firstPage;
+    this.columns = data.summary.columns.map((c, i) => ({ ...c, exportName: data.exportNames[i] ?? c.name }));
+  }
+
+  get rowCount(): number {
+    return this.current.rowCount;
+  }
+
+  get complete(): boolean {
+    return this.current.complete;
+  }
+
+  get cancelled(): boolean {
+    return this.wasCancelled;
+  }
+
+  get error(): EngineError | undefined {
+    return this.failure;
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  markReleased(): void {
+    this.released = true;
+  }
+
+  summary(): ResultSummary {
+    return this.current;
+  }
+
+  whenComplete(): Promise<void> {
+    if (this.current.complete) return Promise.resolve();
+    this.waiting ??= (async () => {
+      const { error, cancelled, ...done } = await this.session
+        .live()
+        .request('result.wait', { session: this.session.id, result: this.id });
+      this.current = done;
+      this.wasCancelled = cancelled === true;
+      if (error) this.failure = fromRemote(error);
+    })().finally(() => (this.waiting = undefined));
+    return this.waiting;
+  }
+
+  async page(offset: number, limit: number, view?: ResultView): Promise<ResultPage> {
+    // Rows of the first page are here already (as KeptResult answers them from memory).
+    const plain = (view?.sort?.length ?? 0) === 0 && (view?.filters?.length ?? 0) === 0;
+    if (plain && Number.isInteger(offset) && Number.isInteger(limit) && offset >= 0 && limit >= 0) {
+      if (offset + limit <= this.firstPage.length) {
+        this.session.live();
+        const totalRows = Math.max(this.current.rowCount, this.firstPage.length);
+        return { resultId: this.id, offset, rows: this.firstPage.slice(offset, offset + limit), totalRows };
+      }
+    }
+    const page = await this.session.live().request('result.page', {
+      session: this.session.id,
+      result: this.id,
+      offset,
+      limit,
+      ...(view ? { view } : {}),
+    });
+    if (plain && page.totalRows > this.current.rowCount)
+      this.current = { ...this.current, rowCount: page.totalRows };
+    return page;
+  }
+
+  stats(column: number, view?: ResultView): Promise<ColumnStats> {
+    return this.session.live().request('result.stats', {
+      session: this.session.id,
+      result: this.id,
+      column,
+      ...(view ? { view } : {}),
+    });
+  }
+
+  chart(spec: ChartSpec, view?: ResultView): Promise<ChartData> {
+    return this.session.live().request('result.chart', {
+      session: this.session.id,
+      result: this.id,
+      spec,
+      ...(view ? { view } : {}),
+    });
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (!this.session.isClosed)
+      await this.session
+        .live()
+        .request('result.release', { session: this.session.id, result: this.id })
+        .catch(() => undefined);
   }
 }

@@ -18,7 +18,9 @@ import { DevelopmentMailer } from '../auth/mailer.js';
 import type { KeyProvider } from '../crypto/keys.js';
 import { databaseKeyOptions } from '../encryption.js';
 import { EngineError, errorLogText } from '../errors.js';
-import { Session, type StatementOutcome } from '../query/index.js';
+import { createDemo } from '../demo.js';
+import { LanguageService } from '../language/languageService.js';
+import { Session, type KeptResult, type StatementOutcome } from '../query/index.js';
 import type { Account } from '../store/account.js';
 import { MetadataStore } from '../store/metadataStore.js';
 import { Warehouse } from '../warehouse.js';
@@ -34,6 +36,8 @@ import {
   SERVICE_PROTOCOL_VERSION,
   type RemoteError,
   type RemoteOutcome,
+  type RemoteResult,
+  type RemoteStep,
   type ServiceNotifications,
   type ServiceRequests,
   type SpaceOptions,
@@ -59,6 +63,8 @@ const HELLO_DEADLINE_MS = 10_000;
 /** One account space open in the service, shared by every client of that account. */
 interface SpaceEntry {
   warehouse: Warehouse;
+  /** Completion, hover and diagnostics over the space (made on first use, shared by its clients). */
+  language?: LanguageService;
   folders: string[];
   cwd: string | undefined;
   clients: Set<ClientState>;
@@ -150,7 +156,10 @@ export class WarehouseServer {
         c.connection.dispose();
         c.socket.destroy();
       }
-      for (const entry of this.spaces.values()) await entry.warehouse.close().catch(() => undefined);
+      for (const entry of this.spaces.values()) {
+        entry.language?.dispose();
+        await entry.warehouse.close().catch(() => undefined);
+      }
       this.spaces.clear();
       try {
         await this.store?.close();
@@ -249,6 +258,7 @@ export class WarehouseServer {
     if (!entry) return true;
     if ([...this.clients].some((c) => c !== except && c.space === name)) return false;
     this.spaces.delete(name);
+    entry.language?.dispose();
     await entry.warehouse.close().catch(() => undefined);
     this.log(`space closed (${this.spaces.size} open)`);
     return true;
@@ -283,6 +293,7 @@ export class WarehouseServer {
       const busy = [...this.clients].some((c) => c.space === name && c.sessions.size > 0);
       if (!busy) {
         this.spaces.delete(name);
+        entry.language?.dispose();
         await entry.warehouse.close();
         wanted.allowedFolders = [...new Set([...entry.folders, ...wanted.allowedFolders])];
         entry = undefined;
@@ -303,6 +314,9 @@ export class WarehouseServer {
           allowedFolders: wanted.allowedFolders,
           protectedPaths: wanted.protectedPaths,
           ...(wanted.allowHint ? { allowHint: wanted.allowHint } : {}),
+          ...(wanted.memoryLimit ? { memoryLimit: wanted.memoryLimit } : {}),
+          ...(wanted.threads ? { threads: wanted.threads } : {}),
+          ...(wanted.encryptionInstallHint ? { encryptionInstallHint: wanted.encryptionInstallHint } : {}),
           ...databaseKeyOptions(account),
         });
         const opened: SpaceEntry = {
@@ -349,7 +363,7 @@ export class WarehouseServer {
     sessionId: string,
     runId: string,
     token: CancellationToken,
-  ): Promise<{ outcome?: RemoteOutcome; done: boolean }> {
+  ): Promise<RemoteStep> {
     const run = client.runs.get(runId);
     if (!run || run.session !== sessionId) throw new EngineError('NOT_FOUND', 'No such run.');
     const session = this.session(client, sessionId);
@@ -358,15 +372,22 @@ export class WarehouseServer {
       const next = await run.iter.next();
       if (next.done) {
         client.runs.delete(runId);
-        return { done: true };
+        return { done: true, transaction: session.transaction };
       }
-      return { outcome: remoteOutcome(next.value), done: false };
+      return { outcome: remoteOutcome(next.value), done: false, transaction: session.transaction };
     } catch (e) {
       client.runs.delete(runId);
       throw e;
     } finally {
       cancel.dispose();
     }
+  }
+
+  /** The language service of the client's space. */
+  private async language(client: ClientState): Promise<LanguageService> {
+    const entry = await this.space(client);
+    entry.language ??= new LanguageService(entry.warehouse);
+    return entry.language;
   }
 
   private session(client: ClientState, id: string): Session {
@@ -432,13 +453,21 @@ export class WarehouseServer {
           allowedFolders: p.space.allowedFolders.map((f) => path.resolve(f)),
           protectedPaths: p.space.protectedPaths,
           ...(p.space.allowHint ? { allowHint: p.space.allowHint } : {}),
+          ...(typeof p.space.memoryLimit === 'string' ? { memoryLimit: p.space.memoryLimit } : {}),
+          ...(typeof p.space.threads === 'number' ? { threads: p.space.threads } : {}),
+          ...(typeof p.space.encryptionInstallHint === 'string'
+            ? { encryptionInstallHint: p.space.encryptionInstallHint }
+            : {}),
           ...(typeof p.space.cwd === 'string' ? { cwd: path.resolve(p.space.cwd) } : {}),
         };
         return { email: await account.email(), space: account.space };
       },
       'session.open': async (client, p) => {
         const { warehouse } = await this.space(client);
-        const session = await Session.open(warehouse, p.database ? { database: p.database } : {});
+        const session = await Session.open(warehouse, {
+          ...(typeof p.database === 'string' ? { database: p.database } : {}),
+          ...(typeof p.pageSize === 'number' ? { pageSize: p.pageSize } : {}),
+        });
         client.sessions.set(session.id, session);
         return { session: session.id };
       },
@@ -473,7 +502,85 @@ export class WarehouseServer {
         return {};
       },
       'session.export': async (client, p) => {
-        return this.session(client, p.session).export(p.sql, p.file);
+        const session = this.session(client, p.session);
+        if (typeof p.result === 'string') return session.export(session.result(p.result), p.file, p.view);
+        if (typeof p.sql !== 'string') throw new EngineError('INVALID_ARGUMENT', 'Export needs a query or a result.');
+        return session.export(p.sql, p.file);
+      },
+      'session.current': async (client, p) => this.session(client, p.session).current(),
+      'session.use': async (client, p) => {
+        const session = this.session(client, p.session);
+        await session.use(p.database, p.schema);
+        return { transaction: session.transaction };
+      },
+      'session.pin': async (client, p) => this.session(client, p.session).pin(p.result, p.name),
+      'session.unpin': async (client, p) => ({ removed: await this.session(client, p.session).unpin(p.result) }),
+      'session.pinned': async (client, p) =>
+        (await this.session(client, p.session).pinned()).map(({ resultId, name, pinnedAt }) => ({
+          resultId,
+          name,
+          pinnedAt,
+        })),
+      'session.compare': async (client, p, token) => {
+        const abort = new AbortController();
+        const cancel = token.onCancellationRequested(() => abort.abort());
+        try {
+          const compared = await this.session(client, p.session).compare(p.a, p.b, {
+            ...(Array.isArray(p.keys) ? { keys: p.keys } : {}),
+            signal: abort.signal,
+          });
+          return { result: remoteResult(compared.result), counts: compared.counts, keys: compared.keys };
+        } finally {
+          cancel.dispose();
+        }
+      },
+      'result.stats': async (client, p) =>
+        this.session(client, p.session).result(p.result).stats(p.column, p.view),
+      'result.chart': async (client, p) =>
+        this.session(client, p.session).result(p.result).chart(p.spec, p.view),
+      'result.release': async (client, p) => {
+        await this.session(client, p.session).result(p.result).release();
+        return {};
+      },
+      'catalog.createSchema': async (client, p) => {
+        await (await this.space(client)).warehouse.catalog.createSchema(p.database, p.schema);
+        return {};
+      },
+      'catalog.dropObject': async (client, p) => {
+        await (await this.space(client)).warehouse.catalog.dropObject(p.target, p.options);
+        return {};
+      },
+      'catalog.refresh': async (client) => {
+        (await this.space(client)).warehouse.catalog.refresh();
+        return {};
+      },
+      'lang.warm': async (client, p) => {
+        await (await this.language(client)).warm(p.scope);
+        return {};
+      },
+      'lang.complete': async (client, p) => (await this.language(client)).complete(p.text, p.offset, p.scope),
+      'lang.hover': async (client, p) => {
+        const hover = await (await this.language(client)).hover(p.text, p.offset, p.scope);
+        return hover ? { hover } : {};
+      },
+      'lang.signatureHelp': async (client, p) => {
+        const help = await (await this.language(client)).signatureHelp(p.text, p.offset);
+        return help ? { help } : {};
+      },
+      'lang.diagnose': async (client, p, token) =>
+        (await this.language(client)).diagnose(p.text, p.scope, () => token.isCancellationRequested),
+      'demo.create': async (client, p) =>
+        createDemo((await this.space(client)).warehouse, {
+          csvFile: p.csvFile,
+          ...(typeof p.orderLines === 'number' ? { orderLines: p.orderLines } : {}),
+          ...(p.worksheets ? { worksheets: client.account!.worksheets } : {}),
+        }),
+      'space.info': async (client) => {
+        const { warehouse } = await this.space(client);
+        return {
+          refusedFolders: warehouse.fileAccess.refused.map((r) => ({ folder: r.folder, reason: r.reason })),
+          ignoredDatabaseFiles: warehouse.ignoredDatabaseFiles.length,
+        };
       },
       'session.close': async (client, p) => {
         const s = client.sessions.get(p.session);
@@ -484,7 +591,11 @@ export class WarehouseServer {
       'result.wait': async (client, p) => {
         const result = this.session(client, p.session).result(p.result);
         await result.whenComplete();
-        return { ...result.summary(), ...(result.error ? { error: remoteError(result.error) } : {}) };
+        return {
+          ...result.summary(),
+          ...(result.error ? { error: remoteError(result.error) } : {}),
+          ...(result.cancelled ? { cancelled: true } : {}),
+        };
       },
       'result.page': async (client, p) => {
         return this.session(client, p.session).result(p.result).page(p.offset, p.limit, p.view);
@@ -510,11 +621,19 @@ export class WarehouseServer {
         await (await this.space(client)).warehouse.dropDatabase(p.name, { confirm: true });
         return {};
       },
-      import: async (client, p) =>
-        (await this.space(client)).warehouse.importFile(p.file, p.target, {
-          ...(p.options.append !== undefined ? { append: p.options.append } : {}),
-          ...(p.options.format !== undefined ? { format: p.options.format } : {}),
-        }),
+      import: async (client, p, token) => {
+        const abort = new AbortController();
+        const cancel = token.onCancellationRequested(() => abort.abort());
+        try {
+          return await (await this.space(client)).warehouse.importFile(p.file, p.target, {
+            ...(p.options.append !== undefined ? { append: p.options.append } : {}),
+            ...(p.options.format !== undefined ? { format: p.options.format } : {}),
+            signal: abort.signal,
+          });
+        } finally {
+          cancel.dispose();
+        }
+      },
       'space.release': async (client) => {
         await this.closeSessions(client);
         return { released: await this.releaseIfUnused(client.space!, client) };
@@ -536,6 +655,10 @@ const REVALIDATE = new Set<string>([
   'db.drop',
   'import',
   'history.add',
+  'session.compare',
+  'demo.create',
+  'catalog.createSchema',
+  'catalog.dropObject',
 ]);
 
 /** True when every folder of `wanted` is one of `have` or inside one. */
@@ -552,18 +675,21 @@ function remoteError(e: EngineError): RemoteError {
   return { code: e.code, message: e.message, ...(e.position ? { position: e.position } : {}) };
 }
 
+/** A kept result for the client: the first page is converted already and travels along, saving a round trip. */
+function remoteResult(r: KeptResult): RemoteResult {
+  return {
+    summary: r.summary(),
+    firstPage: r.firstPage,
+    sql: r.sql,
+    exportNames: r.columns.map((c) => c.exportName),
+  };
+}
+
 function remoteOutcome(o: StatementOutcome): RemoteOutcome {
   const base = { index: o.index, sql: o.sql, range: o.range };
   switch (o.status) {
     case 'rows':
-      // The first page is converted already: it travels with the outcome, saving the reader a round trip.
-      return {
-        ...base,
-        status: 'rows',
-        result: o.result.summary(),
-        firstPage: o.result.firstPage,
-        elapsedMs: o.elapsedMs,
-      };
+      return { ...base, status: 'rows', result: remoteResult(o.result), elapsedMs: o.elapsedMs };
     case 'changes':
       return { ...base, status: 'changes', changes: o.changes, elapsedMs: o.elapsedMs };
     case 'ok':

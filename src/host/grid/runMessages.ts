@@ -1,4 +1,4 @@
-import type { StatementOutcome } from '../../engine/query/index.js';
+import type { EngineOutcome as StatementOutcome } from '../../engine/api.js';
 import type { RunMessage } from '../../shared/protocol.js';
 
 /** Longest statement text a Messages line carries. */

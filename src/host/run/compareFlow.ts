@@ -3,7 +3,8 @@
 // injected, so the webview tests drive the same flow in plain Node over a real engine.
 import { randomUUID } from 'node:crypto';
 import { EngineError } from '../../engine/errors.js';
-import type { CompareCounts, KeptResult, PinInfo, Session } from '../../engine/query/index.js';
+import type { EngineResult, EngineSession } from '../../engine/api.js';
+import type { CompareCounts, PinInfo } from '../../engine/query/index.js';
 import type { RunMessage } from '../../shared/protocol.js';
 import type { Run, RunController } from './runController.js';
 
@@ -61,15 +62,15 @@ export class CompareFlow {
   ) {}
 
   /** The pins of the session of `key`, oldest first (none before its first run). */
-  pins(key: string): (PinInfo & { result: KeptResult })[] {
-    return this.sessionOf(key, false)?.pinned() ?? [];
+  async pins(key: string): Promise<(PinInfo & { result: EngineResult })[]> {
+    return (await this.sessionOf(key, false)?.pinned()) ?? [];
   }
 
   /** Asks for a name (unless `presetName`) and pins `resultId`; resolves with the pin, or undefined when dismissed. */
   async pin(key: string, resultId: string, presetName?: string): Promise<PinInfo | undefined> {
     const session = this.sessionOf(key);
     const result = session.result(resultId);
-    const pins = session.pinned();
+    const pins = await session.pinned();
     const current = pins.find((p) => p.resultId === resultId);
     const suggested = current?.name ?? `Result ${pins.length + 1}`;
     const taken = new Set(pins.filter((p) => p.resultId !== resultId).map((p) => p.name.toLowerCase()));
@@ -82,8 +83,8 @@ export class CompareFlow {
         return undefined;
       }));
     if (name === undefined) return undefined;
-    const pin = session.pin(result.id, name);
-    this.log?.(`pinned a result (${session.pinned().length} pinned)`);
+    const pin = await session.pin(result.id, name);
+    this.log?.(`pinned a result (${(await session.pinned()).length} pinned)`);
     this.ui.info(`Pinned "${pin.name}": it stays until you unpin it or close the editor.`);
     return pin;
   }
@@ -91,7 +92,7 @@ export class CompareFlow {
   /** Unpins `resultId`, or one the user picks. */
   async unpin(key: string, resultId?: string): Promise<boolean> {
     const session = this.sessionOf(key);
-    const id = resultId ?? (await this.ui.pickResult('Unpin which result?', this.pinPicks(session)));
+    const id = resultId ?? (await this.ui.pickResult('Unpin which result?', await this.pinPicks(session)));
     if (id === undefined) return false;
     return session.unpin(id);
   }
@@ -99,7 +100,7 @@ export class CompareFlow {
   /** Opens a pinned result (`resultId`, or one the user picks) beside the editor. */
   async openPinned(key: string, resultId?: string): Promise<OpenedResult | undefined> {
     const session = this.sessionOf(key);
-    const picks = this.pinPicks(session);
+    const picks = await this.pinPicks(session);
     if (!resultId && picks.length === 0) {
       this.ui.info('No pinned results yet: use Pin… on a result first.');
       return undefined;
@@ -107,7 +108,7 @@ export class CompareFlow {
     const id = resultId ?? (await this.ui.pickResult('Open which pinned result?', picks));
     if (id === undefined) return undefined;
     const result = session.result(id);
-    const name = session.pinned().find((p) => p.resultId === id)?.name ?? 'Result';
+    const name = (await session.pinned()).find((p) => p.resultId === id)?.name ?? 'Result';
     const opened: OpenedResult = {
       key,
       title: `📌 ${name}`,
@@ -130,7 +131,7 @@ export class CompareFlow {
   ): Promise<OpenedResult | undefined> {
     const session = this.sessionOf(key);
     const a = session.result(resultId);
-    const picks = this.comparePicks(key, session).filter((p) => p.resultId !== resultId);
+    const picks = (await this.comparePicks(key, session)).filter((p) => p.resultId !== resultId);
     if (!preset?.other && picks.length === 0) {
       this.ui.info('There is no other result to compare with: pin this one, run again, then Compare….');
       return undefined;
@@ -143,7 +144,8 @@ export class CompareFlow {
       preset?.keys ??
       (await this.ui.pickKeys(a.columns.map((c) => c.exportName).filter((n) => bNames.has(n.toLowerCase()))));
     if (keys === undefined) return undefined;
-    const label = (r: KeptResult): string => this.nameOf(key, session, r);
+    const pinned = await session.pinned();
+    const label = (r: EngineResult): string => this.nameOf(key, pinned, r);
     const compared = await this.ui.progress(`Comparing ${label(a)} with ${label(b)}…`, (signal) =>
       session.compare(a.id, b.id, { keys, signal }),
     );
@@ -168,23 +170,23 @@ export class CompareFlow {
     return opened;
   }
 
-  private nameOf(key: string, session: Session, r: KeptResult): string {
-    const pin = session.pinned().find((p) => p.resultId === r.id);
+  private nameOf(key: string, pinned: PinInfo[], r: EngineResult): string {
+    const pin = pinned.find((p) => p.resultId === r.id);
     if (pin) return `"${pin.name}"`;
     const entry = this.runs.lastRun(key)?.results.find((e) => e.result.id === r.id);
     return entry ? `latest run (${entry.title})` : 'result';
   }
 
-  private pinPicks(session: Session): ResultPick[] {
-    return session.pinned().map((p) => ({
+  private async pinPicks(session: EngineSession): Promise<ResultPick[]> {
+    return (await session.pinned()).map((p) => ({
       resultId: p.resultId,
       label: `📌 ${p.name}`,
       description: `${p.result.rowCount.toLocaleString('en-US')} rows · ${p.result.sql.replace(/\s+/g, ' ').slice(0, 60)}`,
     }));
   }
 
-  private comparePicks(key: string, session: Session): ResultPick[] {
-    const pinned = this.pinPicks(session);
+  private async comparePicks(key: string, session: EngineSession): Promise<ResultPick[]> {
+    const pinned = await this.pinPicks(session);
     const seen = new Set(pinned.map((p) => p.resultId));
     const latest = (this.runs.lastRun(key)?.results ?? [])
       .filter((e) => !seen.has(e.result.id))
@@ -196,9 +198,9 @@ export class CompareFlow {
     return [...pinned, ...latest];
   }
 
-  private sessionOf(key: string, required?: true): Session;
-  private sessionOf(key: string, required: false): Session | undefined;
-  private sessionOf(key: string, required = true): Session | undefined {
+  private sessionOf(key: string, required?: true): EngineSession;
+  private sessionOf(key: string, required: false): EngineSession | undefined;
+  private sessionOf(key: string, required = true): EngineSession | undefined {
     const session = this.runs.lastRun(key)?.session;
     if ((!session || session.isClosed) && required)
       throw new EngineError('RESULT_NOT_FOUND', 'Nothing has run in this editor yet: run a query first.');
@@ -207,9 +209,9 @@ export class CompareFlow {
 
   private resultRun(
     key: string,
-    session: Session,
+    session: EngineSession,
     title: string,
-    result: KeptResult,
+    result: EngineResult,
     messages: RunMessage[],
   ): Run {
     const now = Date.now();

@@ -4,13 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { EngineError } from '../../engine/errors.js';
-import {
-  statementAt,
-  type KeptResult,
-  type Session,
-  type StatementOutcome,
-  type TransactionState,
-} from '../../engine/query/index.js';
+import type {
+  EngineOutcome as StatementOutcome,
+  EngineResult as KeptResult,
+  EngineSession as Session,
+  EngineTransaction as TransactionState,
+} from '../../engine/api.js';
+import { statementAt } from '../../engine/query/index.js';
 import type { RunMessage } from '../../shared/protocol.js';
 import type { ResultView } from '../../shared/results.js';
 import { runMessage, tabTitle } from '../grid/runMessages.js';

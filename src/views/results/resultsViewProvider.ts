@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { bundlePage } from '../bundlePage.js';
-import type { KeptResult } from '../../engine/query/index.js';
+import type { EngineResult as KeptResult } from '../../engine/api.js';
 import { isJsonRpcMessage, isReadyMessage } from '../../shared/channel.js';
 import type { ExportFormat, RunInfo } from '../../shared/protocol.js';
 import type { ResultSource, ResultView } from '../../shared/results.js';
