@@ -2,7 +2,14 @@
 // in this process (Session, KeptResult, LocalEngine) and through the warehouse service (RemoteEngine).
 import type { ChartData, ChartSpec } from '../shared/chart.js';
 import type { ResultColumn, ResultSource, ResultView } from '../shared/results.js';
-import type { CatalogColumn, CatalogDatabase, CatalogObject, CatalogSchema, DropTarget, DropObjectOptions } from './catalog.js';
+import type {
+  CatalogColumn,
+  CatalogDatabase,
+  CatalogObject,
+  CatalogSchema,
+  DropTarget,
+  DropObjectOptions,
+} from './catalog.js';
 import type { DatabaseInfo } from './databases.js';
 import type { DemoResult } from './demo.js';
 import type { EncryptionStatus } from './encryption.js';

@@ -28,7 +28,13 @@ import type { CatalogChange, Warehouse } from '../warehouse.js';
 import type { ChartData, ChartSpec } from '../../shared/chart.js';
 import type { ColumnStats, ResultPage, ResultSummary, ResultView } from '../../shared/results.js';
 import { ServiceClient, fromRemote, type ServiceClientOptions } from './client.js';
-import type { RemoteOutcome, RemoteResult as RemoteResultData, RemoteStep, ServiceRequests, SpaceOptions } from './protocol.js';
+import type {
+  RemoteOutcome,
+  RemoteResult as RemoteResultData,
+  RemoteStep,
+  ServiceRequests,
+  SpaceOptions,
+} from './protocol.js';
 
 export type {
   Engine,
@@ -136,8 +142,10 @@ export class RemoteEngine implements Engine<RemoteResult> {
       schemas: (database) => this.call('catalog.schemas', { database }),
       objects: (database, schema) => this.call('catalog.objects', { database, schema }),
       columns: (database, schema, name) => this.call('catalog.columns', { database, schema, name }),
-      createSchema: async (database, schema) => void (await this.call('catalog.createSchema', { database, schema })),
-      dropObject: async (target, options = {}) => void (await this.call('catalog.dropObject', { target, options })),
+      createSchema: async (database, schema) =>
+        void (await this.call('catalog.createSchema', { database, schema })),
+      dropObject: async (target, options = {}) =>
+        void (await this.call('catalog.dropObject', { target, options })),
       refresh: () => void this.call('catalog.refresh', {}).catch(() => undefined),
     };
     this.databases = {
@@ -236,7 +244,8 @@ export class RemoteEngine implements Engine<RemoteResult> {
     this.languageClient ??= {
       warm: async (scope = {}) => void (await this.call('lang.warm', { scope })),
       complete: (text, offset, scope = {}) => this.call('lang.complete', { text, offset, scope }),
-      hover: async (text, offset, scope = {}) => (await this.call('lang.hover', { text, offset, scope })).hover,
+      hover: async (text, offset, scope = {}) =>
+        (await this.call('lang.hover', { text, offset, scope })).hover,
       signatureHelp: async (text, offset) => (await this.call('lang.signatureHelp', { text, offset })).help,
       diagnose: async (text, scope = {}, isCancelled = () => false) => {
         // The service stops after the statement in hand once the request is cancelled.
@@ -376,7 +385,10 @@ export class RemoteSession implements EngineSession<RemoteResult> {
     this.state = r.transaction;
   }
 
-  async *runIter(script: string, options: EngineRunOptions = {}): AsyncGenerator<EngineOutcome<RemoteResult>> {
+  async *runIter(
+    script: string,
+    options: EngineRunOptions = {},
+  ): AsyncGenerator<EngineOutcome<RemoteResult>> {
     this.running++;
     let run: string | undefined;
     let done = false;
@@ -423,10 +435,15 @@ export class RemoteSession implements EngineSession<RemoteResult> {
   }
 
   cancel(): void {
-    if (!this.client.isClosed) void this.client.request('session.cancel', { session: this.id }).catch(() => undefined);
+    if (!this.client.isClosed)
+      void this.client.request('session.cancel', { session: this.id }).catch(() => undefined);
   }
 
-  export(source: string | RemoteResult, file: string, view?: ResultView): Promise<{ rows: number; file: string }> {
+  export(
+    source: string | RemoteResult,
+    file: string,
+    view?: ResultView,
+  ): Promise<{ rows: number; file: string }> {
     // File names are this process's: the service's current folder is not the caller's.
     const target = path.resolve(file);
     return this.busyWhile(() =>
@@ -441,7 +458,11 @@ export class RemoteSession implements EngineSession<RemoteResult> {
 
   result(id: string): RemoteResult {
     const r = this.results.get(id);
-    if (!r || r.isReleased) throw new EngineError('RESULT_NOT_FOUND', 'This result is gone (its session closed or it was dropped); run the query again.');
+    if (!r || r.isReleased)
+      throw new EngineError(
+        'RESULT_NOT_FOUND',
+        'This result is gone (its session closed or it was dropped); run the query again.',
+      );
     return r;
   }
 
@@ -461,7 +482,11 @@ export class RemoteSession implements EngineSession<RemoteResult> {
     });
   }
 
-  async compare(a: string, b: string, options: CompareOptions = {}): Promise<EngineCompareResult<RemoteResult>> {
+  async compare(
+    a: string,
+    b: string,
+    options: CompareOptions = {},
+  ): Promise<EngineCompareResult<RemoteResult>> {
     const { signal, keys } = options;
     const r = await request(
       this.live(),
@@ -477,7 +502,8 @@ export class RemoteSession implements EngineSession<RemoteResult> {
     this.closed = true;
     for (const r of this.results.values()) r.markReleased();
     this.results.clear();
-    if (!this.client.isClosed) await this.client.request('session.close', { session: this.id }).catch(() => undefined);
+    if (!this.client.isClosed)
+      await this.client.request('session.close', { session: this.id }).catch(() => undefined);
   }
 
   /** A result the service kept, known to this session from now on. */

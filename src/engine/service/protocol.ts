@@ -120,10 +120,7 @@ export interface ServiceRequests {
     { session: string; result: string; offset: number; limit: number; view?: ResultView },
     ResultPage
   >;
-  'result.stats': Req<
-    { session: string; result: string; column: number; view?: ResultView },
-    ColumnStats
-  >;
+  'result.stats': Req<{ session: string; result: string; column: number; view?: ResultView }, ColumnStats>;
   'result.chart': Req<{ session: string; result: string; spec: ChartSpec; view?: ResultView }, ChartData>;
   'result.release': Req<{ session: string; result: string }, Record<string, never>>;
   'catalog.databases': Req<Record<string, never>, CatalogDatabase[]>;

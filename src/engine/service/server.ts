@@ -504,7 +504,8 @@ export class WarehouseServer {
       'session.export': async (client, p) => {
         const session = this.session(client, p.session);
         if (typeof p.result === 'string') return session.export(session.result(p.result), p.file, p.view);
-        if (typeof p.sql !== 'string') throw new EngineError('INVALID_ARGUMENT', 'Export needs a query or a result.');
+        if (typeof p.sql !== 'string')
+          throw new EngineError('INVALID_ARGUMENT', 'Export needs a query or a result.');
         return session.export(p.sql, p.file);
       },
       'session.current': async (client, p) => this.session(client, p.session).current(),
@@ -514,7 +515,9 @@ export class WarehouseServer {
         return { transaction: session.transaction };
       },
       'session.pin': async (client, p) => this.session(client, p.session).pin(p.result, p.name),
-      'session.unpin': async (client, p) => ({ removed: await this.session(client, p.session).unpin(p.result) }),
+      'session.unpin': async (client, p) => ({
+        removed: await this.session(client, p.session).unpin(p.result),
+      }),
       'session.pinned': async (client, p) =>
         (await this.session(client, p.session).pinned()).map(({ resultId, name, pinnedAt }) => ({
           resultId,
@@ -625,7 +628,9 @@ export class WarehouseServer {
         const abort = new AbortController();
         const cancel = token.onCancellationRequested(() => abort.abort());
         try {
-          return await (await this.space(client)).warehouse.importFile(p.file, p.target, {
+          return await (
+            await this.space(client)
+          ).warehouse.importFile(p.file, p.target, {
             ...(p.options.append !== undefined ? { append: p.options.append } : {}),
             ...(p.options.format !== undefined ? { format: p.options.format } : {}),
             signal: abort.signal,
