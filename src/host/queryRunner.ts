@@ -144,7 +144,7 @@ export class QueryRunner implements vscode.Disposable {
   /** Quick picks of database, then schema, for the active document's session. */
   async useDatabase(): Promise<void> {
     const key = requireSqlTarget(this.worksheets).key;
-    const warehouse = await this.service.warehouse();
+    const warehouse = await this.service.engine();
     const current = this.runs.state(key);
     const databases = await warehouse.catalog.databases();
     if (databases.length === 0) {

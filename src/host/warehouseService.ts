@@ -1,10 +1,11 @@
 import * as path from 'node:path';
-import type { DatabaseKeyOptions } from '../engine/encryption.js';
 import * as vscode from 'vscode';
+import type { Engine, EngineSession, EngineTransaction as TransactionState } from '../engine/api.js';
+import type { KeyProvider } from '../engine/crypto/keys.js';
 import { EngineError, errorLogText } from '../engine/errors.js';
-import { Session, type TransactionState } from '../engine/query/index.js';
-import { answering, servicePaths } from '../engine/service/paths.js';
-import { Warehouse, type CatalogChange } from '../engine/warehouse.js';
+import { SERVICE_DIED } from '../engine/service/client.js';
+import { RemoteEngine } from '../engine/service/engine.js';
+import type { CatalogChange } from '../engine/warehouse.js';
 import { affectsWarehouse, readSettings, SETTINGS } from './config.js';
 import { within } from './within.js';
 import type { ComponentLogger, Logger } from './logger.js';
@@ -17,6 +18,14 @@ export interface SessionState {
   schema: string;
   transaction: TransactionState;
 }
+
+/** The signed-in account as the warehouse service needs it: its sign-in session token and the master key. */
+export interface SpaceCredentials {
+  sessionToken: string;
+  keys: KeyProvider;
+}
+
+type Session = EngineSession;
 
 interface SessionEntry {
   opening: Promise<Session>;
@@ -35,17 +44,18 @@ export function documentKey(document: vscode.TextDocument): string {
 }
 
 /**
- * Owns the warehouse and its sessions. The warehouse (and DuckDB's native library) opens on first
- * use, never in activate(). A space (an account's own databases; "local" until accounts exist) is
- * chosen with {@link setSpace}; changing it closes everything of the old one.
+ * Owns this window's connection to the warehouse service (which owns DuckDB; every window and `mdw` are its
+ * clients) and the window's sessions. The connection (and the service) starts on first use, never in
+ * activate(). A space (an account's own databases) is chosen with {@link setSpace}; changing it closes
+ * everything of the old one.
  */
 export class WarehouseService implements vscode.Disposable {
-  private opening: Promise<Warehouse> | undefined;
-  private open: Warehouse | undefined;
-  private catalogSubscription: { dispose(): void } | undefined;
-  private spaceId: string | null = 'local';
-  /** Where the space's database keys come from (the signed-in account). */
-  private keys: DatabaseKeyOptions | undefined;
+  private opening: Promise<RemoteEngine> | undefined;
+  private open: RemoteEngine | undefined;
+  private subscriptions: { dispose(): void }[] = [];
+  private spaceId: string | null = null;
+  /** The signed-in account's token and master key. */
+  private credentials: SpaceCredentials | undefined;
   private hold: Promise<unknown> = Promise.resolve();
   /** The close in progress; opening waits for it (the old space lets go of its files first). */
   private closing: Promise<void> = Promise.resolve();
@@ -67,6 +77,8 @@ export class WarehouseService implements vscode.Disposable {
     private readonly defaultFolder: string,
     /** VS Code's global storage (secret storage and every extension's state): never a folder SQL may use. */
     private readonly editorStorage: string,
+    /** The service's entry script (dist/service.js of the extension). */
+    private readonly serviceEntry: string,
     private readonly log: ComponentLogger,
   ) {}
 
@@ -74,6 +86,7 @@ export class WarehouseService implements vscode.Disposable {
     const service = new WarehouseService(
       path.join(context.globalStorageUri.fsPath, 'warehouse'),
       path.dirname(context.globalStorageUri.fsPath),
+      context.asAbsolutePath(path.join('dist', 'service.js')),
       logger.component('warehouse'),
     );
     context.subscriptions.push(
@@ -105,8 +118,8 @@ export class WarehouseService implements vscode.Disposable {
     return this.open !== undefined && !this.open.isClosed;
   }
 
-  /** The warehouse, opened on first call. A failure is an EngineError with a message for the user. */
-  warehouse(): Promise<Warehouse> {
+  /** The engine (this window's connection to the warehouse service), opened on first call. A failure is an EngineError with a message for the user. */
+  engine(): Promise<Engine> {
     if (this.open && !this.open.isClosed) return Promise.resolve(this.open);
     // Waiting for the space (and for the old space to close) happens outside `opening`, so close()
     // (called while the space changes) never waits on it.
@@ -133,10 +146,10 @@ export class WarehouseService implements vscode.Disposable {
    * sessions and warehouse of the old. The new space applies at once (nothing opens the old one again);
    * the returned promise ends when the old one is closed.
    */
-  async setSpace(space: string | null, keys?: DatabaseKeyOptions): Promise<void> {
-    if (space === this.spaceId) return;
+  async setSpace(space: string | null, credentials?: SpaceCredentials): Promise<void> {
+    if (space === this.spaceId && credentials?.sessionToken === this.credentials?.sessionToken) return;
     this.spaceId = space;
-    this.keys = keys;
+    this.credentials = credentials;
     this.generation++;
     await this.close();
     this.warehouseChanged.fire();
@@ -148,9 +161,9 @@ export class WarehouseService implements vscode.Disposable {
     if (existing && !existing.session?.isClosed) return existing.opening;
     const entry: SessionEntry = { opening: Promise.resolve(undefined as never) };
     entry.opening = (async () => {
-      const warehouse = await this.warehouse();
+      const engine = await this.engine();
       if (entry.closed) throw sessionClosed();
-      const session = await Session.open(warehouse, { pageSize: readSettings().pageSize });
+      const session = await engine.openSession({ pageSize: readSettings().pageSize });
       if (entry.closed) {
         // Closed (a sign-out, another account) while it opened: it must not outlive its space.
         await session.close().catch(() => undefined);
@@ -234,8 +247,8 @@ export class WarehouseService implements vscode.Disposable {
     const opening = this.opening;
     this.open = undefined;
     this.opening = undefined;
-    this.catalogSubscription?.dispose();
-    this.catalogSubscription = undefined;
+    for (const s of this.subscriptions) s.dispose();
+    this.subscriptions = [];
     const keys = [...this.sessions.keys()];
     const previous = this.closing;
     const closing = (async () => {
@@ -247,8 +260,9 @@ export class WarehouseService implements vscode.Disposable {
       const opened = await opening?.catch(() => undefined);
       for (const w of new Set([warehouse, opened])) {
         if (w && !w.isClosed && w !== this.open) {
-          await w.close();
-          this.log.info('warehouse closed');
+          // The service closes the space once no client of it is left (another window may still use it).
+          await w.close({ release: true });
+          this.log.info('warehouse connection closed');
           this.warehouseChanged.fire();
         }
       }
@@ -264,8 +278,9 @@ export class WarehouseService implements vscode.Disposable {
     this.warehouseChanged.dispose();
   }
 
-  private async openWarehouse(): Promise<Warehouse> {
-    if (this.spaceId === null) {
+  private async openWarehouse(): Promise<RemoteEngine> {
+    const credentials = this.credentials;
+    if (this.spaceId === null || !credentials) {
       throw new EngineError(
         'NOT_SIGNED_IN',
         'Sign in to MicroDataWarehouse to use your databases (command: MicroDataWarehouse: Sign In).',
@@ -276,55 +291,53 @@ export class WarehouseService implements vscode.Disposable {
     const started = performance.now();
     const generation = this.generation;
     try {
-      const warehouse = await Warehouse.open(folder, {
-        space: this.spaceId,
-        ...this.keys,
-        encryption: settings.encryption,
-        encryptionInstallHint: `run "MicroDataWarehouse: Install Database Encryption Support"`,
-        ...(settings.memoryLimit ? { memoryLimit: settings.memoryLimit } : {}),
-        ...(settings.threads ? { threads: settings.threads } : {}),
-        allowedFolders:
-          settings.allowedFolders ??
-          (vscode.workspace.workspaceFolders ?? [])
-            .filter((f) => f.uri.scheme === 'file')
-            .map((f) => f.uri.fsPath),
-        protectedPaths: [this.editorStorage],
-        allowHint: `add it to the setting ${ALLOWED_FOLDERS_SETTING} (the warehouse then reopens)`,
+      const engine = await RemoteEngine.connect({
+        warehouseDir: folder,
+        masterKey: () => credentials.keys.getMasterKey(),
+        sessionToken: credentials.sessionToken,
+        // The extension host's own runtime runs the service, as language clients start their servers.
+        execPath: process.execPath,
+        entry: this.serviceEntry,
+        space: {
+          encryption: settings.encryption,
+          encryptionInstallHint: `run "MicroDataWarehouse: Install Database Encryption Support"`,
+          ...(settings.memoryLimit ? { memoryLimit: settings.memoryLimit } : {}),
+          ...(settings.threads ? { threads: settings.threads } : {}),
+          allowedFolders:
+            settings.allowedFolders ??
+            (vscode.workspace.workspaceFolders ?? [])
+              .filter((f) => f.uri.scheme === 'file')
+              .map((f) => f.uri.fsPath),
+          protectedPaths: [this.editorStorage],
+          allowHint: `add it to the setting ${ALLOWED_FOLDERS_SETTING} (the warehouse then reopens)`,
+        },
       });
       if (generation !== this.generation) {
         // The space changed while it opened: close it, and open the current space's.
-        await warehouse.close();
+        await engine.close();
         return await this.openWarehouse();
       }
-      this.open = warehouse;
-      if (settings.allowedFolders !== undefined && warehouse.fileAccess.refused.length > 0) {
-        const refused = warehouse.fileAccess.refused.map((r) => `${r.folder} (${r.reason})`).join('; ');
+      // The space opens in the service on first use; this reads what it said (and opens it).
+      const info = await engine.info();
+      this.open = engine;
+      if (settings.allowedFolders !== undefined && info.refusedFolders.length > 0) {
+        const refused = info.refusedFolders.map((r) => `${r.folder} (${r.reason})`).join('; ');
         void vscode.window.showWarningMessage(
           `${ALLOWED_FOLDERS_SETTING}: SQL may not use ${refused}. Allow folders that hold only your data files.`,
         );
       }
-      this.catalogSubscription = warehouse.catalog.onDidChange((change) => this.catalogChanged.fire(change));
+      this.subscriptions.push(
+        engine.onCatalogChanged((change) => this.catalogChanged.fire(change)),
+        engine.onServiceDied(() => void this.serviceDied(engine)),
+      );
       this.log.info(
-        `warehouse opened in ${(performance.now() - started).toFixed(0)} ms (space ${this.spaceId}, ${warehouse.ignoredDatabaseFiles.length} file(s) ignored)`,
+        `warehouse service connected in ${(performance.now() - started).toFixed(0)} ms (pid ${engine.servicePid ?? '?'}, ${info.ignoredDatabaseFiles} file(s) ignored)`,
       );
       this.warehouseChanged.fire();
-      return warehouse;
+      return engine;
     } catch (e) {
       this.log.error(`opening the warehouse in ${folder} failed`, e);
       this.warehouseChanged.fire();
-      if (
-        e instanceof EngineError &&
-        e.code === 'WAREHOUSE_LOCKED' &&
-        (await answering(servicePaths(folder).socket))
-      ) {
-        // `mdw` commands share the warehouse through the warehouse service, which lets go when they end.
-        throw new EngineError(
-          'WAREHOUSE_LOCKED',
-          `${e.message} The warehouse service holds it while mdw commands use it; Retry when they have ended.`,
-          undefined,
-          { cause: e },
-        );
-      }
       if (e instanceof EngineError) throw e;
       throw new EngineError(
         'WAREHOUSE_INVALID',
@@ -337,9 +350,19 @@ export class WarehouseService implements vscode.Disposable {
     }
   }
 
+  /** The service went away (crash, kill, out of memory): say so; the next action starts a new one. */
+  private async serviceDied(engine: RemoteEngine): Promise<void> {
+    if (this.open !== engine) return;
+    this.log.warn('the warehouse service stopped unexpectedly');
+    await this.close();
+    this.warehouseChanged.fire();
+    void vscode.window.showErrorMessage(SERVICE_DIED);
+  }
+
   private async settingsChanged(): Promise<void> {
     if (!this.isOpen) return;
     const busy = this.openSessions().some(([, s]) => s.busy || s.transaction.open);
+    // The service fixes them when the space opens, and keeps them while any window uses it.
     // DuckDB fixes its settings, and the folders SQL may use, when the warehouse opens.
     const choice = await vscode.window.showInformationMessage(
       busy

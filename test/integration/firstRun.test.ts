@@ -33,7 +33,7 @@ suite('First run: demo and walkthrough', () => {
     })) as DemoResult;
     note(`demo with 40,000 order lines: ${Date.now() - started} ms`);
     assert.deepEqual(result, { databases: ['crm', 'sales'], orderLines: 40_000, worksheets: 5 });
-    const warehouse = await parts.warehouse.warehouse();
+    const warehouse = await parts.warehouse.engine();
     const names = (await warehouse.catalog.databases()).map((d) => d.name).sort();
     assert.deepEqual(names, ['crm', 'sales']);
     const tables = (await warehouse.catalog.objects('sales', 'main')).map((o) => o.name);

@@ -24,13 +24,15 @@ suite('DuckDB SQL language features', () => {
       .update('warehouse.folder', path.join(scratch, 'warehouse'), vscode.ConfigurationTarget.Global);
     // Databases belong to an account: this suite works in its own.
     await signIn(`language-${Date.now()}@example.test`);
-    const warehouse = await parts.warehouse.warehouse();
-    await warehouse.createDatabase(db);
-    await warehouse.withConnection((c) =>
-      c.run(`CREATE TABLE "${db}".main.orders AS SELECT range AS id, range % 7 AS customer_id, range * 2.5 AS amount FROM range(1000);
-             CREATE TABLE "${db}".main.customers AS SELECT range AS id, 'c' || range AS name FROM range(7);`),
+    const engine = await parts.warehouse.engine();
+    await engine.databases.create(db);
+    const session = await engine.openSession();
+    const made = await session.run(
+      `CREATE TABLE "${db}".main.orders AS SELECT range AS id, range % 7 AS customer_id, range * 2.5 AS amount FROM range(1000);
+       CREATE TABLE "${db}".main.customers AS SELECT range AS id, 'c' || range AS name FROM range(7);`,
     );
-    warehouse.notifyCatalogChanged({ databases: [db] });
+    await session.close();
+    assert.equal(made.error, undefined);
   });
 
   suiteTeardown(async () => {

@@ -128,7 +128,7 @@ suite('Account switch and sign-out', function () {
     await signIn(alice);
     const a = parts.accounts.current!;
     const aDb = `alpha_db_${tag}`;
-    await (await parts.warehouse.warehouse()).createDatabase(aDb);
+    await (await parts.warehouse.engine()).databases.create(aDb);
     const aUri = await worksheetWithRun(`alpha secret ${tag}`, `SELECT 'alpha ${tag}' AS who;\n`);
     // An unsaved edit: it reaches alice's worksheet before she is signed out (saved by VS Code's
     // auto save where it is on, as in code-server, else by the switch).

@@ -79,7 +79,7 @@ suite('Accounts, Worksheets and History', () => {
     assert.deepEqual(await parts.worksheets.getChildren(), []);
     assert.deepEqual(await parts.history.getChildren(), []);
     assert.deepEqual(await parts.databases.getChildren(), []);
-    await rejectsWith(parts.warehouse.warehouse(), 'NOT_SIGNED_IN', /Sign in/);
+    await rejectsWith(parts.warehouse.engine(), 'NOT_SIGNED_IN', /Sign in/);
     assert.match(parts.accountStatusBar.text, /Sign In/);
   });
 
@@ -356,7 +356,7 @@ suite('Accounts, Worksheets and History', () => {
   test('two accounts see only their own worksheets, history and databases', async () => {
     const a = parts.accounts.current!;
     const aDb = `alice_db_${tag}`;
-    await (await parts.warehouse.warehouse()).createDatabase(aDb);
+    await (await parts.warehouse.engine()).databases.create(aDb);
     const aUri = vscode.Uri.from({ scheme: 'mdw', authority: a.tag, path: '/Finance' });
     assert.equal((await vscode.workspace.fs.stat(aUri)).type, vscode.FileType.Directory);
 
@@ -394,7 +394,7 @@ suite('Accounts, Worksheets and History', () => {
     assert.deepEqual(await parts.worksheets.getChildren(), []);
     assert.deepEqual(await parts.databases.getChildren(), []);
     assert.match(parts.accountStatusBar.text, /Sign In/);
-    await rejectsWith(parts.warehouse.warehouse(), 'NOT_SIGNED_IN');
+    await rejectsWith(parts.warehouse.engine(), 'NOT_SIGNED_IN');
     note('signed in, worked and signed out through the commands with codes from a real SMTP server');
   });
 });

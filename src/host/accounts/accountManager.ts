@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { databaseKeyOptions } from '../../engine/encryption.js';
 import * as vscode from 'vscode';
 import { AuthService, type CodeRequest } from '../../engine/auth/auth.js';
 import { SmtpMailer, type MailMessage } from '../../engine/auth/mailer.js';
@@ -213,7 +212,7 @@ export class AccountManager implements vscode.Disposable {
         ) {
           // Same session: still make sure the warehouse service follows it (a restore for another
           // folder may have run in between and signed the service out).
-          await this.follow(this.signedIn);
+          await this.follow(this.signedIn, token);
           return this.signedIn;
         }
         this.log.info(`session resumed (${why})`);
@@ -294,13 +293,13 @@ export class AccountManager implements vscode.Disposable {
           : undefined;
       const previous = this.signedIn;
       if (!next && !previous) {
-        await this.follow(undefined);
+        await this.follow(undefined, undefined);
         return undefined;
       }
       this.signedIn = next;
       if (next) this.ownToken = token;
       if (previous && previous.tag !== next?.tag) await this.settle(this.left, previous, 'closing');
-      await this.follow(next);
+      await this.follow(next, token);
       await vscode.commands.executeCommand('setContext', SIGNED_IN_CONTEXT, next !== undefined);
       this.changed.fire(next);
       return next;
@@ -311,10 +310,10 @@ export class AccountManager implements vscode.Disposable {
   }
 
   /** Points the warehouse service at the account's space (null: nothing opens). */
-  private async follow(next: SignedInAccount | undefined): Promise<void> {
+  private async follow(next: SignedInAccount | undefined, token: string | undefined): Promise<void> {
     const switched = this.service.setSpace(
       next ? next.account.space : null,
-      next ? databaseKeyOptions(next.account) : undefined,
+      next && token ? { sessionToken: token, keys: this.keys } : undefined,
     );
     // The new space applies at once; closing the old one may take long (a checkpoint) and goes on.
     await within(switched, SPACE_SWITCH_MS, 'closing the previous warehouse').catch((e: unknown) =>

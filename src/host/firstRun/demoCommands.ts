@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { createDemo, DEMO_FOLDER, type DemoResult } from '../../engine/demo.js';
+import { DEMO_FOLDER, type DemoResult } from '../../engine/demo.js';
 import type { AccountManager } from '../accounts/accountManager.js';
 import { registerCommand } from '../commands.js';
 import type { Logger } from '../logger.js';
@@ -52,17 +52,16 @@ export class DemoCommands {
 
   /** Creates the demo for the signed-in account, with a progress notification. */
   async create(orderLines?: number): Promise<DemoResult> {
-    const { account } = await this.accounts.require();
-    const warehouse = await this.service.warehouse();
+    await this.accounts.require();
+    const engine = await this.service.engine();
     return vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
         title: 'Creating the demo warehouse (about 1M order lines)…',
       },
       () =>
-        createDemo(warehouse, {
+        engine.createDemo({
           csvFile: this.context.asAbsolutePath('media/demo/region_targets.csv'),
-          worksheets: account.worksheets,
           ...(orderLines ? { orderLines } : {}),
         }),
     );
@@ -75,8 +74,8 @@ export class DemoCommands {
     if (this.context.extensionMode === vscode.ExtensionMode.Test) return;
     const current = this.accounts.current;
     if (!current) return;
-    const warehouse = await this.service.warehouse();
-    if ((await warehouse.listDatabases()).length > 0) return;
+    const engine = await this.service.engine();
+    if ((await engine.databases.list()).databases.length > 0) return;
     if ((await current.account.worksheets.children(null)).length > 0) return;
     this.offered = true;
     const choice = await vscode.window.showInformationMessage(

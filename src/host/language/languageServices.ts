@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { errorLogText } from '../../engine/errors.js';
-import { LanguageService, type LanguageScope } from '../../engine/language/languageService.js';
-import type { Warehouse } from '../../engine/warehouse.js';
+import type { Engine, EngineLanguage } from '../../engine/api.js';
+import type { LanguageScope } from '../../engine/language/languageService.js';
 import type { ComponentLogger } from '../logger.js';
 import { documentKey, type WarehouseService } from '../warehouseService.js';
 
@@ -17,7 +17,7 @@ export const DUCKDB_SQL = 'duckdb-sql';
  * once the warehouse is open, so editing unrelated SQL never loads DuckDB.
  */
 export class LanguageServices implements vscode.Disposable {
-  private current: { warehouse: Warehouse; service: LanguageService } | undefined;
+  private current: { warehouse: Engine; service: EngineLanguage } | undefined;
   private readonly subscription: vscode.Disposable;
 
   constructor(
@@ -30,13 +30,13 @@ export class LanguageServices implements vscode.Disposable {
   }
 
   /** The service for `document`, or undefined when it should not (or cannot) be served. */
-  async forDocument(document: vscode.TextDocument): Promise<LanguageService | undefined> {
+  async forDocument(document: vscode.TextDocument): Promise<EngineLanguage | undefined> {
     if (document.languageId !== DUCKDB_SQL && !this.warehouse.isOpen) return undefined;
     try {
-      const warehouse = await this.warehouse.warehouse();
+      const warehouse = await this.warehouse.engine();
       if (this.current?.warehouse !== warehouse || warehouse.isClosed) {
         this.drop();
-        const service = new LanguageService(warehouse);
+        const service = warehouse.language();
         this.current = { warehouse, service };
         void service.warm().catch((e) => this.log.debug(`language warm-up failed: ${errorLogText(e)}`));
       }

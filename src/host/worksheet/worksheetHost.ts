@@ -2,9 +2,10 @@
 // Node over a real engine. The document (a VS Code TextDocument in the extension) stays the model: the
 // webview's edits are applied to it, and its other changes are sent to the webview. Runs, the session,
 // the transaction and export belong to the RunController: this is a presenter of its runs.
-import type { Catalog } from '../../engine/catalog.js';
+import type { EngineCatalog as Catalog } from '../../engine/api.js';
 import type { EngineError } from '../../engine/errors.js';
-import type { LanguageScope, LanguageService } from '../../engine/language/languageService.js';
+import type { EngineLanguage as LanguageService } from '../../engine/api.js';
+import type { LanguageScope } from '../../engine/language/languageService.js';
 import {
   CancellationTokenSource,
   type NotificationHandlers,

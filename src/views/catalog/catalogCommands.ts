@@ -64,8 +64,8 @@ export class CatalogCommands {
         validateInput: (v) => validation(() => checkDatabaseName(v.trim())),
       }));
     if (chosen === undefined) return undefined;
-    const warehouse = await this.service.warehouse();
-    const info = await warehouse.createDatabase(chosen.trim());
+    const warehouse = await this.service.engine();
+    const info = await warehouse.databases.create(chosen.trim());
     this.log.info('database created');
     vscode.window.setStatusBarMessage(`MicroDataWarehouse: created database ${info.name}.`, 4000);
     return info.name;
@@ -86,7 +86,7 @@ export class CatalogCommands {
         validateInput: (v) => validation(() => checkObjectName(v, 'schema')),
       }));
     if (chosen === undefined) return;
-    const warehouse = await this.service.warehouse();
+    const warehouse = await this.service.engine();
     await warehouse.catalog.createSchema(database, chosen);
     this.log.info('schema created');
   }
@@ -142,8 +142,11 @@ export class CatalogCommands {
           const abort = new AbortController();
           const subscription = token.onCancellationRequested(() => abort.abort());
           try {
-            const warehouse = await this.service.warehouse();
-            return await warehouse.importFile(fsPath, target, { append: withAppend, signal: abort.signal });
+            const warehouse = await this.service.engine();
+            return await warehouse.databases.importFile(fsPath, target, {
+              append: withAppend,
+              signal: abort.signal,
+            });
           } finally {
             subscription.dispose();
           }
@@ -195,7 +198,7 @@ export class CatalogCommands {
 
   /** Drop…: a modal confirmation naming the object, then the drop. */
   async drop(node: CatalogNode): Promise<void> {
-    const warehouse = await this.service.warehouse();
+    const warehouse = await this.service.engine();
     const name = qualifiedName(node)!;
     const ask = async (what: string, detail: string): Promise<boolean> =>
       (await vscode.window.showWarningMessage(`Drop ${what} ${name}?`, { modal: true, detail }, 'Drop')) ===
@@ -209,7 +212,7 @@ export class CatalogCommands {
           ))
         )
           return;
-        await warehouse.dropDatabase(node.database.name, { confirm: true });
+        await warehouse.databases.drop(node.database.name);
         break;
       case 'schema':
         if (!(await ask('schema', 'Every table and view in it is dropped too. This cannot be undone.')))
@@ -247,7 +250,7 @@ export class CatalogCommands {
   }
 
   private async tableExists(database: string, schema: string, table: string): Promise<boolean> {
-    const catalog = (await this.service.warehouse()).catalog;
+    const catalog = (await this.service.engine()).catalog;
     try {
       const objects = await catalog.objects(database, schema);
       return objects.some((o) => o.kind === 'table' && o.name.toLowerCase() === table.toLowerCase());
@@ -257,7 +260,7 @@ export class CatalogCommands {
   }
 
   private async pickDatabase(title: string): Promise<string | undefined> {
-    const databases = await (await this.service.warehouse()).catalog.databases();
+    const databases = await (await this.service.engine()).catalog.databases();
     if (databases.length === 0) {
       const choice = await vscode.window.showInformationMessage(
         'There are no databases yet.',
@@ -275,7 +278,7 @@ export class CatalogCommands {
   }
 
   private async pickSchema(database: string): Promise<string | undefined> {
-    const schemas = await (await this.service.warehouse()).catalog.schemas(database);
+    const schemas = await (await this.service.engine()).catalog.schemas(database);
     if (schemas.length <= 1) return schemas[0]?.name ?? 'main';
     return (
       await vscode.window.showQuickPick(

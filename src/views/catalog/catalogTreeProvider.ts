@@ -89,7 +89,7 @@ export class CatalogTreeProvider
 
   /** Drops the cached catalog and reloads every level shown. */
   refresh(): void {
-    if (this.service.isOpen) void this.service.warehouse().then((w) => w.catalog.refresh());
+    if (this.service.isOpen) void this.service.engine().then((w) => w.catalog.refresh());
     this.changed.fire(undefined);
   }
 
@@ -103,7 +103,7 @@ export class CatalogTreeProvider
 
   async getChildren(node?: CatalogNode): Promise<CatalogNode[]> {
     try {
-      const catalog = (await this.service.warehouse()).catalog;
+      const catalog = (await this.service.engine()).catalog;
       if (!node) return (await catalog.databases()).map(databaseNode);
       switch (node.kind) {
         case 'database': {

@@ -160,7 +160,7 @@ export class WorksheetEditorProvider implements vscode.CustomTextEditorProvider 
       },
       runs: this.runs,
       key,
-      catalog: async () => (await this.service.warehouse()).catalog,
+      catalog: async () => (await this.service.engine()).catalog,
       format: (text) => formatSql(text, formatOptions(vscode.window.activeTextEditor?.options ?? {})),
       exportResult: (run, resultId, format, view) =>
         exportWithProgress(this.runs, this.log, run, resultId, { format, view }),
