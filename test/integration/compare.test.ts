@@ -85,6 +85,6 @@ suite('Pin and compare from the Results panel', () => {
     const pinned = await parts.compare.flow.openPinned(second.key, pin.resultId);
     assert.equal((await pinned!.run.results[0]!.result.page(0, 10)).rows.length, 3);
     assert.ok(await parts.compare.flow.unpin(second.key, pin.resultId));
-    assert.deepEqual(parts.compare.flow.pins(second.key), []);
+    assert.deepEqual(await parts.compare.flow.pins(second.key), []);
   });
 });
