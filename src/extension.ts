@@ -3,6 +3,7 @@ import { AccountCommands } from './host/accounts/accountCommands.js';
 import { AccountManager } from './host/accounts/accountManager.js';
 import { AccountStatusBar } from './host/accounts/accountStatusBar.js';
 import { AccountSwitch } from './host/accounts/accountSwitch.js';
+import { CliAccess } from './host/cliAccess.js';
 import { EncryptionCommands } from './host/encryptionCommands.js';
 import { DemoCommands } from './host/firstRun/demoCommands.js';
 import { Logger } from './host/logger.js';
@@ -62,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): MicroDataWarehouseAp
   // Nothing here opens the warehouse: DuckDB loads when a view or command first needs it.
   const warehouse = WarehouseService.register(context, logger);
   EncryptionCommands.register(context, logger, warehouse);
+  CliAccess.register(context, logger, warehouse);
   service = warehouse;
   // Restores the session from SecretStorage in the background and gives the warehouse its space.
   const accounts = AccountManager.register(context, logger, warehouse);

@@ -72,6 +72,9 @@ export class WarehouseService implements vscode.Disposable {
   readonly onDidChangeSession = this.sessionChanged.event;
   /** Fired when the warehouse opened, failed to open, or closed. */
   readonly onDidChangeWarehouse = this.warehouseChanged.event;
+  private readonly serviceLost = new vscode.EventEmitter<string>();
+  /** Fired with the message the notification shows when the warehouse service went away unexpectedly. */
+  readonly onDidLoseService = this.serviceLost.event;
 
   private constructor(
     private readonly defaultFolder: string,
@@ -276,6 +279,7 @@ export class WarehouseService implements vscode.Disposable {
     this.catalogChanged.dispose();
     this.sessionChanged.dispose();
     this.warehouseChanged.dispose();
+    this.serviceLost.dispose();
   }
 
   private async openWarehouse(): Promise<RemoteEngine> {
@@ -357,6 +361,7 @@ export class WarehouseService implements vscode.Disposable {
     await this.close();
     this.warehouseChanged.fire();
     void vscode.window.showErrorMessage(SERVICE_DIED);
+    this.serviceLost.fire(SERVICE_DIED);
   }
 
   private async settingsChanged(): Promise<void> {

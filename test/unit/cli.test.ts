@@ -477,6 +477,24 @@ describe('mdw accounts and worksheets', () => {
     assert.equal((await run('ws', 'ls')).stdout, '');
   });
 
+  test('demo: the databases and Getting started worksheets, made through the warehouse service', async () => {
+    const user = { ...env, XDG_CONFIG_HOME: path.join(root, 'config-demo') };
+    await signIn('demo.user@example.com', user);
+    const as = (...args: string[]) => mdw(['--warehouse', wh, ...args], { env: user });
+    const made = await as('demo', '--order-lines', '2000');
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(
+      made.stdout,
+      /^created databases crm and sales \(2000 order lines\) and 5 worksheets in \/Getting started/,
+    );
+    assert.equal((await as('ws', 'ls', '/Getting started')).stdout.trim().split('\n').length, 5);
+    const n = await as('query', '--db', 'sales', '--format', 'csv', 'SELECT count(*) AS n FROM order_lines');
+    assert.equal(n.stdout, 'n\n2000\n', n.stderr);
+    const again = await as('demo');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /exists already/);
+  });
+
   test('two accounts see only their own databases and worksheets', async () => {
     const other = { ...env, XDG_CONFIG_HOME: path.join(root, 'config-other') };
     await signIn('other@example.com', other);

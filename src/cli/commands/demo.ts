@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { createDemo } from '../../engine/demo.js';
 import { positionals, str, UsageError, type Command } from '../command.js';
 
 /** The CSV the demo's import worksheet reads: shipped beside the bundle (dist/ → media/demo/). */
@@ -22,14 +21,9 @@ files folder in the warehouse (SQL may always use it).
     const n = Number(str(ctx, 'order-lines') ?? '1000000');
     if (!Number.isInteger(n) || n < 1 || n > 100_000_000)
       throw new UsageError('--order-lines takes a whole number from 1 to 100000000');
-    const account = await ctx.account();
-    const w = await ctx.openWarehouse();
+    const engine = await ctx.engine();
     const t0 = Date.now();
-    const r = await createDemo(w, {
-      csvFile: DEMO_CSV,
-      orderLines: n,
-      worksheets: account.worksheets,
-    });
+    const r = await engine.createDemo({ csvFile: DEMO_CSV, orderLines: n });
     ctx.stdout.write(
       `created databases ${r.databases.join(' and ')} (${r.orderLines} order lines) and ${r.worksheets} worksheets in /Getting started in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
     );

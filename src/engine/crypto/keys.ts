@@ -112,8 +112,31 @@ export class FileKeyProvider implements KeyProvider {
     return new Uint8Array(bytes);
   }
 
-  /** Writes a fresh key to a private temporary file, then links it into place so that no reader sees half a key. */
-  private create(): void {
+  /**
+   * Makes `key` this file's key (another program's master key, so that both open one warehouse): written when
+   * the file does not exist, accepted when it holds the same key; KEY_WRONG when it holds another, which may
+   * open other data and is never overwritten.
+   */
+  adopt(key: Uint8Array): void {
+    if (key.length !== MASTER_KEY_BYTES) {
+      throw new EngineError('KEY_INVALID', `A master key is exactly ${MASTER_KEY_BYTES} bytes.`);
+    }
+    if (!fs.existsSync(this.file)) this.create(key);
+    const held = this.read();
+    try {
+      if (!crypto.timingSafeEqual(held, key)) {
+        throw new EngineError(
+          'KEY_WRONG',
+          `The key file ${this.file} holds another master key (it may open other warehouses), so it was left as it is. Set MDW_KEY_FILE to another file for this warehouse, or move that file away.`,
+        );
+      }
+    } finally {
+      held.fill(0);
+    }
+  }
+
+  /** Writes a key (a fresh one by default) to a private temporary file, then links it into place so that no reader sees half a key. */
+  private create(key?: Uint8Array): void {
     const dir = path.dirname(this.file);
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -123,7 +146,7 @@ export class FileKeyProvider implements KeyProvider {
       );
       const fd = fs.openSync(tmp, 'wx', 0o600);
       try {
-        fs.writeSync(fd, crypto.randomBytes(MASTER_KEY_BYTES));
+        fs.writeSync(fd, key ?? crypto.randomBytes(MASTER_KEY_BYTES));
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);

@@ -331,6 +331,8 @@ export class RemoteSession implements EngineSession<RemoteResult> {
   private running = 0;
   private state: EngineTransaction = { open: false, aborted: false };
   private readonly results = new Map<string, RemoteResult>();
+  /** A run.stop on its way (a run the consumer left early); the next run waits for it. */
+  private stopping: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly client: ServiceClient,
@@ -393,6 +395,7 @@ export class RemoteSession implements EngineSession<RemoteResult> {
     let run: string | undefined;
     let done = false;
     try {
+      await this.stopping;
       const started = await this.live().request('run.start', {
         session: this.id,
         script,
@@ -418,8 +421,15 @@ export class RemoteSession implements EngineSession<RemoteResult> {
       }
     } finally {
       this.running--;
-      if (!done && run !== undefined && !this.client.isClosed)
-        await this.client.request('run.stop', { session: this.id, run }).catch(() => undefined);
+      // The consumer stopped reading: the service drops the run. Not waited for here (the caller has what it
+      // wanted); the session's next request waits for it.
+      if (!done && run !== undefined && !this.client.isClosed) {
+        const stop = run;
+        this.stopping = this.client.request('run.stop', { session: this.id, run: stop }).then(
+          () => undefined,
+          () => undefined,
+        );
+      }
     }
   }
 
