@@ -171,13 +171,15 @@ describe(
     });
 
     step('twowin-catalog', "A's new database and table appear in B's Databases view", async () => {
+      // B shows its empty Databases view (loaded when B came up) and is not touched until the database shows.
+      const databasesB = pane(b, 'Databases');
+      await databasesB.locator('.welcome-view-content', { hasText: 'No databases yet' }).waitFor();
       // A: New Database… from the empty Databases view, as a user starts.
       const databasesA = await openContainer(a);
       await databasesA.locator('.welcome-view-content a.monaco-button', { hasText: 'New Database' }).click();
       await answer(a, DB);
       await row(a, databasesA, DB).waitFor();
-      // B: the database shows up without a refresh; expand it down to its schema.
-      const databasesB = await openContainer(b);
+      // B: the database shows up without a refresh; expand it down to its (empty) schema.
       await expand(b, row(b, databasesB, DB));
       await expand(b, row(b, databasesB, 'main'));
       // A: a table from a worksheet.
