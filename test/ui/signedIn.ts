@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './browser.js';
 import { signInFromPalette } from './signin.js';
 import { setUserSettings } from './userSettings.js';
@@ -15,6 +15,10 @@ export const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results
 export interface SignedInWindow {
   /** The workbench page (set once the before hook ran). */
   readonly page: Page;
+  /** The browser profile of the window: another page in it is another window of the same VS Code user. */
+  readonly context: BrowserContext;
+  /** The window's warehouse folder (the User setting the before hook made). */
+  readonly warehouse: string;
   /** Saves a screenshot of the whole page as `<name>.png`. */
   shot(name: string): Promise<void>;
   /** A test step that leaves `<name>-failure.png` when it fails. */
@@ -29,10 +33,19 @@ export function signedInWindow(url: string, workspace: string, name: string, fil
   let browser: Browser | undefined;
   let page: Page | undefined;
   let restoreSettings: (() => void) | undefined;
+  let warehouse: string | undefined;
   const window: SignedInWindow = {
     get page(): Page {
       if (!page) throw new Error('the window is not open yet');
       return page;
+    },
+    get context(): BrowserContext {
+      if (!browser) throw new Error('the window is not open yet');
+      return browser.context;
+    },
+    get warehouse(): string {
+      if (!warehouse) throw new Error('the window is not open yet');
+      return warehouse;
     },
     shot: async (shotName) => {
       await window.page.screenshot({ path: path.join(screens, `${shotName}.png`) });
@@ -50,9 +63,8 @@ export function signedInWindow(url: string, workspace: string, name: string, fil
   };
   before(async () => {
     fs.writeFileSync(path.join(workspace, file), '');
-    restoreSettings = setUserSettings(url, {
-      'microDataWarehouse.warehouse.folder': fs.mkdtempSync(path.join(os.tmpdir(), `mdw-ui-${name}-`)),
-    });
+    warehouse = fs.mkdtempSync(path.join(os.tmpdir(), `mdw-ui-${name}-`));
+    restoreSettings = setUserSettings(url, { 'microDataWarehouse.warehouse.folder': warehouse });
     browser = await launchBrowser();
     page = browser.page;
     page.setDefaultTimeout(60_000);
