@@ -14,6 +14,12 @@ export interface ChangeListener {
   reset(): void;
 }
 
+/** What other processes committed, as this process read it: the tables touched, or `reloaded` after a compaction elsewhere. */
+export interface ExternalChange {
+  tables: ReadonlySet<string>;
+  reloaded: boolean;
+}
+
 /** Options for {@link SealedLog.open}. */
 export interface SealedLogOptions {
   /** Create the file when it does not exist. */
@@ -54,6 +60,8 @@ export class SealedLog {
   private closed = false;
   private readonly listeners = new Set<ChangeListener>();
   private readonly lockFile: string;
+  /** Other processes' commits read since {@link takeExternalChanges} last ran (this process's own appends are not). */
+  private external: { tables: Set<string>; reloaded: boolean } = { tables: new Set(), reloaded: false };
 
   private constructor(
     /** Path of the log file. */
@@ -98,6 +106,17 @@ export class SealedLog {
   async refresh(): Promise<void> {
     this.assertOpen();
     this.sync(false);
+  }
+
+  /**
+   * What other processes committed that this process has read (through {@link refresh} or a write's fresh read)
+   * since the last call, or undefined when nothing; resets the record.
+   */
+  takeExternalChanges(): ExternalChange | undefined {
+    const taken = this.external;
+    if (taken.tables.size === 0 && !taken.reloaded) return undefined;
+    this.external = { tables: new Set(), reloaded: false };
+    return taken;
   }
 
   /**
@@ -234,6 +253,7 @@ export class SealedLog {
       fs.readSync(fd, header, 0, HEADER_BYTES, 0);
       if (!header.equals(this.header)) {
         this.load(readAll(fd, size));
+        this.external.reloaded = true;
         for (const l of this.listeners) l.reset();
         return;
       }
@@ -248,7 +268,10 @@ export class SealedLog {
         fs.readSync(fd, tail, 0, tail.length, this.offset);
         // Parse at the tail's own offsets: frame ADs use sequence numbers, not positions.
         const parsed = this.parse(tail, this.header, 0, this.seq);
-        for (const frame of parsed.frames) this.apply(frame);
+        for (const frame of parsed.frames) {
+          for (const op of frame) this.external.tables.add(op[0]);
+          this.apply(frame);
+        }
         this.offset += parsed.end;
         this.seq = parsed.seq;
         if (parsed.torn && writer) {
