@@ -49,7 +49,8 @@ test('two stores on one folder: a write by one fires the other once, with the ta
   // One worksheet: one committed frame (its node and first revision) from the other store.
   const sheet = await writer.worksheets.createWorksheet(null, 'shared', { sql: 'select 1' });
   await until('the reader to hear of the new worksheet', () => seen.changes.length > 0);
-  assert.deepEqual([...seen.changes[0]!.tables].sort(), [T.node, T.rev].sort());
+  assert.deepEqual([...seen.changes[0]!.tables.keys()].sort(), [T.node, T.rev].sort());
+  assert.deepEqual([...seen.changes[0]!.tables.get(T.node)!], [sheet.id], 'the node it wrote');
   assert.equal(seen.changes[0]!.reloaded, false);
   // Told, the reader's next read has it (it read the new tail already).
   assert.equal((await reader.worksheets.open(sheet.id)).sql, 'select 1');
@@ -57,7 +58,7 @@ test('two stores on one folder: a write by one fires the other once, with the ta
   // The reader's own write is not news to itself; the writer hears of it.
   await reader.worksheets.save(sheet.id, { sql: 'select 2' });
   await until('the writer to hear of the save', () => seenByWriter.changes.length > 0);
-  assert.deepEqual([...seenByWriter.changes[0]!.tables].sort(), [T.node, T.rev].sort());
+  assert.deepEqual([...seenByWriter.changes[0]!.tables.keys()].sort(), [T.node, T.rev].sort());
   // Then a history entry from the writer: the reader's next (second) change is that one alone, so neither its own
   // save nor the first worksheet fired it again.
   await writer.history.add({
@@ -69,7 +70,7 @@ test('two stores on one folder: a write by one fires the other once, with the ta
   });
   await until('the reader to hear of the history entry', () => seen.changes.length > 1);
   assert.equal(seen.changes.length, 2, 'one change per write of the other store');
-  assert.deepEqual([...seen.changes[1]!.tables], [T.hist]);
+  assert.deepEqual([...seen.changes[1]!.tables.keys()], [T.hist]);
   assert.equal(seenByWriter.changes.length, 1, "the writer's own history entry did not fire its listener");
   assert.deepEqual(seen.failures, []);
   assert.deepEqual(seenByWriter.failures, []);

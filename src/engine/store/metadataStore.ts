@@ -14,7 +14,7 @@ export type { ExternalChange } from './sealedLog.js';
 
 /** A listener of {@link MetadataStore.onDidChangeExternally}. */
 export interface ExternalChangeListener {
-  /** Another process committed changes to these tables (see `T` in records.ts); `reloaded`: it compacted the store. */
+  /** Another process committed changes to these keys of these tables (see `T` in records.ts); `reloaded`: it compacted the store. */
   changed(change: ExternalChange): void;
   /** Watching or reading the store failed (it goes on watching); log the error's class and code, nothing more. */
   failed?(error: unknown): void;
@@ -137,8 +137,8 @@ export class MetadataStore {
    */
   onDidChangeExternally(listener: ExternalChangeListener): { dispose(): void } {
     if (this.external.size === 0) {
-      // Earlier reads belong to no listener.
-      this.log.takeExternalChanges();
+      // Earlier reads belong to no listener; nothing is recorded while nobody listens.
+      this.log.trackExternalChanges(true);
       this.watcher = new StoreWatcher({
         file: this.log.file,
         check: async () => {
@@ -172,6 +172,7 @@ export class MetadataStore {
   private stopWatching(): void {
     this.watcher?.dispose();
     this.watcher = undefined;
+    this.log.trackExternalChanges(false);
   }
 
   /** The tree/revision/history index of an account, built on first use (internal). */
