@@ -210,6 +210,31 @@ suite('Windows see each other', () => {
     }
   });
 
+  test('mdw ws mv: the tree shows the new name; the old name is gone', async () => {
+    const uri = await vscode.commands.executeCommand<vscode.Uri>(
+      'microDataWarehouse.worksheets.newWorksheet',
+      null,
+      'before move',
+    );
+    await openInDefaultEditor(uri);
+    const events: vscode.FileChangeEvent[] = [];
+    const listener = parts.worksheetFs.onDidChangeFile((e) => events.push(...e));
+    try {
+      await ok('ws', 'mv', '/before move', '/after move');
+      await until('the move to be announced', () =>
+        events.some((e) => e.type === vscode.FileChangeType.Created && e.uri.path === '/after move.mdw.sql'),
+      );
+      assert.ok(
+        events.some((e) => e.type === vscode.FileChangeType.Deleted && e.uri.path === uri.path),
+        'the old name is announced gone',
+      );
+      const names = await rootNames();
+      assert.ok(names.includes('after move') && !names.includes('before move'), names.join(', '));
+    } finally {
+      listener.dispose();
+    }
+  });
+
   // `mdw ws run` / `mdw query` need the warehouse's databases, which this window holds open in its own process;
   // so the run is recorded by another process through the engine's Account API, with the command line's session.
   test('a run recorded by another process: the History view lists it', async () => {
