@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExternalChange } from '../../src/engine/store/metadataStore.js';
 import { T } from '../../src/engine/store/records.js';
+import { StoreWatcher } from '../../src/engine/store/storeWatcher.js';
 import { mdw } from '../support/cli.js';
 import { fixture, openWithAuth, signIn } from '../support/store.js';
 
@@ -162,5 +164,42 @@ test('the mdw command line in its own process: ws new and ws save fire the liste
   await until('the save to be heard', () => seen.changes.length > heard);
   assert.ok(seen.changes.at(-1)!.tables.has(T.rev));
   assert.equal((await account.worksheets.open(node.id)).sql, 'select 43');
+  assert.deepEqual(seen.failures, []);
+});
+
+test('a watch that cannot start reports the failure and throws nothing; a listener that throws does not stop the others', async (t) => {
+  const failures: unknown[] = [];
+  let checks = 0;
+  const watcher = new StoreWatcher({
+    file: path.join(os.tmpdir(), `mdw-no-such-folder-${process.pid}`, 'metadata.log'),
+    check: async () => void checks++,
+    failed: (e) => void failures.push(e),
+  });
+  t.after(() => watcher.dispose());
+  assert.equal(failures.length, 1);
+  assert.equal((failures[0] as { code?: string }).code, 'ENOENT');
+  assert.equal(checks, 0);
+
+  const f = fixture();
+  t.after(f.cleanup);
+  const a = await openWithAuth(f);
+  t.after(() => a.store.close());
+  const { account: writer } = await signIn(a.auth, a.outbox, 'ivy@example.com');
+  const b = await openWithAuth(f);
+  t.after(() => b.store.close());
+  const thrown: unknown[] = [];
+  const seen = recorder();
+  t.after(
+    b.store.onDidChangeExternally({
+      changed: () => {
+        throw new Error('a listener bug');
+      },
+      failed: (e) => void thrown.push(e),
+    }).dispose,
+  );
+  t.after(b.store.onDidChangeExternally(seen).dispose);
+  await writer.worksheets.createFolder(null, 'still heard');
+  await until('the second listener to hear the write', () => seen.changes.length === 1);
+  assert.equal((thrown[0] as Error).message, 'a listener bug', 'the throwing listener is told, nothing else');
   assert.deepEqual(seen.failures, []);
 });
