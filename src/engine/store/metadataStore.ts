@@ -7,7 +7,18 @@ import { createWarehouseFolder } from '../warehouse.js';
 import { AccountIndex } from './accountIndex.js';
 import { Migration, MIGRATIONS } from './migrations.js';
 import { AccountRecord, SessionRecord, T } from './records.js';
-import { SealedLog } from './sealedLog.js';
+import { SealedLog, type ExternalChange } from './sealedLog.js';
+import { StoreWatcher } from './storeWatcher.js';
+
+export type { ExternalChange } from './sealedLog.js';
+
+/** A listener of {@link MetadataStore.onDidChangeExternally}. */
+export interface ExternalChangeListener {
+  /** Another process committed changes to these keys of these tables (see `T` in records.ts); `reloaded`: it compacted the store. */
+  changed(change: ExternalChange): void;
+  /** Watching or reading the store failed (it goes on watching); log the error's class and code, nothing more. */
+  failed?(error: unknown): void;
+}
 
 /** Milliseconds since the epoch; injectable so tests can move time. */
 export type Clock = () => number;
@@ -42,6 +53,8 @@ export class MetadataStore {
   /** The current schema version after migrations. */
   readonly schemaVersion: number;
   private readonly indexes = new Map<string, AccountIndex>();
+  private readonly external = new Set<ExternalChangeListener>();
+  private watcher: StoreWatcher | undefined;
 
   private constructor(
     /** Absolute path of the warehouse folder. */
@@ -116,10 +129,50 @@ export class MetadataStore {
     return path.join(this.warehouseDir, STORE_FOLDER);
   }
 
+  /**
+   * Tells `listener` when another process (another VS Code window, the `mdw` command line, the warehouse service)
+   * committed to the store: the store's file is watched, and after a short quiet time only its new tail is read
+   * (as {@link SealedLog.refresh} does), so this store's own writes never fire it. Several changes close together
+   * fire once. Watching stops when the last listener is disposed or the store is closed.
+   */
+  onDidChangeExternally(listener: ExternalChangeListener): { dispose(): void } {
+    if (this.external.size === 0) {
+      // Earlier reads belong to no listener; nothing is recorded while nobody listens.
+      this.log.trackExternalChanges(true);
+      this.watcher = new StoreWatcher({
+        file: this.log.file,
+        check: async () => {
+          if (this.external.size === 0) return;
+          await this.log.refresh();
+          const change = this.log.takeExternalChanges();
+          if (change) for (const l of [...this.external]) callSafely(() => l.changed(change), l);
+        },
+        failed: (e) => {
+          for (const l of [...this.external]) callSafely(() => l.failed?.(e));
+        },
+      });
+    }
+    this.external.add(listener);
+    return {
+      dispose: () => {
+        this.external.delete(listener);
+        if (this.external.size === 0) this.stopWatching();
+      },
+    };
+  }
+
   /** Forgets all keys and state held in memory. Idempotent. */
   close(): void {
+    this.external.clear();
+    this.stopWatching();
     this.indexes.clear();
     this.log.close();
+  }
+
+  private stopWatching(): void {
+    this.watcher?.dispose();
+    this.watcher = undefined;
+    this.log.trackExternalChanges(false);
   }
 
   /** The tree/revision/history index of an account, built on first use (internal). */
@@ -152,6 +205,19 @@ export class MetadataStore {
         'An account key in the metadata store does not authenticate (damaged).',
       );
     return { record, key };
+  }
+}
+
+/** Runs a listener; what it throws goes to its `failed` (when given) and never into the watcher. */
+function callSafely(fn: () => void, listener?: ExternalChangeListener): void {
+  try {
+    fn();
+  } catch (e) {
+    try {
+      listener?.failed?.(e);
+    } catch {
+      // nothing left to tell
+    }
   }
 }
 

@@ -14,6 +14,15 @@ export interface ChangeListener {
   reset(): void;
 }
 
+/**
+ * What other processes committed, as this process read it: the keys touched in each table, or `reloaded` when the
+ * whole state was read again (another process compacted the store; then anything may have changed).
+ */
+export interface ExternalChange {
+  tables: ReadonlyMap<string, ReadonlySet<string>>;
+  reloaded: boolean;
+}
+
 /** Options for {@link SealedLog.open}. */
 export interface SealedLogOptions {
   /** Create the file when it does not exist. */
@@ -54,6 +63,8 @@ export class SealedLog {
   private closed = false;
   private readonly listeners = new Set<ChangeListener>();
   private readonly lockFile: string;
+  /** Other processes' commits read since {@link takeExternalChanges} last ran (this process's own appends are not). */
+  private external: { tables: Map<string, Set<string>>; reloaded: boolean } | undefined;
 
   private constructor(
     /** Path of the log file. */
@@ -101,6 +112,22 @@ export class SealedLog {
   }
 
   /**
+   * What other processes committed that this process has read (through {@link refresh} or a write's fresh read)
+   * since the last call, or undefined when nothing (or when not tracking); resets the record.
+   */
+  takeExternalChanges(): ExternalChange | undefined {
+    const taken = this.external;
+    if (!taken || (taken.tables.size === 0 && !taken.reloaded)) return undefined;
+    this.external = { tables: new Map(), reloaded: false };
+    return taken;
+  }
+
+  /** Starts (forgetting anything earlier) or stops recording other processes' commits for {@link takeExternalChanges}. */
+  trackExternalChanges(on: boolean): void {
+    this.external = on ? { tables: new Map(), reloaded: false } : undefined;
+  }
+
+  /**
    * Runs `fn` under the store lock on fresh state and commits the changes it made as one frame (all or nothing).
    * `fn` is synchronous: nothing else can interleave between reading and writing.
    */
@@ -122,6 +149,7 @@ export class SealedLog {
   /** Forgets the state; later calls throw. Idempotent. */
   close(): void {
     this.closed = true;
+    this.external = undefined;
     this.state.clear();
     this.listeners.clear();
   }
@@ -234,6 +262,7 @@ export class SealedLog {
       fs.readSync(fd, header, 0, HEADER_BYTES, 0);
       if (!header.equals(this.header)) {
         this.load(readAll(fd, size));
+        if (this.external) this.external.reloaded = true;
         for (const l of this.listeners) l.reset();
         return;
       }
@@ -248,7 +277,10 @@ export class SealedLog {
         fs.readSync(fd, tail, 0, tail.length, this.offset);
         // Parse at the tail's own offsets: frame ADs use sequence numbers, not positions.
         const parsed = this.parse(tail, this.header, 0, this.seq);
-        for (const frame of parsed.frames) this.apply(frame);
+        for (const frame of parsed.frames) {
+          if (this.external) for (const [table, key] of frame) noteKey(this.external.tables, table, key);
+          this.apply(frame);
+        }
         this.offset += parsed.end;
         this.seq = parsed.seq;
         if (parsed.torn && writer) {
@@ -407,6 +439,12 @@ function applyOp(state: Map<string, Map<string, unknown>>, [table, key, value]: 
   }
   if (!entries) state.set(table, (entries = new Map()));
   entries.set(key, value);
+}
+
+function noteKey(tables: Map<string, Set<string>>, table: string, key: string): void {
+  let keys = tables.get(table);
+  if (!keys) tables.set(table, (keys = new Set()));
+  keys.add(key);
 }
 
 function frameAd(header: Buffer, seq: number): Uint8Array {

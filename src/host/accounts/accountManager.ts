@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { AuthService, type CodeRequest } from '../../engine/auth/auth.js';
 import { SmtpMailer, type MailMessage } from '../../engine/auth/mailer.js';
-import { EngineError, isEngineError } from '../../engine/errors.js';
+import { EngineError, errorLogText, isEngineError } from '../../engine/errors.js';
 import type { Account } from '../../engine/store/account.js';
-import { MetadataStore } from '../../engine/store/metadataStore.js';
+import { MetadataStore, type ExternalChange } from '../../engine/store/metadataStore.js';
 import { SETTINGS } from '../config.js';
 import type { ComponentLogger, Logger } from '../logger.js';
 import type { WarehouseService } from '../warehouseService.js';
@@ -55,6 +55,7 @@ export class AccountManager implements vscode.Disposable {
   private store: MetadataStore | undefined;
   private storeFolder: string | undefined;
   private storeOpening: Promise<MetadataStore> | undefined;
+  private storeWatch: { dispose(): void } | undefined;
   private signedIn: SignedInAccount | undefined;
   private restoring: Promise<SignedInAccount | undefined> = Promise.resolve(undefined);
   private readonly keys: SecretKeyProvider;
@@ -65,6 +66,7 @@ export class AccountManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<SignedInAccount | undefined>();
   private readonly willLeave = new vscode.EventEmitter<AccountLeaveEvent>();
   private readonly left = new vscode.EventEmitter<AccountLeaveEvent>();
+  private readonly storeChanged = new vscode.EventEmitter<ExternalChange>();
   /** Fired after a sign-in, a sign-out, or a change made by another window. */
   readonly onDidChangeAccount = this.changed.event;
   /** Fired before this window leaves an account on purpose, while its session still works (save here). */
@@ -74,6 +76,11 @@ export class AccountManager implements vscode.Disposable {
    * clear everything of it here (editors, results, panels).
    */
   readonly onDidLeaveAccount = this.left.event;
+  /**
+   * Fired when another process (another window, the `mdw` command line) committed to the metadata store;
+   * names the tables it touched. The store has read the changes already: the next read sees them.
+   */
+  readonly onDidChangeStore = this.storeChanged.event;
 
   private constructor(
     private readonly secrets: vscode.SecretStorage,
@@ -248,6 +255,7 @@ export class AccountManager implements vscode.Disposable {
     this.willLeave.dispose();
     this.left.dispose();
     this.closeStore();
+    this.storeChanged.dispose();
   }
 
   /** Lets listeners save what is unsaved of `previous` while its session still works. */
@@ -329,6 +337,12 @@ export class AccountManager implements vscode.Disposable {
     this.storeOpening ??= MetadataStore.open(folder, this.keys)
       .then((store) => {
         this.store = store;
+        this.storeWatch = store.onDidChangeExternally({
+          changed: (change) => this.storeChanged.fire(change),
+          // Only the error's class, code and frames (errorLogText): a message may quote a path or worse.
+          failed: (e) =>
+            this.log.warn(`watching the metadata store for other windows failed: ${errorLogText(e)}`),
+        });
         this.log.info('metadata store opened');
         return store;
       })
@@ -339,6 +353,8 @@ export class AccountManager implements vscode.Disposable {
   }
 
   private closeStore(): void {
+    this.storeWatch?.dispose();
+    this.storeWatch = undefined;
     this.store?.close();
     this.store = undefined;
     this.storeFolder = undefined;

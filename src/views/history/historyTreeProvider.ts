@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../../engine/errors.js';
 import type { HistoryEntry } from '../../engine/store/history.js';
+import { T } from '../../engine/store/records.js';
 import type { AccountManager } from '../../host/accounts/accountManager.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
 
@@ -54,6 +55,10 @@ export class HistoryTreeProvider implements vscode.TreeDataProvider<HistoryEleme
       provider.view,
       provider.changed,
       manager.onDidChangeAccount(() => provider.refresh()),
+      // Runs recorded by another window or the mdw command line.
+      manager.onDidChangeStore((change) => {
+        if (change.reloaded || change.tables.has(T.hist)) provider.refresh();
+      }),
     );
     return provider;
   }

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
-import { isEngineError } from '../../engine/errors.js';
+import { errorLogText, isEngineError } from '../../engine/errors.js';
 import type { Account } from '../../engine/store/account.js';
+import type { ExternalChange } from '../../engine/store/metadataStore.js';
+import { T } from '../../engine/store/records.js';
 import type { DeleteReport, TreeNode } from '../../engine/store/worksheets.js';
 import type { AccountManager } from '../../host/accounts/accountManager.js';
 import type { ComponentLogger, Logger } from '../../host/logger.js';
@@ -27,6 +29,12 @@ export interface Located {
   path: string;
 }
 
+/** Where a node was at the last look (its URI as a string). */
+interface Seen {
+  uri: string;
+  kind: TreeNode['kind'];
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const encoder = new TextEncoder();
 
@@ -34,12 +42,18 @@ const encoder = new TextEncoder();
  * The `mdw:` file system: the signed-in account's folders and worksheets as directories and files, so
  * worksheets open as ordinary text documents (dirty state, undo, hot exit, save conflicts). Every save
  * writes the encrypted store and keeps a revision. URIs of another account (another tag) are refused.
+ * Changes another process commits (another window, the `mdw` command line) are announced as file
+ * events too, so open documents reload (or, when dirty, report the conflict on save) and the tree follows.
  */
 export class WorksheetFileSystem implements vscode.FileSystemProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile = this.changed.event;
   /** The last error thrown to VS Code, so a command can show the store's own message. */
   lastError: unknown;
+  /** The signed-in account's nodes by id, as of the last look (compared when another process changes them). */
+  private seen: { tag: string; nodes: Map<string, Seen> } | undefined;
+  /** External changes, handled one at a time. */
+  private following: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly manager: AccountManager,
@@ -55,7 +69,10 @@ export class WorksheetFileSystem implements vscode.FileSystemProvider, vscode.Di
     context.subscriptions.push(
       fs,
       vscode.workspace.registerFileSystemProvider(WORKSHEET_SCHEME, fs, { isCaseSensitive: false }),
+      manager.onDidChangeAccount(() => fs.follow(() => fs.look())),
+      manager.onDidChangeStore((change) => fs.follow(() => fs.externalChange(change))),
     );
+    fs.follow(() => fs.look());
     return fs;
   }
 
@@ -66,11 +83,15 @@ export class WorksheetFileSystem implements vscode.FileSystemProvider, vscode.Di
 
   /** Tells VS Code (and the tree) that nodes changed. */
   notify(events: vscode.FileChangeEvent[]): void {
-    if (events.length) this.changed.fire(events);
+    if (!events.length) return;
+    this.changed.fire(events);
+    // Where things are now, for the next change made elsewhere (cheap: the tree index is in memory).
+    this.follow(() => this.look());
   }
 
   watch(): vscode.Disposable {
-    // Changes made here are announced through onDidChangeFile; the store has no change feed to watch.
+    // Every change is announced through onDidChangeFile: this window's own as it makes them, other
+    // processes' when the store's watcher reports them (see externalChange).
     return new vscode.Disposable(() => undefined);
   }
 
@@ -198,6 +219,87 @@ export class WorksheetFileSystem implements vscode.FileSystemProvider, vscode.Di
 
   dispose(): void {
     this.changed.dispose();
+  }
+
+  private follow(step: () => Promise<unknown>): void {
+    this.following = this.following.then(step).then(
+      () => undefined,
+      (e: unknown) => {
+        this.manager.noticeError(e);
+        this.log.warn(`following a change of the store made elsewhere failed: ${errorLogText(e)}`);
+      },
+    );
+  }
+
+  /** The signed-in account's nodes now (undefined when signed out): where each is, for the next external change. */
+  private async look(): Promise<Map<string, Seen> | undefined> {
+    const current = await this.manager.ready();
+    if (!current) {
+      this.seen = undefined;
+      return undefined;
+    }
+    const nodes = new Map<string, Seen>();
+    for (const node of await current.account.worksheets.find('')) {
+      nodes.set(node.id, {
+        uri: worksheetUri(current.tag, node.path, node.kind).toString(),
+        kind: node.kind,
+      });
+    }
+    this.seen = { tag: current.tag, nodes };
+    return nodes;
+  }
+
+  /**
+   * Another process changed the store: announces the worksheets and folders it created, changed, moved or
+   * deleted (by node id, with where they were as of the last look), so VS Code reloads open documents that have
+   * no unsaved edits (a dirty one keeps its edits, and saving it reports the conflict), marks deleted ones, and
+   * the tree reloads.
+   */
+  private async externalChange(change: ExternalChange): Promise<void> {
+    const ids = change.tables.get(T.node);
+    if (!change.reloaded && !ids) return;
+    const before = this.seen;
+    const tag = this.manager.current?.tag;
+    const after = await this.look();
+    if (!after || !tag) return;
+    const was = before?.tag === tag ? before.nodes : new Map<string, Seen>();
+    const events: vscode.FileChangeEvent[] = [];
+    const event = (type: vscode.FileChangeType, uri: string) =>
+      events.push({ type, uri: vscode.Uri.parse(uri) });
+    // After a compaction elsewhere anything may have changed: every node is looked at.
+    const changed = change.reloaded ? new Set([...was.keys(), ...after.keys()]) : ids!;
+    for (const id of changed) {
+      const old = was.get(id);
+      const now = after.get(id);
+      if (old && now && old.uri === now.uri) {
+        if (now.kind === 'worksheet') event(vscode.FileChangeType.Changed, now.uri);
+        continue;
+      }
+      // Moved or renamed: gone from where it was (with what was below it), there where it is.
+      if (old) event(vscode.FileChangeType.Deleted, old.uri);
+      if (now) {
+        event(vscode.FileChangeType.Created, now.uri);
+        if (now.kind === 'folder') {
+          for (const n of after.values())
+            if (n.uri.startsWith(`${now.uri}/`)) event(vscode.FileChangeType.Created, n.uri);
+        }
+      }
+    }
+    // An open worksheet that is gone is always told so (even when the last look came after the deletion),
+    // and with nothing to compare with, every open worksheet of the account may have changed.
+    const present = new Set([...after.values()].map((n) => n.uri));
+    const announced = new Set(events.map((e) => e.uri.toString()));
+    for (const document of vscode.workspace.textDocuments) {
+      const uri = document.uri.toString();
+      if (document.uri.scheme !== WORKSHEET_SCHEME || document.uri.authority !== tag || announced.has(uri))
+        continue;
+      if (!present.has(uri)) event(vscode.FileChangeType.Deleted, uri);
+      else if (!before || before.tag !== tag) event(vscode.FileChangeType.Changed, uri);
+    }
+    // A reorder changes no file: the root's change still reloads the tree.
+    if (events.length === 0)
+      event(vscode.FileChangeType.Changed, worksheetUri(tag, '/', 'folder').toString());
+    this.changed.fire(events);
   }
 
   private async find(uri: vscode.Uri): Promise<Located> {
