@@ -34,15 +34,6 @@ async function main(): Promise<void> {
       await account.worksheets.createFolder(null, `${env.MDW_TEST_PREFIX} ${i}`);
     }
     store.close();
-  } else if (mode === 'history') {
-    await account.history.add({
-      sql: env.MDW_TEST_SQL!,
-      startedAt: Date.now(),
-      durationMs: 1,
-      rows: 1,
-      status: 'ok',
-    });
-    store.close();
   } else {
     throw new Error(`unknown mode ${mode}`);
   }
