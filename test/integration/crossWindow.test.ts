@@ -7,7 +7,7 @@ import type { MicroDataWarehouseApi } from '../../src/extension.js';
 import type { WorksheetEditorHandle } from '../../src/views/worksheetEditor/worksheetEditorProvider.js';
 import type { WorksheetItem } from '../../src/views/worksheets/worksheetNodes.js';
 import { mdw, type CliRun } from '../support/cli.js';
-import { extension, note, signIn, stopTestSmtp, until } from './support.js';
+import { extension, note, signIn, signInCli, stopTestSmtp, until } from './support.js';
 
 // Another process writes the store this window has open: the real `mdw` command line, signed in to the same
 // account of the same warehouse folder with this window's master key. Nothing here calls a refresh command.
@@ -67,19 +67,8 @@ suite('Windows see each other', () => {
     process.env.MDW_KEY_FILE = keyFile;
     assert.ok(await vscode.commands.executeCommand('microDataWarehouse.cli.share', { quiet: true }));
     env = { MDW_KEY_FILE: keyFile, XDG_CONFIG_HOME: path.join(scratch, 'cli'), MDW_SMTP_URL: '' };
-    // The window's sign-in code went out moments ago: a new code for the address may be sent when the
-    // message says.
-    let sent = await cli('signin', email);
-    for (let tries = 0; sent.code !== 0 && tries < 3; tries++) {
-      const wait = /Try again in (\d+) seconds?/.exec(sent.stderr)?.[1];
-      assert.ok(wait, sent.stderr);
-      await new Promise((r) => setTimeout(r, (Number(wait) + 1) * 1000));
-      sent = await cli('signin', email);
-    }
-    assert.equal(sent.code, 0, sent.stderr);
-    const code = /code is (\d{6})/.exec(sent.stderr)?.[1];
-    assert.ok(code, 'the development delivery printed the code');
-    await ok('signin', email, '--code', code);
+    // The CLI signs in to the same account.
+    await signInCli(warehouse, email, env);
   });
 
   suiteTeardown(async () => {

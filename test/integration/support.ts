@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import Mocha from 'mocha';
 import * as vscode from 'vscode';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp.js';
+import { mdw, type CliRun } from '../support/cli.js';
 
 /** The extension under test, as published in package.json. */
 export const EXTENSION_ID = 'microdatawarehouse.microdatawarehouse';
@@ -103,4 +104,24 @@ export async function until<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Signs `mdw` (in its own process, with `env`) in to `warehouse` as `email`, which this window signed in as
+ * moments ago: a new code for the address may be sent when the message says; development delivery prints it.
+ */
+export async function signInCli(warehouse: string, email: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const cli = (...args: string[]): Promise<CliRun> => mdw(['--warehouse', warehouse, ...args], { env });
+  let sent = await cli('signin', email);
+  for (let tries = 0; sent.code !== 0 && tries < 3; tries++) {
+    const wait = /Try again in (\d+) seconds?/.exec(sent.stderr)?.[1];
+    assert.ok(wait, sent.stderr);
+    await new Promise((r) => setTimeout(r, (Number(wait) + 1) * 1000));
+    sent = await cli('signin', email);
+  }
+  assert.equal(sent.code, 0, sent.stderr);
+  const code = /code is (\d{6})/.exec(sent.stderr)?.[1];
+  assert.ok(code, sent.stderr);
+  const done = await cli('signin', email, '--code', code);
+  assert.equal(done.code, 0, done.stderr);
 }
