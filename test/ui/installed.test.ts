@@ -3,24 +3,32 @@
 // MDW_CODE_SERVER_PGID (code-server's process group, which holds the extension host).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './browser.js';
+import { signInFromPalette } from './signin.js';
+import { setUserSettings } from './userSettings.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const installed = process.env.MDW_INSTALLED_EXTENSION;
 const pgid = Number(process.env.MDW_CODE_SERVER_PGID);
 const screens = process.env.MDW_SCREENS_DIR ?? path.resolve('test-results/screens');
 
-/** Files named like DuckDB's library that processes of code-server's group have mapped. */
-function mappedDuckDBLibraries(): string[] {
+/**
+ * Files named like DuckDB's library that processes of code-server's group, or warehouse services started
+ * from the installed package (detached: a group of their own), have mapped.
+ */
+function mappedDuckDBLibraries(serviceEntries: string[]): string[] {
   const found = new Set<string>();
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       // Field 5 of /proc/<pid>/stat is the process group; the command name before it may hold spaces.
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const service = args.some((a) => serviceEntries.includes(a));
+      if (!service && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
       for (const line of fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
         const file = line.split(/\s+/).slice(5).join(' ');
         if (/\/(libduckdb\.so|duckdb\.node)$/.test(file)) found.add(file);
@@ -39,7 +47,12 @@ describe(
     let browser: Browser;
     let page: Page;
 
+    let restoreSettings: (() => void) | undefined;
     before(async () => {
+      // A warehouse of its own: this browser profile's secret storage holds none of the earlier windows' keys.
+      restoreSettings = setUserSettings(url!, {
+        'microDataWarehouse.warehouse.folder': fs.mkdtempSync(path.join(os.tmpdir(), 'mdw-ui-installed-')),
+      });
       browser = await launchBrowser();
       page = browser.page;
       page.setDefaultTimeout(60_000);
@@ -49,6 +62,7 @@ describe(
 
     after(async () => {
       await browser?.close();
+      restoreSettings?.();
     });
 
     async function step(name: string, fn: () => Promise<void>): Promise<void> {
@@ -87,14 +101,19 @@ describe(
 
     it("loads DuckDB's native library from the installed package", () =>
       step('installed-duckdb', async () => {
-        // The Databases view opens the warehouse, which loads DuckDB in this window's extension host
-        // (or fails on the lock an earlier window's host holds, after loading DuckDB all the same).
+        // DuckDB runs in the warehouse service, which the extension starts from its own dist/service.js once
+        // a signed-in window uses the warehouse (here: the Databases view after Sign In).
         await page.locator('.activitybar [aria-label^="MicroDataWarehouse"]').first().click();
         await page.locator('.part.sidebar .pane-header', { hasText: /databases/i }).waitFor();
+        await signInFromPalette(page, `installed-${Date.now().toString(36)}@example.test`);
+        const entries = [
+          path.join(installed!, 'dist', 'service.js'),
+          path.join(fs.realpathSync(installed!), 'dist', 'service.js'),
+        ];
         let libs: string[] = [];
         for (let i = 0; i < 120 && !libs.some((f) => f.endsWith('libduckdb.so')); i++) {
           await new Promise((r) => setTimeout(r, 500));
-          libs = mappedDuckDBLibraries();
+          libs = mappedDuckDBLibraries(entries);
         }
         const expected = path.join(
           fs.realpathSync(installed!),
