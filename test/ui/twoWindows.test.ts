@@ -3,7 +3,9 @@
 // master key and the session) on the same folder, with an extension host of its own. Both are clients of
 // the one warehouse service: both run worksheets while the other holds its session, a database and a table
 // made in A appear in B's Databases view without a refresh, and B does not see A's transaction until A
-// commits. (`mdw` beside a window: test/integration/service.test.ts.) Run by scripts/vscode/run-tests.mjs
+// commits, and a worksheet of the store (`mdw:`) saved in A shows in B's Worksheets view and, with its new
+// text, in B's open worksheet editor, without a refresh. (`mdw` beside a window:
+// test/integration/service.test.ts and crossWindow.test.ts.) Run by scripts/vscode/run-tests.mjs
 // (`--ui twoWindows`).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -11,7 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { screens, signedInWindow } from './signedIn.js';
-import { answer } from './signin.js';
+import { answer, runCommand } from './signin.js';
 
 const url = process.env.MDW_WORKBENCH_URL;
 const workspace = process.env.MDW_UI_WORKSPACE;
@@ -20,6 +22,9 @@ const FILE_A = 'twowin-a.mdw.sql';
 const FILE_B = 'twowin-b.mdw.sql';
 /** The database window A creates (the warehouse folder is fresh for each run). */
 const DB = 'shared';
+/** The worksheet of the store (not a file) window A makes and window B opens. */
+const SHEET = 'shared sheet';
+const SHEET_TAB = `${SHEET}.mdw.sql`;
 
 describe(
   'two windows on one warehouse UI',
@@ -80,6 +85,29 @@ describe(
       const header = databases.locator('.pane-header');
       if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
       return databases;
+    }
+
+    /** The Worksheets view, expanded (the container is on screen). */
+    async function worksheetsPane(page: Page): Promise<Locator> {
+      const worksheets = pane(page, 'Worksheets');
+      await worksheets.first().waitFor();
+      const header = worksheets.locator('.pane-header');
+      if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+      return worksheets;
+    }
+
+    /** The text of the worksheet editor on screen, as CodeMirror shows it (one line per line). */
+    async function editorText(page: Page): Promise<string> {
+      const lines = await sheet(page).locator('.cm-content .cm-line').allInnerTexts();
+      return lines.join('\n');
+    }
+
+    /** Saves the active worksheet with Ctrl+S once the typing reached its document (the tab is dirty). */
+    async function save(page: Page, tab: string): Promise<void> {
+      const dirty = page.locator('.tab.dirty', { hasText: tab });
+      await dirty.waitFor();
+      await page.keyboard.press('ControlOrMeta+S');
+      await dirty.waitFor({ state: 'detached' });
     }
 
     async function expand(page: Page, r: Locator): Promise<void> {
@@ -214,5 +242,45 @@ describe(
       await runAll(b);
       assert.deepEqual(await grid(b, 'last_id'), [['2']]);
     });
+
+    step('twowin-sheet', "a worksheet A saves shows in B's Worksheets view and opens there", async () => {
+      // B's Worksheets view, loaded when B came up, has nothing yet and is not refreshed.
+      await openContainer(b);
+      const worksheetsB = await worksheetsPane(b);
+      await worksheetsB.locator('.welcome-view-content', { hasText: 'No worksheets yet' }).waitFor();
+      // A: New Worksheet from the palette; it opens in the worksheet editor; type and save.
+      await runCommand(a, 'MicroDataWarehouse: New Worksheet');
+      await answer(a, SHEET);
+      await a.locator('.tab.active', { hasText: SHEET_TAB }).waitFor();
+      await sheet(a).locator('.ws-toolbar .ws-run').waitFor();
+      await sheet(a).locator('.cm-content').click();
+      await a.keyboard.type('SELECT 1 AS v;');
+      await save(a, SHEET_TAB);
+      // B: the worksheet is listed; a click opens it in the worksheet editor (the default) with A's text.
+      const item = row(b, worksheetsB, SHEET);
+      await item.click();
+      await b.locator('.tab.active', { hasText: SHEET_TAB }).waitFor();
+      await sheet(b).locator('.cm-content', { hasText: 'SELECT 1 AS v;' }).waitFor();
+      assert.equal(await editorText(b), 'SELECT 1 AS v;');
+      await shot(b, 'twowin-b-sheet-opened');
+    });
+
+    step(
+      'twowin-sheet-update',
+      "A saves the worksheet again: B's open editor shows the new text",
+      async () => {
+        await typeSql(a, 'SELECT 2 AS v;');
+        await save(a, SHEET_TAB);
+        // B's editor has no unsaved edits: it reloads by itself, and stays clean.
+        await sheet(b).locator('.cm-content', { hasText: 'SELECT 2 AS v;' }).waitFor();
+        assert.equal(await editorText(b), 'SELECT 2 AS v;');
+        assert.equal(await b.locator('.tab.dirty', { hasText: SHEET_TAB }).count(), 0);
+        // B runs what it shows now.
+        await sheet(b).locator('.cm-content').click();
+        await runAll(b);
+        assert.deepEqual(await grid(b, 'v'), [['2']]);
+        await shot(b, 'twowin-b-sheet-updated');
+      },
+    );
   },
 );
