@@ -98,11 +98,6 @@ export interface SessionOptions {
   pageSize?: number;
   /** Kept results before the oldest are dropped (default 20). */
   maxResults?: number;
-  /**
-   * Decides when keeping a result may start once its first page is out (default: the next turn of the event
-   * loop, after the caller has the page). The warehouse service starts it once its client has the page.
-   */
-  keepWhen?: (start: () => void) => void;
 }
 
 /** Options for {@link Session.run}. */
@@ -174,7 +169,6 @@ export class Session implements EngineSession<KeptResult> {
   private resultCount = 0;
   private readonly pageSize: number;
   private readonly maxResults: number;
-  private readonly keepWhen: (start: () => void) => void;
 
   private constructor(
     private readonly warehouse: Warehouse,
@@ -186,7 +180,6 @@ export class Session implements EngineSession<KeptResult> {
   ) {
     this.pageSize = Math.max(1, Math.min(options.pageSize ?? DEFAULT_PAGE_SIZE, 100_000));
     this.maxResults = Math.max(1, options.maxResults ?? DEFAULT_MAX_RESULTS);
-    this.keepWhen = options.keepWhen ?? ((start) => void setImmediate(start));
   }
 
   /** Opens a session on the warehouse, optionally USE-ing a database and schema. */
@@ -855,7 +848,7 @@ export class Session implements EngineSession<KeptResult> {
     }
     // Rows past the first page exist only once DuckDB's CREATE TABLE AS has committed.
     if (rerun) kept_.waitForTable(this.keeping);
-    this.keepWhen(startKeeping);
+    setImmediate(startKeeping);
     return kept_;
   }
 

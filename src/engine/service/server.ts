@@ -85,8 +85,6 @@ interface ClientState {
   sessions: Map<string, Session>;
   /** Runs being pulled, by id (each belongs to one of this connection's sessions). */
   runs: Map<string, { session: string; iter: AsyncGenerator<StatementOutcome> }>;
-  /** Results whose first page went out: keeping them starts with the client's next request (it has the page). */
-  keeps: (() => void)[];
 }
 
 type Handler<M extends keyof ServiceRequests> = (
@@ -204,7 +202,6 @@ export class WarehouseServer {
       proven: false,
       sessions: new Map(),
       runs: new Map(),
-      keeps: [],
     };
     this.clients.add(client);
     this.armIdle();
@@ -213,7 +210,6 @@ export class WarehouseServer {
     }, HELLO_DEADLINE_MS);
     const handlers = this.handlers();
     connection.onRequest(async (method, params, token) => {
-      startKeeping(client);
       if (!Object.prototype.hasOwnProperty.call(handlers, method)) {
         return new ResponseError(ErrorCodes.MethodNotFound, `Unknown method ${method}.`);
       }
@@ -269,7 +265,6 @@ export class WarehouseServer {
   }
 
   private async closeSessions(client: ClientState): Promise<void> {
-    startKeeping(client);
     for (const r of client.runs.values()) void r.iter.return(undefined).catch(() => undefined);
     client.runs.clear();
     const sessions = [...client.sessions.values()];
@@ -472,12 +467,6 @@ export class WarehouseServer {
         const session = await Session.open(warehouse, {
           ...(typeof p.database === 'string' ? { database: p.database } : {}),
           ...(typeof p.pageSize === 'number' ? { pageSize: p.pageSize } : {}),
-          // Keeping the rest competes for the cores with the client taking the first page: it starts with the
-          // client's next request, or soon anyway.
-          keepWhen: (start) => {
-            client.keeps.push(start);
-            setTimeout(start, KEEP_FALLBACK_MS);
-          },
         });
         client.sessions.set(session.id, session);
         return { session: session.id };
@@ -656,15 +645,6 @@ export class WarehouseServer {
       },
     };
   }
-}
-
-/** Keeping a result starts this long after its first page went out at the latest (the client's next request starts it sooner). */
-const KEEP_FALLBACK_MS = 200;
-
-/** Starts keeping the results whose first page the client has (it sent another request). */
-function startKeeping(client: ClientState): void {
-  const keeps = client.keeps.splice(0);
-  for (const start of keeps) start();
 }
 
 /** Requests that start work: each checks first that the connection's account is still signed in. */
