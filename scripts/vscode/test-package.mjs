@@ -98,8 +98,7 @@ try {
     MDW_INSTALLED_EXTENSION: installed,
     MDW_CODE_SERVER_PGID: String(server.pid),
   };
-  // The workbench tests first, in a run of their own: an extension host outlives its closed browser tab
-  // (code-server's reconnection grace time) and keeps the warehouse open, so they need the first window.
+  // The workbench tests first, in a run of their own; then the installed-package checks in a fresh window.
   const others = fs
     .readdirSync(path.join(ROOT, 'out/test/ui'))
     .filter((f) => f.endsWith('.test.js') && f !== 'installed.test.js');

@@ -188,11 +188,11 @@ describe('warehouse service', () => {
     const b = await connectRaw(tokenB);
     try {
       const { session } = await a.request('session.open', { database: 'sales' });
-      const run = await a.request('session.run', { session, script: 'SELECT * FROM orders' });
-      const rows = run.outcomes[0]!;
+      const run = await a.request('run.start', { session, script: 'SELECT * FROM orders' });
+      const rows = run.first.outcome!;
       assert.equal(rows.status, 'rows');
       const result = rows.status === 'rows' ? rows.result.summary.resultId : '';
-      await assert.rejects(b.request('session.run', { session, script: 'SELECT 1' }), (e) =>
+      await assert.rejects(b.request('run.start', { session, script: 'SELECT 1' }), (e) =>
         isEngineError(e, 'SESSION_CLOSED'),
       );
       await assert.rejects(b.request('result.page', { session, result, offset: 0, limit: 10 }), (e) =>

@@ -92,10 +92,6 @@ export interface ServiceRequests {
   /** Stops a run early (the consumer stopped reading); later statements do not run. */
   'run.stop': Req<{ session: string; run: string }, Record<string, never>>;
   'session.cancel': Req<{ session: string }, Record<string, never>>;
-  'session.run': Req<
-    { session: string; script: string },
-    { outcomes: RemoteOutcome[]; transaction: { open: boolean; aborted: boolean } }
-  >;
   /** Exports a query (`sql`) or a kept result (`result`, seen through `view`). */
   'session.export': Req<
     { session: string; sql?: string; result?: string; view?: ResultView; file: string },

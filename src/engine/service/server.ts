@@ -471,16 +471,6 @@ export class WarehouseServer {
         client.sessions.set(session.id, session);
         return { session: session.id };
       },
-      'session.run': async (client, p, token) => {
-        const session = this.session(client, p.session);
-        const cancel = token.onCancellationRequested(() => session.cancel());
-        try {
-          const run = await session.run(p.script);
-          return { outcomes: run.outcomes.map(remoteOutcome), transaction: run.transaction };
-        } finally {
-          cancel.dispose();
-        }
-      },
       'run.start': async (client, p, token) => {
         const session = this.session(client, p.session);
         const run = randomUUID();
@@ -651,7 +641,6 @@ export class WarehouseServer {
 const REVALIDATE = new Set<string>([
   'session.open',
   'run.start',
-  'session.run',
   'session.export',
   'catalog.databases',
   'db.list',
