@@ -523,18 +523,3 @@ test('the status line shows the real row count and time; an aborted transaction 
   );
   await h.page.waitForFunction(() => (document.querySelector('.ws-transaction') as HTMLElement).hidden);
 });
-
-test('Ctrl+Alt+C in the editor cancels the running query, as in a text editor', async () => {
-  const sql = 'SELECT sum(a.range * b.range) FROM range(1000000000) a, range(1000000) b;\n';
-  await setText(sql);
-  await place(3);
-  await h.page.keyboard.press('Control+Enter');
-  await h.page.waitForFunction(
-    () => document.querySelector('.ws-cancel')?.hasAttribute('disabled') === false,
-  );
-  await place(3);
-  await h.page.keyboard.press('Control+Alt+c');
-  await h.page.waitForFunction(() => document.querySelector('.ws-cancel')?.hasAttribute('disabled') === true);
-  assert.ok(h.received.some((m) => m.type === 'cancelRun'));
-  assert.equal(h.document.text(), sql, 'the key typed nothing');
-});

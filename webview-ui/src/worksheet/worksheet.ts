@@ -270,12 +270,6 @@ export class Worksheet {
           keymap.of([
             { key: 'Mod-Enter', run: () => (void this.execute('statement'), true), preventDefault: true },
             { key: 'Shift-Mod-Enter', run: () => (void this.execute('all'), true), preventDefault: true },
-            // Cancel Query's key in text editors (VS Code's keybinding does not reach into the webview).
-            {
-              key: 'Mod-Alt-c',
-              run: () => (this.channel.notify('cancelRun', {}), true),
-              preventDefault: true,
-            },
             { key: 'Shift-Alt-f', run: () => (this.format(), true) },
             ...closeBracketsKeymap,
             ...searchKeymap,
@@ -323,7 +317,7 @@ export class Worksheet {
     );
     this.runAllButton.className = 'ws-run-all';
     this.runAllButton.setAttribute('secondary', '');
-    this.button(this.cancelButton, 'Cancel', `Cancel the running query (${mod}+Alt+C)`, () =>
+    this.button(this.cancelButton, 'Cancel', 'Cancel the running query', () =>
       this.channel.notify('cancelRun', {}),
     );
     this.cancelButton.className = 'ws-cancel';
